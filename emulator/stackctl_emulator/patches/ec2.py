@@ -1,0 +1,386 @@
+"""EC2 patches: where moto 5.2.5 answers differently from AWS for calls stackctl makes.
+
+Each patch names the AWS API behaviour it implements. All of them wrap or
+replace methods on moto's classes; moto looks these up per request.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ec2 import utils as ec2_utils
+from moto.ec2.exceptions import (
+    DependencyViolationError,
+    EC2ClientError,
+    InvalidSecurityGroupNotFoundError,
+)
+from moto.ec2.models.iam_instance_profile import (
+    IamInstanceProfileAssociation,
+    IamInstanceProfileAssociationBackend,
+)
+from moto.ec2.models.instances import Instance, InstanceBackend
+from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
+from moto.ec2.responses.instances import InstanceResponse
+from moto.ec2.responses.security_groups import SecurityGroups
+
+
+class IdempotentParameterMismatchError(EC2ClientError):
+    def __init__(self) -> None:
+        super().__init__(
+            "IdempotentParameterMismatch",
+            "Arguments on this idempotent request are inconsistent with arguments"
+            " used in previous request(s).",
+        )
+
+
+class IncorrectInstanceStateError(EC2ClientError):
+    def __init__(self, instance_id: str, required_state: str) -> None:
+        super().__init__(
+            "IncorrectInstanceState",
+            f"The instance '{instance_id}' is not in the '{required_state}' state.",
+        )
+
+
+class CannotDeleteError(EC2ClientError):
+    def __init__(self, group_id: str, name: str) -> None:
+        super().__init__(
+            "CannotDelete",
+            f'the specified group: "{group_id}" name: "{name}" cannot be deleted by a user',
+        )
+
+
+# ---------------------------------------------------------------------------
+# RunInstances: ClientToken idempotency
+# ---------------------------------------------------------------------------
+# AWS (EC2 "Ensuring idempotency"): a RunInstances retried with the same
+# ClientToken and the same parameters launches nothing and returns the
+# original reservation; the same token with different parameters fails with
+# IdempotentParameterMismatch. moto ignores the token and launches again,
+# which would hide exactly the retry bugs stackctl's tests must catch.
+# Without a ClientToken there is no idempotency, and AWS reports an empty
+# ClientToken; moto stores the placeholder "ABCDE" instead.
+
+_run_instances_lock = threading.Lock()
+# Parameters that do not take part in the "same request?" comparison.
+_NOT_COMPARED = {"ClientToken", "DryRun", "Action", "Version"}
+
+
+def _request_fingerprint(response: InstanceResponse) -> str:
+    items = sorted(
+        (key, tuple(values))
+        for key, values in response.querystring.items()
+        if key not in _NOT_COMPARED
+    )
+    return hashlib.sha256(repr(items).encode("utf-8")).hexdigest()
+
+
+def _patch_run_instances_client_token() -> None:
+    original = InstanceResponse.run_instances
+
+    @functools.wraps(original)
+    def run_instances(self: InstanceResponse) -> ActionResult:
+        token = self._get_param("ClientToken")
+        if not token:
+            result = original(self)
+            for instance in result.result.instances:  # type: ignore[union-attr]
+                instance.client_token = ""
+            return result
+
+        with _run_instances_lock:
+            backend = self.ec2_backend
+            tokens: dict[str, tuple[str, str]] = backend.__dict__.setdefault(
+                "_stackctl_client_tokens", {}
+            )
+            fingerprint = _request_fingerprint(self)
+            if token in tokens:
+                previous_fingerprint, reservation_id = tokens[token]
+                if previous_fingerprint != fingerprint:
+                    raise IdempotentParameterMismatchError()
+                self.error_on_dryrun()
+                reservation = backend.reservations.get(reservation_id)
+                if reservation is not None:
+                    return ActionResult(reservation)
+            result = original(self)
+            tokens[token] = (fingerprint, result.result.id)  # type: ignore[union-attr]
+            return result
+
+    InstanceResponse.run_instances = run_instances  # type: ignore[method-assign]
+
+
+# DescribeInstances filter "client-token" (documented AWS filter) is missing
+# from moto's table and answers 500 NotImplementedError.
+def _patch_client_token_filter() -> None:
+    ec2_utils.filter_dict_attribute_mapping.setdefault("client-token", "client_token")
+
+
+# ---------------------------------------------------------------------------
+# Primary network interface of RunInstances: DeleteOnTermination = true
+# ---------------------------------------------------------------------------
+# AWS: the primary network interface that RunInstances creates from SubnetId
+# (no NetworkInterfaces given) has DeleteOnTermination=true and is deleted
+# when the instance terminates. moto leaves it behind, "in-use", forever, so
+# its security groups could never be deleted.
+def _patch_primary_eni_delete_on_termination() -> None:
+    original = Instance.prep_nics
+
+    @functools.wraps(original)
+    def prep_nics(self: Instance, nic_spec: list[dict[str, Any]], *args: Any, **kwargs: Any) -> None:
+        implicit_primary = not nic_spec
+        original(self, nic_spec, *args, **kwargs)
+        if implicit_primary and 0 in self.nics:
+            self.nics[0].delete_on_termination = True
+
+    Instance.prep_nics = prep_nics  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# ModifyInstanceAttribute
+# ---------------------------------------------------------------------------
+# AWS: InstanceType and UserData can only be changed while the instance is
+# stopped, otherwise IncorrectInstanceState. moto changes them on a running
+# instance.
+_STOPPED_ONLY_ATTRIBUTES = {"instance_type", "user_data"}
+
+
+def _patch_modify_instance_attribute() -> None:
+    original = InstanceBackend.modify_instance_attribute
+
+    @functools.wraps(original)
+    def modify_instance_attribute(self: Any, instance_id: str, key: str, value: Any) -> Any:
+        if key in _STOPPED_ONLY_ATTRIBUTES:
+            instance = self.get_instance(instance_id)
+            if instance.state != "stopped":
+                raise IncorrectInstanceStateError(instance_id, "stopped")
+        return original(self, instance_id, key, value)
+
+    InstanceBackend.modify_instance_attribute = modify_instance_attribute  # type: ignore[method-assign]
+
+    # AWS: ModifyInstanceAttribute Groups replaces the security groups of the
+    # instance's primary network interface; unknown ids are
+    # InvalidGroup.NotFound. moto stores None for unknown ids and leaves the
+    # network interface on its old groups (so DescribeNetworkInterfaces
+    # group-id and DeleteSecurityGroup saw stale groups).
+    def modify_instance_security_groups(
+        self: Any, instance_id: str, new_group_id_list: list[str]
+    ) -> Instance:
+        instance = self.get_instance(instance_id)
+        groups = []
+        for group_id in new_group_id_list:
+            group = self.get_security_group_from_id(group_id)
+            if group is None:
+                raise InvalidSecurityGroupNotFoundError(group_id)
+            groups.append(group)
+        instance.security_groups = groups
+        primary = getattr(instance, "nics", {}).get(0)
+        if primary is not None:
+            primary._group_set = list(groups)
+        return instance
+
+    InstanceBackend.modify_instance_security_groups = modify_instance_security_groups  # type: ignore[method-assign]
+
+    # moto runs its "Groups" handler last and unconditionally, so a
+    # ModifyInstanceAttribute it does not understand silently *removed all
+    # security groups*. Only handle Groups when Groups was sent; anything
+    # else falls through to moto's NotImplementedError (a loud 500).
+    original_groups_handler = InstanceResponse._security_grp_instance_attribute_handler
+
+    @functools.wraps(original_groups_handler)
+    def groups_handler(self: InstanceResponse) -> bool:
+        if not self._get_param("Groups", []):
+            return False
+        return original_groups_handler(self)
+
+    InstanceResponse._security_grp_instance_attribute_handler = groups_handler  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# IAM instance profile shown on the instance
+# ---------------------------------------------------------------------------
+# AWS: Instance.IamInstanceProfile is {Arn, Id} of the instance profile
+# currently associated (Id = the profile's AIPA... id), and follows
+# ReplaceIamInstanceProfileAssociation. moto puts the *association* id in Id
+# and keeps showing the old profile after a replace.
+def _patch_instance_profile_on_instance() -> None:
+    original_init = IamInstanceProfileAssociation.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: IamInstanceProfileAssociation, ec2_backend: Any, association_id: str, instance: Instance, iam_instance_profile: Any) -> None:
+        original_init(self, ec2_backend, association_id, instance, iam_instance_profile)
+        ec2_backend.modify_instance_attribute(
+            instance.id,
+            "iam_instance_profile",
+            {"Arn": iam_instance_profile.arn, "Id": iam_instance_profile.id},
+        )
+
+    IamInstanceProfileAssociation.__init__ = __init__  # type: ignore[method-assign]
+
+    original_replace = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+
+    @functools.wraps(original_replace)
+    def replace(self: Any, *args: Any, **kwargs: Any) -> IamInstanceProfileAssociation:
+        association = original_replace(self, *args, **kwargs)
+        profile = association.iam_instance_profile
+        self.modify_instance_attribute(
+            association.instance_id,
+            "iam_instance_profile",
+            {"Arn": profile.arn, "Id": profile.id},
+        )
+        return association
+
+    IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = replace  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# Security group rules
+# ---------------------------------------------------------------------------
+# AWS: a rule is identified by protocol, ports and peer (CIDR, group or
+# prefix list); the Description is not part of its identity. So Revoke*
+# without (or with another) Description removes the rule, and Authorize* of
+# the same rule with another Description is InvalidPermission.Duplicate.
+# moto compares the whole UserIdGroupPair dict, Description included, so a
+# revoke of a group-referencing rule that had a description never matched
+# (InvalidPermission.NotFound). Also AWS returns the Description of a
+# group-referencing rule in SecurityGroupRules; moto dropped it.
+def _same_peer_group(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if bool(a) != bool(b):
+        return False
+    if not a:
+        return True
+    return a.get("GroupId") == b.get("GroupId") and a.get("UserId", a.get("OwnerId")) == b.get(
+        "UserId", b.get("OwnerId")
+    )
+
+
+def _patch_security_group_rules() -> None:
+    def __eq__(self: SecurityGroupRule, other: object) -> bool:
+        if not isinstance(other, SecurityGroupRule):
+            return NotImplemented
+        if self.ip_protocol != other.ip_protocol:
+            return False
+        if self.ip_range.get("CidrIp") != other.ip_range.get("CidrIp"):
+            return False
+        if self.ip_range.get("CidrIpv6") != other.ip_range.get("CidrIpv6"):
+            return False
+        if not _same_peer_group(self.source_group, other.source_group):
+            return False
+        if self.prefix_list_id != other.prefix_list_id:
+            return False
+        if self.ip_protocol != "-1":
+            if self.from_port != other.from_port or self.to_port != other.to_port:
+                return False
+        return True
+
+    SecurityGroupRule.__eq__ = __eq__  # type: ignore[method-assign,assignment]
+    SecurityGroupRule.__hash__ = None  # type: ignore[assignment]  # mutable, as before
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
+
+
+# ---------------------------------------------------------------------------
+# DescribeSecurityGroups with unknown GroupIds
+# ---------------------------------------------------------------------------
+# AWS: InvalidGroup.NotFound naming the missing group ("The security group
+# 'sg-0123' does not exist"). moto subtracted group *objects* from id strings
+# and printed the Python set of every requested id.
+def _patch_describe_security_groups() -> None:
+    def describe_security_groups(
+        self: Any,
+        group_ids: list[str] | None = None,
+        groupnames: list[str] | None = None,
+        filters: Any = None,
+    ) -> list[Any]:
+        matches = [
+            group
+            for groups in list(self.groups.values())
+            for group in list(groups.values())
+        ]
+        if group_ids:
+            matches = [group for group in matches if group.id in group_ids]
+            missing = [gid for gid in group_ids if gid not in {g.id for g in matches}]
+            if missing:
+                raise InvalidSecurityGroupNotFoundError(missing[0])
+        if groupnames:
+            matches = [group for group in matches if group.name in groupnames]
+            missing = [n for n in groupnames if n not in {g.name for g in matches}]
+            if missing:
+                raise InvalidSecurityGroupNotFoundError(missing[0])
+        if filters:
+            matches = [group for group in matches if group.matches_filters(filters)]
+        return matches
+
+    SecurityGroupBackend.describe_security_groups = describe_security_groups  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# DeleteSecurityGroup
+# ---------------------------------------------------------------------------
+# AWS: DeleteSecurityGroup fails with DependencyViolation ("resource sg-... has
+# a dependent object") while the group is used by an instance or a network
+# interface, or referenced by a rule of another security group; the VPC's
+# default group cannot be deleted at all (CannotDelete). moto deleted the
+# group in every case.
+def _group_dependents(backend: Any, group_id: str) -> list[str]:
+    dependents = []
+    for instance in backend.all_instances():
+        if instance.state == "terminated":
+            continue
+        if any(group is not None and group.id == group_id for group in instance.security_groups):
+            dependents.append(instance.id)
+    for eni in list(backend.enis.values()):
+        if any(group.id == group_id for group in eni.group_set if group is not None):
+            dependents.append(eni.id)
+    for groups in list(backend.groups.values()):
+        for other in list(groups.values()):
+            if other.id == group_id:
+                continue
+            for rule in list(other.ingress_rules) + list(other.egress_rules):
+                if rule.source_group.get("GroupId") == group_id:
+                    dependents.append(other.id)
+                    break
+    return dependents
+
+
+def _patch_delete_security_group() -> None:
+    # Checked in the API handler, not the backend: moto's DeleteVpc deletes
+    # the VPC's default group through the backend, which must keep working.
+    original = SecurityGroups.delete_security_group
+
+    @functools.wraps(original)
+    def delete_security_group(self: SecurityGroups) -> ActionResult:
+        name = self._get_param("GroupName")
+        group_id = self._get_param("GroupId")
+        # DryRun only checks permissions, before any dependency check.
+        self.error_on_dryrun()
+        backend = self.ec2_backend
+        if group_id:
+            group = backend.get_security_group_from_id(group_id)
+        elif name:
+            group = backend.get_security_group_by_name_or_id(name)
+        else:
+            group = None
+        if group is not None:
+            if group.name == "default":
+                raise CannotDeleteError(group.id, group.name)
+            if _group_dependents(backend, group.id):
+                raise DependencyViolationError(f"resource {group.id} has a dependent object")
+        return original(self)
+
+    SecurityGroups.delete_security_group = delete_security_group  # type: ignore[method-assign]
+
+
+def apply() -> None:
+    _patch_run_instances_client_token()
+    _patch_client_token_filter()
+    _patch_primary_eni_delete_on_termination()
+    _patch_modify_instance_attribute()
+    _patch_instance_profile_on_instance()
+    _patch_security_group_rules()
+    _patch_describe_security_groups()
+    _patch_delete_security_group()

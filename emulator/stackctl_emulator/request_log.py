@@ -1,0 +1,158 @@
+"""In-memory log of the AWS requests the emulator received.
+
+stackctl's tests use it to assert *which* API calls the tool made (e.g. "a
+second `apply` made no RunInstances call"), something moto itself cannot say.
+
+WSGI middleware placed in front of moto's DomainDispatcherApplication:
+
+* ``GET  /_stackctl/requests``        -> JSON list of logged requests
+* ``POST /_stackctl/requests/reset``  -> clears the list
+
+Neither path is logged itself. Every other request is logged before it is
+handed to moto, unchanged, as
+``{"service", "action", "method", "path", "status"}``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+LOG_PATH = "/_stackctl/requests"
+RESET_PATH = "/_stackctl/requests/reset"
+
+# SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ec2/aws4_request, ..."
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+# Smithy RPCv2 (CBOR) puts the operation in the path.
+_RPC_V2_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def append(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _service_of(environ: dict[str, Any]) -> str | None:
+    match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        return match.group(1)
+    # Presigned URLs carry the scope in the query string instead.
+    cred = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")
+    if cred:
+        parts = cred[0].split("/")
+        if len(parts) >= 4:
+            return parts[3]
+    return None
+
+
+def _buffer_body(environ: dict[str, Any]) -> bytes:
+    """Reads the request body and puts an identical stream back for moto."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length_header = environ.get("CONTENT_LENGTH") or ""
+    if length_header.isdigit():
+        body = stream.read(int(length_header))
+    elif environ.get("wsgi.input_terminated"):
+        # Chunked upload, already de-chunked by werkzeug: read to the end.
+        body = stream.read()
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        return b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _action_of(environ: dict[str, Any]) -> str | None:
+    # awsQuery / ec2 protocols: Action in the query string (GET) or form body.
+    query_action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if query_action:
+        return query_action[0]
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        body = _buffer_body(environ)
+        form_action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if form_action:
+            return form_action[0]
+    # awsJson protocols: "X-Amz-Target: AmazonSSM.GetParameter" -> GetParameter
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    match = _RPC_V2_PATH.match(environ.get("PATH_INFO", ""))
+    if match:
+        return match.group(1)
+    # REST protocols have no action name; "path" in the entry identifies them.
+    return None
+
+
+def _json_response(
+    start_response: Callable[..., Any], status: str, payload: Any
+) -> Iterable[bytes]:
+    body = json.dumps(payload).encode("utf-8")
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: Callable[..., Any], log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+
+        if path in (LOG_PATH, RESET_PATH):
+            if path == LOG_PATH and method == "GET":
+                return _json_response(start_response, "200 OK", self.log.snapshot())
+            if path == RESET_PATH and method == "POST":
+                self.log.clear()
+                return _json_response(start_response, "200 OK", {"reset": True})
+            allowed = "GET" if path == LOG_PATH else "POST"
+            return _json_response(
+                start_response,
+                "405 Method Not Allowed",
+                {"error": f"{method} not allowed on {path}; use {allowed}"},
+            )
+
+        entry: dict[str, Any] = {
+            "service": _service_of(environ),
+            "action": _action_of(environ),
+            "method": method,
+            "path": path,
+            "status": None,
+        }
+        self.log.append(entry)
+
+        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
+            # Filled in place: the entry is already in the list, so a request
+            # that never answers (or crashes moto) is still visible.
+            try:
+                entry["status"] = int(status.split(" ", 1)[0])
+            except ValueError:
+                pass
+            return start_response(status, headers, *args)
+
+        return self.app(environ, recording_start_response)

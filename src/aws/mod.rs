@@ -1,0 +1,190 @@
+//! Resource drivers: one module per resource type, all built on clients made once from one `SdkConfig`.
+//! Drivers take canonical JSON configurations (see `crate::resources`) and return what AWS reports in
+//! the same form, so the plan can compare the two.
+
+pub mod ec2_instance;
+pub mod error;
+pub mod iam_role;
+pub mod security_group;
+pub mod tags;
+pub mod vpc;
+pub mod wait;
+
+use crate::resources::ResourceKind;
+use crate::state::ResourceState;
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+pub use error::DriverError;
+use serde_json::{Map, Value as Json};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How to reach AWS: region, profile and an optional endpoint (the local emulator, or a VPC endpoint).
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    pub region: String,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The service clients, made once per run.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+}
+
+impl Aws {
+    pub async fn connect(connection: &Connection) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(connection.region.clone()))
+            // Adaptive retry slows down on throttling instead of failing a large stack.
+            .retry_config(RetryConfig::adaptive().with_max_attempts(8))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(profile) = &connection.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &connection.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            region: connection.region.clone(),
+        }
+    }
+
+    pub async fn account_id(&self) -> Result<String, DriverError> {
+        let identity = self.sts.get_caller_identity().send().await.map_err(|e| DriverError::from_sdk("GetCallerIdentity", e))?;
+        identity.account.ok_or_else(|| DriverError::Invalid("GetCallerIdentity returned no account".into()))
+    }
+}
+
+/// What a driver tells the engine while it works.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The service's own status (e.g. `pending`, `running`, `DependencyViolation: held by eni-1`).
+    Status(String),
+    /// AWS accepted the create and gave this id: recorded at once, before any wait.
+    Created(String),
+}
+
+/// Everything a driver call needs besides its configuration.
+#[derive(Clone)]
+pub struct Ctx {
+    pub aws: Aws,
+    pub stack: String,
+    pub resource: String,
+    pub timeout: Duration,
+    progress: Option<UnboundedSender<(String, Progress)>>,
+}
+
+impl Ctx {
+    pub fn new(aws: Aws, stack: &str, resource: &str, timeout: Duration, progress: Option<UnboundedSender<(String, Progress)>>) -> Ctx {
+        Ctx { aws, stack: stack.to_string(), resource: resource.to_string(), timeout, progress }
+    }
+
+    pub fn status(&self, status: impl Into<String>) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send((self.resource.clone(), Progress::Status(status.into())));
+        }
+    }
+
+    pub fn created(&self, id: &str) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send((self.resource.clone(), Progress::Created(id.to_string())));
+        }
+    }
+}
+
+/// A resource as AWS reports it: configuration in canonical form and the outputs references use.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub config: Json,
+    pub outputs: Map<String, Json>,
+}
+
+/// The result of a create.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: String,
+    pub outputs: Map<String, Json>,
+}
+
+/// Data a create or update needs but that is not part of the recorded configuration (the rendered user data).
+#[derive(Debug, Clone, Default)]
+pub struct Payload {
+    pub user_data: Option<String>,
+}
+
+/// Reads a lookup (the VPC) from its configuration.
+pub async fn lookup(kind: ResourceKind, ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
+    match kind {
+        ResourceKind::Vpc => vpc::lookup(ctx, config).await,
+        other => Err(DriverError::Invalid(format!("{other} is not a lookup"))),
+    }
+}
+
+/// Reads the resource with this id; `None` when it no longer exists.
+pub async fn read(kind: ResourceKind, ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
+    match kind {
+        ResourceKind::Vpc => Ok(None),
+        ResourceKind::SecurityGroup => security_group::read(ctx, id).await,
+        ResourceKind::IamRole => iam_role::read(ctx, id).await,
+        ResourceKind::Ec2Instance => ec2_instance::read(ctx, id, prior).await,
+    }
+}
+
+/// Finds a resource whose create may have happened without its id being recorded (a crash right after
+/// the call), by its deterministic name, its tags and its client token.
+pub async fn find(kind: ResourceKind, ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
+    match kind {
+        ResourceKind::Vpc => Ok(None),
+        ResourceKind::SecurityGroup => security_group::find(ctx, prior).await,
+        ResourceKind::IamRole => iam_role::find(ctx, prior).await,
+        ResourceKind::Ec2Instance => ec2_instance::find(ctx, prior).await,
+    }
+}
+
+pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -> Result<Created, DriverError> {
+    match kind {
+        ResourceKind::Vpc => Err(DriverError::Invalid("a vpc is looked up, never created".into())),
+        ResourceKind::SecurityGroup => security_group::create(ctx, desired).await,
+        ResourceKind::IamRole => iam_role::create(ctx, desired).await,
+        ResourceKind::Ec2Instance => ec2_instance::create(ctx, desired, payload, token).await,
+    }
+}
+
+/// Changes what can be changed in place; returns the outputs afterwards.
+pub async fn update(kind: ResourceKind, ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+    match kind {
+        ResourceKind::Vpc => Err(DriverError::Invalid("a vpc is looked up, never changed".into())),
+        ResourceKind::SecurityGroup => security_group::update(ctx, id, observed, desired).await,
+        ResourceKind::IamRole => iam_role::update(ctx, id, observed, desired).await,
+        ResourceKind::Ec2Instance => ec2_instance::update(ctx, id, observed, desired).await,
+    }
+}
+
+/// Deletes and waits until the resource is gone. Deleting what is already gone succeeds.
+pub async fn delete(kind: ResourceKind, ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+    match kind {
+        ResourceKind::Vpc => Ok(()),
+        ResourceKind::SecurityGroup => security_group::delete(ctx, id).await,
+        ResourceKind::IamRole => iam_role::delete(ctx, id).await,
+        ResourceKind::Ec2Instance => ec2_instance::delete(ctx, id).await,
+    }
+}
+
+pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}

@@ -1,0 +1,15 @@
+//! stackctl: stand up and tear down AWS architectures that put an in-memory store next to a web
+//! application, from a declarative stack file.
+//!
+//! Dependencies point one way: `cli` → `engine` → (`plan`, `state`, `graph`, `spec`, `resources`) and
+//! `engine` → `aws`. Everything but `aws` and `engine` is pure and makes no AWS call.
+
+pub mod aws;
+pub mod diagnostics;
+pub mod graph;
+pub mod plan;
+pub mod resolve;
+pub mod resources;
+pub mod spec;
+pub mod state;
+pub mod userdata;

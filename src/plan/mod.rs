@@ -1,0 +1,107 @@
+//! A plan: for every resource, what `up` or `down` will do and why, attribute by attribute.
+//! One value with two renderings: human text and versioned JSON.
+
+pub mod diff;
+pub mod render;
+
+use crate::resources::ResourceKind;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// The JSON plan layout version.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A lookup, read on every run.
+    Read,
+    Create,
+    Update,
+    Replace,
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Read => "<=",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::NoOp => " ",
+        }
+    }
+
+    pub fn is_change(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Replace | Action::Delete)
+    }
+}
+
+/// One attribute that differs between what exists and what the file asks for.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Change {
+    pub attribute: String,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+    pub forces_replacement: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourcePlan {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ResourceKind,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Why this action, when it is not evident from the changes (e.g. "deleted outside stackctl").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub region: String,
+    pub destroy: bool,
+    /// In dependency order for `up`, reverse order for `down`.
+    pub resources: Vec<ResourcePlan>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn new(stack: &str, region: &str, destroy: bool, resources: Vec<ResourcePlan>) -> Plan {
+        let mut summary = Summary::default();
+        for r in &resources {
+            match r.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.delete += 1,
+                Action::Read | Action::NoOp => {}
+            }
+        }
+        Plan { format_version: PLAN_FORMAT_VERSION, stack: stack.into(), region: region.into(), destroy, resources, summary }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.resources.iter().any(|r| r.action.is_change())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ResourcePlan> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+}

@@ -1,0 +1,152 @@
+//! The resource types stackctl manages: their fields, their outputs, and how a desired configuration is put
+//! into the canonical form that is compared with what AWS reports. Pure: no AWS here.
+
+pub mod ec2_instance;
+pub mod iam_role;
+pub mod security_group;
+pub mod vpc;
+
+use crate::spec::names::NameRule;
+use crate::spec::schema::Field;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    Vpc,
+    SecurityGroup,
+    IamRole,
+    Ec2Instance,
+}
+
+/// An attribute a resource exposes to references, such as `${web_sg.id}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub name: &'static str,
+    pub list: bool,
+    pub doc: &'static str,
+}
+
+impl Output {
+    pub const fn scalar(name: &'static str, doc: &'static str) -> Output {
+        Output { name, list: false, doc }
+    }
+
+    pub const fn list(name: &'static str, doc: &'static str) -> Output {
+        Output { name, list: true, doc }
+    }
+}
+
+/// Everything stackctl knows about one resource type, independent of AWS.
+#[derive(Debug)]
+pub struct KindSpec {
+    pub kind: ResourceKind,
+    pub type_name: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [Field],
+    pub outputs: &'static [Output],
+    /// Looked up, never created or deleted (the VPC).
+    pub lookup: bool,
+    /// The rule for the `name` field, when the type has one; unnamed resources get a deterministic name.
+    pub name_rule: Option<NameRule>,
+    /// Default create, update and delete timeouts in seconds.
+    pub timeouts: [u64; 3],
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 4] =
+        [ResourceKind::Vpc, ResourceKind::SecurityGroup, ResourceKind::IamRole, ResourceKind::Ec2Instance];
+
+    pub fn spec(self) -> &'static KindSpec {
+        match self {
+            ResourceKind::Vpc => &vpc::SPEC,
+            ResourceKind::SecurityGroup => &security_group::SPEC,
+            ResourceKind::IamRole => &iam_role::SPEC,
+            ResourceKind::Ec2Instance => &ec2_instance::SPEC,
+        }
+    }
+
+    pub fn type_name(self) -> &'static str {
+        self.spec().type_name
+    }
+
+    pub fn from_type_name(name: &str) -> Option<ResourceKind> {
+        Self::ALL.into_iter().find(|k| k.type_name() == name)
+    }
+
+    pub fn output(self, name: &str) -> Option<&'static Output> {
+        self.spec().outputs.iter().find(|o| o.name == name)
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static Field> {
+        self.spec().fields.iter().find(|f| f.name == name)
+    }
+
+    /// Puts a resolved configuration into canonical form: defaults filled in, sets sorted, aliases expanded,
+    /// so that comparing it with what AWS reports shows only real differences.
+    pub fn normalize(self, config: Json, context: &NormalizeContext) -> Result<Json, String> {
+        match self {
+            ResourceKind::Vpc => vpc::normalize(config),
+            ResourceKind::SecurityGroup => security_group::normalize(config),
+            ResourceKind::IamRole => iam_role::normalize(config, context),
+            ResourceKind::Ec2Instance => ec2_instance::normalize(config),
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.type_name())
+    }
+}
+
+/// Facts normalization needs beyond the configuration itself.
+#[derive(Debug, Clone)]
+pub struct NormalizeContext {
+    pub partition: String,
+}
+
+/// The AWS partition a region belongs to, for building ARNs without asking AWS.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// The tags every created resource carries: the stack's, the resource's own, and the two that let stackctl
+/// (and anyone auditing the account) find what belongs to which stack and resource.
+pub fn merged_tags(
+    stack: &str,
+    resource: &str,
+    stack_tags: &BTreeMap<String, String>,
+    resource_tags: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut tags = stack_tags.clone();
+    tags.extend(resource_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags.insert(TAG_STACK.to_string(), stack.to_string());
+    tags.insert(TAG_RESOURCE.to_string(), resource.to_string());
+    tags
+}
+
+pub const TAG_STACK: &str = "stackctl:stack";
+pub const TAG_RESOURCE: &str = "stackctl:resource";
+
+/// Reads a typed configuration out of its JSON form, with a message naming the resource type.
+pub fn decode<T: serde::de::DeserializeOwned>(kind: ResourceKind, config: &Json) -> Result<T, String> {
+    serde_json::from_value(config.clone()).map_err(|e| format!("invalid {kind} configuration: {e}"))
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Json {
+    serde_json::to_value(value).unwrap_or(Json::Null)
+}

@@ -1,0 +1,66 @@
+//! The stack file: its model, loading with source locations, variables and references.
+
+pub mod load;
+pub mod names;
+pub mod schema;
+pub mod template;
+pub mod value;
+pub mod variables;
+
+use crate::diagnostics::Span;
+use crate::resources::ResourceKind;
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+pub use value::{Node, Value};
+
+/// A validated stack file. Variables are already substituted; references to resources remain.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub region: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub resources: IndexMap<String, ResourceDecl>,
+    /// Variable values in effect, after defaults, environment and `--var`.
+    pub variables: BTreeMap<String, String>,
+    pub path: PathBuf,
+    /// The directory relative paths in the file (user data, templates) are resolved against.
+    pub dir: PathBuf,
+}
+
+/// One entry under `resources:`.
+#[derive(Debug, Clone)]
+pub struct ResourceDecl {
+    pub name: String,
+    pub kind: ResourceKind,
+    /// Where the resource's key is in the file.
+    pub span: Span,
+    /// The type-specific fields (and `tags`), with references unresolved.
+    pub config: IndexMap<String, Node>,
+    pub depends_on: Vec<(String, Span)>,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub create: Duration,
+    pub update: Duration,
+    pub delete: Duration,
+}
+
+impl ResourceDecl {
+    /// Every resource this one needs to exist first: those it references and those in `depends_on`.
+    pub fn dependencies(&self) -> Vec<(String, Span)> {
+        let mut deps: Vec<(String, Span)> = Vec::new();
+        for node in self.config.values() {
+            node.visit_references(&mut |target, span| {
+                if let template::Target::Resource { name, .. } = target {
+                    deps.push((name.clone(), span.clone()));
+                }
+            });
+        }
+        deps.extend(self.depends_on.iter().cloned());
+        deps
+    }
+}

@@ -1,0 +1,101 @@
+//! Names AWS accepts, and the deterministic names stackctl gives resources the file does not name.
+
+/// A naming rule of one AWS resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    /// EC2 security group names: up to 255 characters, not starting with `sg-`.
+    SecurityGroup,
+    /// IAM role and instance profile names: 1-64 of `A-Za-z0-9+=,.@_-`.
+    IamRole,
+    /// The `Name` tag of an EC2 resource: up to 256 characters.
+    NameTag,
+    /// A stack name: a letter, then letters, digits and hyphens, up to 32 characters.
+    Stack,
+}
+
+impl NameRule {
+    /// Why `name` is not acceptable, or `None` when it is.
+    pub fn violation(self, name: &str) -> Option<String> {
+        match self {
+            NameRule::SecurityGroup => {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
+                if name.is_empty() || name.len() > 255 {
+                    Some(format!("security group names are 1 to 255 characters; this one has {}", name.len()))
+                } else if name.to_ascii_lowercase().starts_with("sg-") {
+                    Some("security group names cannot start with `sg-`".into())
+                } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+                    Some(format!("security group names cannot contain `{bad}`"))
+                } else {
+                    None
+                }
+            }
+            NameRule::IamRole => {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+                if name.is_empty() || name.len() > 64 {
+                    Some(format!("IAM role names are 1 to 64 characters; this one has {}", name.len()))
+                } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+                    Some(format!("IAM role names may only hold letters, digits and `+=,.@_-`, not `{bad}`"))
+                } else {
+                    None
+                }
+            }
+            NameRule::NameTag => {
+                (name.chars().count() > 256).then(|| format!("a Name tag holds at most 256 characters; this one has {}", name.chars().count()))
+            }
+            NameRule::Stack => {
+                let mut chars = name.chars();
+                let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+                if name.is_empty() || name.len() > 32 {
+                    Some(format!("stack names are 1 to 32 characters; this one has {}", name.len()))
+                } else if !starts_with_letter || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    Some("a stack name starts with a letter and holds only letters, digits and hyphens".into())
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// The name a resource gets when the file does not name it: `<stack>-<resource>`, underscores as hyphens.
+/// Deterministic, so a run that crashed after a create finds the same resource again instead of making another.
+pub fn physical_name(stack: &str, resource: &str) -> String {
+    format!("{stack}-{}", resource.replace('_', "-"))
+}
+
+/// Resource keys in the stack file: used in references, so identifier-like.
+pub fn resource_key_violation(key: &str) -> Option<String> {
+    let mut chars = key.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && key.len() <= 64;
+    (!ok).then(|| "resource names start with a letter or `_` and hold up to 64 letters, digits, `_` or `-`".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_group_names() {
+        assert!(NameRule::SecurityGroup.violation("web-sg").is_none());
+        assert!(NameRule::SecurityGroup.violation("sg-web").is_some());
+        assert!(NameRule::SecurityGroup.violation(&"a".repeat(256)).is_some());
+        assert!(NameRule::SecurityGroup.violation("caf\u{e9}").is_some());
+    }
+
+    #[test]
+    fn iam_role_names() {
+        assert!(NameRule::IamRole.violation("RoleForEc2AccessRdsRedisDemo").is_none());
+        assert!(NameRule::IamRole.violation(&"r".repeat(65)).is_some());
+        assert!(NameRule::IamRole.violation("has space").is_some());
+    }
+
+    #[test]
+    fn stack_names_and_physical_names() {
+        assert!(NameRule::Stack.violation("web-demo").is_none());
+        assert!(NameRule::Stack.violation("1web").is_some());
+        assert!(NameRule::Stack.violation("web_demo").is_some());
+        assert_eq!(physical_name("web", "web_sg"), "web-web-sg");
+    }
+}

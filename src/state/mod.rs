@@ -1,0 +1,83 @@
+//! What stackctl has created: one versioned JSON document per stack, written after every change.
+//! It holds ids, names, configuration and outputs — never a secret value.
+
+pub mod lock;
+pub mod store;
+
+use crate::resources::ResourceKind;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// The state document layout version; a newer stackctl upgrades older documents, an older one refuses newer ones.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    pub format_version: u32,
+    pub stack: String,
+    pub region: String,
+    /// Random id given when the state is first written; tells two stacks of the same name apart.
+    pub lineage: String,
+    /// Incremented on every write.
+    pub serial: u64,
+    pub resources: BTreeMap<String, ResourceState>,
+}
+
+/// Where a resource is in its life, as far as stackctl knows.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A create call is about to be made or was made; the resource may or may not exist.
+    /// The next run looks for it by its deterministic name and tags before creating anything.
+    Creating,
+    /// The resource exists with the recorded id.
+    Created,
+    /// A delete was started; the next run finishes it.
+    Deleting,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ResourceState {
+    #[serde(rename = "type")]
+    pub kind: ResourceKind,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name the resource has (or will have) in AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_name: Option<String>,
+    /// The idempotency token of the create call, reused if that call has to be repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    /// What this resource needed when it was created: `down` deletes in reverse without the stack file.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// The configuration last applied, in canonical form.
+    #[serde(default)]
+    pub config: Json,
+    #[serde(default)]
+    pub outputs: serde_json::Map<String, Json>,
+    /// Longest wait for deletion, in seconds, so `down` honours the file's timeouts even without the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_timeout_secs: Option<u64>,
+    pub updated_at: jiff::Timestamp,
+}
+
+impl State {
+    pub fn new(stack: &str, region: &str) -> State {
+        State {
+            format_version: FORMAT_VERSION,
+            stack: stack.to_string(),
+            region: region.to_string(),
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            resources: BTreeMap::new(),
+        }
+    }
+
+    /// Names of resources that exist (or may exist) in AWS, as opposed to lookups.
+    pub fn managed(&self) -> impl Iterator<Item = (&String, &ResourceState)> {
+        self.resources.iter().filter(|(_, r)| !r.kind.spec().lookup)
+    }
+}
