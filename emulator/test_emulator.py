@@ -492,6 +492,23 @@ def check_delete_security_group_dependency(emu: Emulator) -> None:
     expect_error("CannotDelete", 400, lambda: ec2.delete_security_group(GroupId=default))
 
 
+def check_default_security_group(emu: Emulator) -> None:
+    # RunInstances without SecurityGroupIds uses the VPC's default group.
+    ec2 = emu.client("ec2")
+    vpc_id, subnet_id, ami = _network(emu)
+    default = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]["GroupId"]
+    inst = ec2.run_instances(
+        ImageId=ami, InstanceType="t3.micro", SubnetId=subnet_id, MinCount=1, MaxCount=1
+    )["Instances"][0]
+    assert [g["GroupId"] for g in inst["SecurityGroups"]] == [default], inst["SecurityGroups"]
+    ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
+
+
 def check_request_log(emu: Emulator) -> None:
     emu.reset_requests()
     assert emu.requests() == []
@@ -584,6 +601,7 @@ def main() -> int:
         run("RunInstances ClientToken idempotency", lambda: check_run_instances_client_token(main_emu))
         run("instance attributes and profile", lambda: check_instance_attributes_and_profile(main_emu))
         run("DeleteSecurityGroup DependencyViolation", lambda: check_delete_security_group_dependency(main_emu))
+        run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))
         run("unimplemented operation fails loudly", lambda: check_unimplemented_is_loud(main_emu))
         run("request log", lambda: check_request_log(main_emu))

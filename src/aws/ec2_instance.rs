@@ -78,9 +78,11 @@ pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<O
     };
     let mut groups: Vec<String> = instance.security_groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
     groups.sort();
-    let tags = tags::from_ec2(instance.tags());
+    let mut tags = tags::from_ec2(instance.tags());
+    // The Name tag is the `name` field, not one of the stack's tags.
+    let name = tags.remove("Name").unwrap_or_default();
     let observed = Ec2InstanceConfig {
-        name: tags.get("Name").cloned().unwrap_or_default(),
+        name,
         instance_type: instance.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
         image,
         subnet: instance.subnet_id().unwrap_or_default().to_string(),

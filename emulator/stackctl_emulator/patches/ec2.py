@@ -138,6 +138,33 @@ def _patch_primary_eni_delete_on_termination() -> None:
 
 
 # ---------------------------------------------------------------------------
+# RunInstances without security groups: the VPC's default group
+# ---------------------------------------------------------------------------
+# AWS (RunInstances SecurityGroupIds): "If you don't specify a security group
+# ID, we use the default security group for the VPC." moto launches the
+# instance with no security group at all.
+def _patch_run_instances_default_security_group() -> None:
+    original = InstanceBackend.run_instances
+
+    @functools.wraps(original)
+    def run_instances(self: Any, image_id: str, count: int, user_data: Any, security_group_names: list[str], **kwargs: Any) -> Any:
+        if (
+            not security_group_names
+            and not kwargs.get("security_group_ids")
+            and not kwargs.get("nics")
+            and not kwargs.get("launch_template")
+            and kwargs.get("subnet_id")
+        ):
+            subnet = self.get_subnet(kwargs["subnet_id"])
+            default = self.get_security_group_by_name_or_id("default", vpc_id=subnet.vpc_id)
+            if default is not None:
+                kwargs["security_group_ids"] = [default.id]
+        return original(self, image_id, count, user_data, security_group_names, **kwargs)
+
+    InstanceBackend.run_instances = run_instances  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
 # ModifyInstanceAttribute
 # ---------------------------------------------------------------------------
 # AWS: InstanceType and UserData can only be changed while the instance is
@@ -379,6 +406,7 @@ def apply() -> None:
     _patch_run_instances_client_token()
     _patch_client_token_filter()
     _patch_primary_eni_delete_on_termination()
+    _patch_run_instances_default_security_group()
     _patch_modify_instance_attribute()
     _patch_instance_profile_on_instance()
     _patch_security_group_rules()

@@ -1,0 +1,399 @@
+//! Carries out a plan: a graph of jobs (create, update, destroy) run concurrently up to the parallelism
+//! limit. The state is saved before every create (intent) and after every change. A failure or an
+//! interrupt stops new work; running work finishes and is recorded.
+
+use super::desired;
+use super::planner::{Planned, state_graph};
+use super::{EngineError, Event, EventSink};
+use crate::aws::{self, Aws, Created, Ctx, DriverError, Progress};
+use crate::graph::Graph;
+use crate::plan::Action;
+use crate::resolve::is_fully_known;
+use crate::resources::ResourceKind;
+use crate::spec::Stack;
+use crate::state::store::StateStore;
+use crate::state::{ResourceState, State, Status};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Step {
+    Destroy,
+    Create,
+    Update,
+}
+
+type JobKey = (String, Step);
+
+fn key_name(key: &JobKey) -> String {
+    let step = match key.1 {
+        Step::Destroy => "destroy",
+        Step::Create => "create",
+        Step::Update => "update",
+    };
+    format!("{step}:{}", key.0)
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub failures: Vec<EngineError>,
+    /// Stopped by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+    pub state: Option<State>,
+}
+
+enum Done {
+    Created(Created),
+    Updated { outputs: Map<String, Json>, config: Json },
+    Destroyed,
+}
+
+/// Applies a plan. `stack` is `None` for `down`, which needs only the state.
+pub async fn apply(
+    aws: &Aws,
+    stack: Option<&Stack>,
+    planned: Planned,
+    store: &StateStore,
+    parallelism: usize,
+    events: EventSink,
+) -> Result<Outcome, EngineError> {
+    let Planned { plan, mut state, observed, lookups, mut known } = planned;
+    state.serial += 1;
+    store.save(&state)?;
+    let jobs = build_jobs(&plan.resources, stack, &state);
+    let job_graph = Graph::new(jobs.iter().map(|(k, deps)| (key_name(k), deps.iter().map(key_name).collect::<Vec<_>>())));
+    if let Err(cycle) = job_graph.order() {
+        return Err(EngineError::Config { resource: cycle.first().cloned().unwrap_or_default(), message: format!("the steps of this plan depend on each other in a cycle: {}", cycle.join(" -> ")) });
+    }
+    let actions: HashMap<&str, Action> = plan.resources.iter().map(|r| (r.name.as_str(), r.action)).collect();
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<(String, Progress)>();
+    let mut pending: BTreeMap<JobKey, Vec<JobKey>> = jobs;
+    let mut finished: HashSet<JobKey> = HashSet::new();
+    let mut started_at: HashMap<String, Instant> = HashMap::new();
+    let mut running = tokio::task::JoinSet::new();
+    let mut outcome = Outcome::default();
+    let mut stopping = false;
+    let mut first_interrupt = Box::pin(interrupts());
+    loop {
+        if !stopping {
+            let ready: Vec<JobKey> = pending
+                .iter()
+                .filter(|(_, deps)| deps.iter().all(|d| finished.contains(d)))
+                .map(|(k, _)| k.clone())
+                .take(parallelism.saturating_sub(running.len()))
+                .collect();
+            for key in ready {
+                pending.remove(&key);
+                let name = key.0.clone();
+                let action = actions.get(name.as_str()).copied().unwrap_or(Action::Update);
+                started_at.insert(name.clone(), Instant::now());
+                match start(aws, stack, &key, &mut state, &observed, &known, progress_tx.clone()) {
+                    Ok(Started::Spawned(kind, future)) => {
+                        events(Event::Started { resource: name.clone(), kind, action });
+                        store_save(store, &mut state)?;
+                        let key = key.clone();
+                        running.spawn(async move { (key, kind, future.await) });
+                    }
+                    Ok(Started::Nothing(kind)) => {
+                        store_save(store, &mut state)?;
+                        events(Event::Finished { resource: name.clone(), kind, action, id: None, elapsed: Duration::ZERO });
+                        finished.insert(key);
+                    }
+                    Err(error) => {
+                        outcome.failures.push(error);
+                        stopping = true;
+                        events(Event::Stopping { reason: format!("{name} could not start") });
+                        break;
+                    }
+                }
+            }
+        }
+        if running.is_empty() {
+            let more_ready = !stopping && pending.iter().any(|(_, deps)| deps.iter().all(|d| finished.contains(d)));
+            if more_ready {
+                continue;
+            }
+            break;
+        }
+        tokio::select! {
+            Some((resource, progress)) = progress_rx.recv() => match progress {
+                Progress::Created(id) => {
+                    if let Some(entry) = state.resources.get_mut(&resource) {
+                        entry.id = Some(id);
+                    }
+                    store_save(store, &mut state)?;
+                }
+                Progress::Status(status) => {
+                    let elapsed = started_at.get(&resource).map(Instant::elapsed).unwrap_or_default();
+                    events(Event::Status { resource, status, elapsed });
+                }
+            },
+            Some(joined) = running.join_next() => {
+                let (key, kind, result) = joined.map_err(|e| EngineError::Config { resource: "engine".into(), message: e.to_string() })?;
+                let name = key.0.clone();
+                let action = actions.get(name.as_str()).copied().unwrap_or(Action::Update);
+                let elapsed = started_at.get(&name).map(Instant::elapsed).unwrap_or_default();
+                match result {
+                    Ok(done) => {
+                        let id = record(&mut state, &key, done, &mut known);
+                        store_save(store, &mut state)?;
+                        events(Event::Finished { resource: name, kind, action, id, elapsed });
+                        finished.insert(key);
+                    }
+                    Err(error) => {
+                        store_save(store, &mut state)?;
+                        events(Event::Failed { resource: name.clone(), kind, action, code: error.code().map(str::to_string), message: error.to_string() });
+                        if !stopping {
+                            events(Event::Stopping { reason: format!("{name} failed") });
+                        }
+                        stopping = true;
+                        outcome.failures.push(EngineError::Driver { resource: name, kind: kind.to_string(), error });
+                    }
+                }
+            }
+            signal = &mut first_interrupt, if !stopping => {
+                let _ = signal;
+                stopping = true;
+                outcome.interrupted = true;
+                events(Event::Stopping { reason: "interrupted: finishing what is in flight (interrupt again to exit at once)".into() });
+                tokio::spawn(async {
+                    interrupts().await;
+                    // The state file is saved after every step, so it is already readable.
+                    std::process::exit(130);
+                });
+            }
+        }
+    }
+    if outcome.failures.is_empty() && !outcome.interrupted {
+        record_lookups(&mut state, stack, lookups);
+        store_save(store, &mut state)?;
+    }
+    outcome.state = Some(state);
+    Ok(outcome)
+}
+
+/// Resolves when Ctrl-C or SIGTERM arrives.
+async fn interrupts() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> {
+    state.serial += 1;
+    store.save(state)?;
+    Ok(())
+}
+
+/// The jobs for a plan and what each must wait for.
+fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, state: &State) -> BTreeMap<JobKey, Vec<JobKey>> {
+    let mut jobs: BTreeMap<JobKey, Vec<JobKey>> = BTreeMap::new();
+    for r in resources {
+        match r.action {
+            Action::Create => {
+                jobs.insert((r.name.clone(), Step::Create), vec![]);
+            }
+            Action::Update => {
+                jobs.insert((r.name.clone(), Step::Update), vec![]);
+            }
+            Action::Replace => {
+                jobs.insert((r.name.clone(), Step::Destroy), vec![]);
+                jobs.insert((r.name.clone(), Step::Create), vec![(r.name.clone(), Step::Destroy)]);
+            }
+            Action::Delete => {
+                jobs.insert((r.name.clone(), Step::Destroy), vec![]);
+            }
+            Action::Read | Action::NoOp => {}
+        }
+    }
+    let apply_job = |name: &str| -> Option<JobKey> {
+        [Step::Create, Step::Update].into_iter().map(|s| (name.to_string(), s)).find(|k| jobs.contains_key(k))
+    };
+    let stack_graph = stack.map(Graph::from_stack);
+    let recorded = state_graph(state);
+    let mut edges: Vec<(JobKey, JobKey)> = Vec::new();
+    for key in jobs.keys() {
+        let (name, step) = key;
+        match step {
+            Step::Create | Step::Update => {
+                for dep in stack_graph.as_ref().map(|g| g.dependencies(name)).unwrap_or_default() {
+                    if let Some(dep_job) = apply_job(dep) {
+                        edges.push((key.clone(), dep_job));
+                    }
+                }
+            }
+            Step::Destroy => {
+                for dependent in recorded.dependents(name) {
+                    let destroy = (dependent.to_string(), Step::Destroy);
+                    if jobs.contains_key(&destroy) {
+                        edges.push((key.clone(), destroy));
+                    } else if let Some(apply) = apply_job(dependent) {
+                        // The dependent is being changed to stop using this resource: let it go first, unless
+                        // its new configuration still needs this resource (that would wait on itself).
+                        let still_needed = stack_graph.as_ref().is_some_and(|g| g.dependencies(dependent).contains(&name.as_str()));
+                        if !still_needed {
+                            edges.push((key.clone(), apply));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (from, to) in edges {
+        if let Some(deps) = jobs.get_mut(&from) {
+            deps.push(to);
+        }
+    }
+    jobs
+}
+
+type DriverFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Done, DriverError>> + Send>>;
+
+enum Started {
+    Spawned(ResourceKind, DriverFuture),
+    /// Nothing to ask AWS (deleting what is already gone).
+    Nothing(ResourceKind),
+}
+
+fn start(
+    aws: &Aws,
+    stack: Option<&Stack>,
+    key: &JobKey,
+    state: &mut State,
+    observed: &super::refresh::Refreshed,
+    known: &crate::resolve::Known,
+    progress: mpsc::UnboundedSender<(String, Progress)>,
+) -> Result<Started, EngineError> {
+    let (name, step) = key;
+    let config_error = |message: String| EngineError::Config { resource: name.clone(), message };
+    let stack_name = state.stack.clone();
+    match step {
+        Step::Destroy => {
+            let entry = state.resources.get_mut(name).ok_or_else(|| config_error("not in state".into()))?;
+            let kind = entry.kind;
+            let exists = observed.get(name).is_some_and(Option::is_some);
+            let Some(id) = entry.id.clone().filter(|_| exists) else {
+                state.resources.remove(name);
+                return Ok(Started::Nothing(kind));
+            };
+            entry.status = Status::Deleting;
+            entry.updated_at = jiff::Timestamp::now();
+            let timeout = Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
+            let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
+            Ok(Started::Spawned(kind, Box::pin(async move { aws::delete(kind, &ctx, &id).await.map(|_| Done::Destroyed) })))
+        }
+        Step::Create | Step::Update => {
+            let stack = stack.ok_or_else(|| config_error("no stack file".into()))?;
+            let decl = stack.resources.get(name).ok_or_else(|| config_error("not in the stack file".into()))?;
+            let wanted = desired::compute(stack, &aws.region, decl, known).map_err(config_error)?;
+            if !is_fully_known(&wanted.config) {
+                return Err(config_error("some values are still unknown when they are needed".into()));
+            }
+            let kind = decl.kind;
+            let depends_on: Vec<String> = decl.dependencies().into_iter().map(|(n, _)| n).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            if *step == Step::Create {
+                let timeout = decl.timeouts.create;
+                // Intent first: if we crash after AWS creates it, the next run finds it by name, tags and token.
+                let previous = state.resources.get(name).filter(|r| r.status == Status::Creating);
+                let token = previous.and_then(|r| r.client_token.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                state.resources.insert(
+                    name.clone(),
+                    ResourceState {
+                        kind,
+                        status: Status::Creating,
+                        id: None,
+                        physical_name: wanted.physical_name.clone(),
+                        client_token: Some(token.clone()),
+                        depends_on,
+                        config: wanted.config.clone(),
+                        outputs: Map::new(),
+                        delete_timeout_secs: Some(decl.timeouts.delete.as_secs()),
+                        updated_at: jiff::Timestamp::now(),
+                    },
+                );
+                let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
+                let (config, payload) = (wanted.config, wanted.payload);
+                Ok(Started::Spawned(kind, Box::pin(async move { aws::create(kind, &ctx, &config, &payload, &token).await.map(Done::Created) })))
+            } else {
+                let entry = state.resources.get_mut(name).ok_or_else(|| config_error("not in state".into()))?;
+                let id = entry.id.clone().ok_or_else(|| config_error("no id recorded".into()))?;
+                let current = observed.get(name).and_then(Option::as_ref).map(|o| o.config.clone()).unwrap_or(Json::Null);
+                entry.depends_on = depends_on;
+                entry.delete_timeout_secs = Some(decl.timeouts.delete.as_secs());
+                let ctx = Ctx::new(aws.clone(), &stack_name, name, decl.timeouts.update, Some(progress));
+                let config = wanted.config;
+                Ok(Started::Spawned(
+                    kind,
+                    Box::pin(async move {
+                        // The recorded configuration changes only once the update succeeds.
+                        aws::update(kind, &ctx, &id, &current, &config).await.map(|outputs| Done::Updated { outputs, config })
+                    }),
+                ))
+            }
+        }
+    }
+}
+
+/// Records a finished job in state and makes its outputs available to later jobs. Returns the id.
+fn record(state: &mut State, key: &JobKey, done: Done, known: &mut crate::resolve::Known) -> Option<String> {
+    let name = &key.0;
+    match done {
+        Done::Destroyed => {
+            let id = state.resources.remove(name).and_then(|r| r.id);
+            known.outputs.remove(name);
+            id
+        }
+        Done::Created(created) => {
+            let entry = state.resources.get_mut(name)?;
+            entry.status = Status::Created;
+            entry.id = Some(created.id.clone());
+            entry.outputs = created.outputs.clone();
+            entry.updated_at = jiff::Timestamp::now();
+            known.outputs.insert(name.clone(), created.outputs);
+            Some(created.id)
+        }
+        Done::Updated { outputs, config } => {
+            let entry = state.resources.get_mut(name)?;
+            entry.config = config;
+            entry.status = Status::Created;
+            entry.outputs = outputs.clone();
+            entry.updated_at = jiff::Timestamp::now();
+            known.outputs.insert(name.clone(), outputs);
+            entry.id.clone()
+        }
+    }
+}
+
+/// Lookups are recorded so `outputs` and `down` can show and use them without AWS; those the file
+/// no longer has are dropped.
+fn record_lookups(state: &mut State, stack: Option<&Stack>, lookups: HashMap<String, aws::Observed>) {
+    state.resources.retain(|name, r| !r.kind.spec().lookup || stack.is_some_and(|s| s.resources.contains_key(name)));
+    for (name, found) in lookups {
+        let Some(decl) = stack.and_then(|s| s.resources.get(&name)) else { continue };
+        state.resources.insert(
+            name,
+            ResourceState {
+                kind: decl.kind,
+                status: Status::Created,
+                id: found.outputs.get("id").and_then(Json::as_str).map(str::to_string),
+                physical_name: None,
+                client_token: None,
+                depends_on: vec![],
+                config: found.config,
+                outputs: found.outputs,
+                delete_timeout_secs: None,
+                updated_at: jiff::Timestamp::now(),
+            },
+        );
+    }
+}

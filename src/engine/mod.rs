@@ -1,0 +1,44 @@
+//! Runs plans against AWS: refreshes what the state records, computes the plan, then walks the graph
+//! with independent resources in parallel, recording state after every step. Reports through events
+//! and never prints.
+
+pub mod desired;
+pub mod events;
+pub mod executor;
+pub mod planner;
+pub mod refresh;
+
+pub use events::{Event, EventSink};
+pub use executor::{Outcome, apply};
+pub use planner::{Planned, plan_down, plan_up};
+
+use crate::aws::DriverError;
+use crate::state::store::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{resource} ({kind}): {error}")]
+    Driver { resource: String, kind: String, error: DriverError },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{resource}: {message}")]
+    Config { resource: String, message: String },
+}
+
+impl EngineError {
+    pub fn help(&self) -> String {
+        match self {
+            EngineError::Driver { error: DriverError::Timeout { .. }, .. } => {
+                "the resource stays in state: run `stackctl up` again to keep waiting, or `stackctl down` to remove it; raise `timeouts:` in the stack file if AWS is just slow".into()
+            }
+            EngineError::Driver { error: DriverError::Transport { .. }, .. } => {
+                "check the endpoint, network and credentials (AWS_PROFILE, --profile, --endpoint-url)".into()
+            }
+            EngineError::Driver { .. } => {
+                "what was created is recorded in state: fix the cause and run `stackctl up` again to resume, or `stackctl down` to remove it".into()
+            }
+            EngineError::State(e) => e.help().into(),
+            EngineError::Config { .. } => "fix the stack file and run again".into(),
+        }
+    }
+}
