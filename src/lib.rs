@@ -14,3 +14,4 @@ pub mod spec;
 pub mod state;
 pub mod userdata;
 pub mod engine;
+pub mod cli;

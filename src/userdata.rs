@@ -17,7 +17,7 @@ pub enum UserDataError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("{path}: {message}")]
-    Render { path: String, line: Option<usize>, message: String },
+    Render { path: String, line: Option<usize>, range: Option<std::ops::Range<usize>>, message: String },
     #[error("rendered user data is {size} bytes; AWS accepts at most {USER_DATA_LIMIT} bytes")]
     TooLarge { size: usize },
 }
@@ -78,6 +78,7 @@ fn render_one(
     let to_error = |e: minijinja::Error| UserDataError::Render {
         path: path.to_string(),
         line: e.line(),
+        range: e.range(),
         message: e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string()),
     };
     env.add_template("user-data", text).map_err(to_error)?;
@@ -133,12 +134,14 @@ pub fn check_stack(stack: &Stack, sources: &mut Sources, diagnostics: &mut Vec<D
         }
         match render(&stack.dir, &spec) {
             Ok(_) => {}
-            Err(UserDataError::Render { path, line, message }) => {
+            Err(UserDataError::Render { path, line, range, message }) => {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let file = sources.add(path.clone(), text.clone());
                 let mut diagnostic = Diagnostic::error(format!("`{}`: cannot render {path}: {message}", decl.name))
                     .help("every `{{ name }}` in the script and its templates needs an entry under `user_data.vars` (or `templates`)");
-                if let Some(line) = line {
+                if let Some(range) = range.filter(|r| r.end <= text.len()) {
+                    diagnostic = diagnostic.at(Span::new(file, range));
+                } else if let Some(line) = line {
                     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
                     let end = text[start..].find('\n').map(|e| start + e).unwrap_or(text.len());
                     diagnostic = diagnostic.at(Span::new(file, start..end.max(start + 1).min(text.len().max(start + 1))));

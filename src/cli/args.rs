@@ -1,0 +1,98 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stackctl",
+    version,
+    about = "Stand up and tear down AWS web + Redis/MySQL/MemoryDB stacks from a declarative stack file",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// The stack file.
+    #[arg(short = 'f', long = "file", global = true, default_value = "stack.yaml")]
+    pub file: PathBuf,
+    /// Set a variable: --var name=value (repeatable). Also STACKCTL_VAR_<name>.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The state file [default: .stackctl/<stack file name>.state.json beside the stack file].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// AWS region; overrides the stack file's `region:`.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS request to this endpoint (a local emulator). AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How many resources may be worked on at once.
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Apply without asking for confirmation (required when not on a terminal).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More detail (repeat for more). STACKCTL_LOG sets a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors and requested data.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colours (also when NO_COLOR is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the stack file without calling AWS.
+    Validate,
+    /// Show what `up` (or `down`, with --destroy) would change.
+    Plan(PlanArgs),
+    /// Create or update everything in the stack file.
+    Up,
+    /// Delete everything the state records, in reverse dependency order.
+    Down,
+    /// Print resource outputs (ids, addresses, ARNs) from the state.
+    Outputs(OutputsArgs),
+    /// Print the dependency graph in Graphviz DOT.
+    Graph,
+    /// Remove a lock left behind by a run that was killed.
+    ForceUnlock(ForceUnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan the removal of everything (what `down` would do).
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// A resource (`web`) or one of its outputs (`web.public_ip`).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id, as printed by the run that found the state locked.
+    pub lock_id: String,
+}

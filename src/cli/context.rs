@@ -1,0 +1,104 @@
+//! Setup shared by commands: loading the stack file, finding the state, connecting to AWS.
+
+use super::{Failure, GlobalArgs, Printer};
+use crate::aws::{Aws, Connection};
+use crate::diagnostics::Sources;
+use crate::spec::Stack;
+use crate::spec::variables::VarInputs;
+use crate::state::State;
+use crate::state::lock::{Lock, LockError};
+use crate::state::store::StateStore;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Loads and validates the stack file, printing every problem found. Makes no AWS call.
+pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failure> {
+    let inputs = VarInputs::gather(&global.vars).map_err(|e| Failure::new(e).help("variables are given as --var name=value"))?;
+    let mut sources = Sources::default();
+    match crate::spec::load::load(&global.file, &inputs, &mut sources) {
+        Ok(stack) => Ok(stack),
+        Err(diagnostics) => {
+            if printer.json {
+                printer.data(&sources.to_json(&diagnostics).to_string());
+            }
+            printer.stderr(&sources.render(&diagnostics, printer.color));
+            let count = diagnostics.len();
+            Err(Failure::new(format!(
+                "{} is not valid: {count} problem{} found",
+                global.file.display(),
+                if count == 1 { "" } else { "s" }
+            ))
+            .help("fix the problems above; nothing was sent to AWS"))
+        }
+    }
+}
+
+/// The state file: `--state`, or `.stackctl/<stack file name>.state.json` beside the stack file. It
+/// depends on the file's path, not its content, so `down` finds it even after the file is gone.
+pub fn state_path(global: &GlobalArgs) -> PathBuf {
+    if let Some(path) = &global.state {
+        return path.clone();
+    }
+    let dir = global.file.parent().map(PathBuf::from).unwrap_or_default();
+    let stem = global.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "stack".into());
+    dir.join(".stackctl").join(format!("{stem}.state.json"))
+}
+
+pub fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<State>, Failure> {
+    store.load(stack).map_err(|e| {
+        let help = e.help();
+        Failure::new(e.to_string()).help(help)
+    })
+}
+
+pub fn lock(store: &StateStore, operation: &str) -> Result<Lock, Failure> {
+    Lock::acquire(store.path(), operation).map_err(|e: LockError| {
+        let help = e.help();
+        Failure::new(e.to_string()).help(help)
+    })
+}
+
+/// Region: `--region`, then the stack file's `region:`, then the AWS configuration (AWS_REGION, profile).
+pub async fn region(global: &GlobalArgs, stack_region: Option<&str>) -> Result<String, Failure> {
+    if let Some(region) = global.region.as_deref().or(stack_region) {
+        return Ok(region.to_string());
+    }
+    let mut provider = aws_config::meta::region::RegionProviderChain::default_provider();
+    if let Some(profile) = &global.profile {
+        provider = aws_config::meta::region::RegionProviderChain::first_try(
+            aws_config::profile::ProfileFileRegionProvider::builder().profile_name(profile).build(),
+        )
+        .or_else(aws_config::meta::region::RegionProviderChain::default_provider());
+    }
+    provider
+        .region()
+        .await
+        .map(|r| r.to_string())
+        .ok_or_else(|| Failure::new("no AWS region").help("add `region:` to the stack file, pass --region, or set AWS_REGION"))
+}
+
+pub async fn connect(global: &GlobalArgs, region: &str) -> Aws {
+    Aws::connect(&Connection { region: region.to_string(), profile: global.profile.clone(), endpoint_url: global.endpoint_url.clone() }).await
+}
+
+/// Refuses to change infrastructure without a yes: `--yes`, or typing `yes` at a terminal.
+pub fn require_consent_possible(global: &GlobalArgs, command: &str) -> Result<(), Failure> {
+    if global.yes || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    Err(Failure::new(format!("`stackctl {command}` changes infrastructure and needs confirmation, but stdin is not a terminal"))
+        .help(format!("in CI and scripts, pass --yes: `stackctl {command} --yes`")))
+}
+
+/// Asks on the terminal; true only for `yes`.
+pub fn confirm(global: &GlobalArgs, question: &str) -> bool {
+    if global.yes {
+        return true;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question}\n  Only 'yes' will be accepted: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    answer.trim() == "yes"
+}

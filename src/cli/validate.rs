@@ -1,0 +1,13 @@
+//! `stackctl validate`: checks the stack file; never calls AWS.
+
+use super::{Failure, GlobalArgs, Printer, Status, context};
+
+pub async fn validate(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
+    let stack = context::load_stack(global, printer)?;
+    if printer.json {
+        printer.data(&serde_json::json!({ "valid": true, "stack": stack.name, "resources": stack.resources.len(), "diagnostics": [] }).to_string());
+    } else {
+        printer.info(&format!("{}: valid (stack `{}`, {} resources)", global.file.display(), stack.name, stack.resources.len()));
+    }
+    Ok(Status::Success)
+}
