@@ -20,13 +20,21 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, range: Range<usize>) -> Self {
-        Span { file, start: range.start, end: range.end.max(range.start) }
+        Span {
+            file,
+            start: range.start,
+            end: range.end.max(range.start),
+        }
     }
 
     /// A span covering part of this one, `offset..offset+len` bytes in.
     pub fn sub(&self, offset: usize, len: usize) -> Span {
         let start = (self.start + offset).min(self.end.max(self.start + offset));
-        Span { file: self.file, start, end: start + len }
+        Span {
+            file: self.file,
+            start,
+            end: start + len,
+        }
     }
 }
 
@@ -47,7 +55,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { message: message.into(), span: None, label: None, help: None, related: Vec::new() }
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+            related: Vec::new(),
+        }
     }
 
     pub fn at(mut self, span: Span) -> Self {
@@ -83,11 +97,17 @@ impl Sources {
     }
 
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.name().as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(id)
+            .map(|f| f.name().as_str())
+            .unwrap_or("<unknown>")
     }
 
     pub fn text(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(id)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -130,7 +150,11 @@ impl Sources {
             // Rendering into an in-memory buffer cannot fail except on a bad span, which we clamp above.
             let _ = term::emit_to_write_style(writer, &config, &self.files, &cs);
         }
-        let bytes = if color { colored.into_inner() } else { out.into_inner() };
+        let bytes = if color {
+            colored.into_inner()
+        } else {
+            out.into_inner()
+        };
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
@@ -164,7 +188,10 @@ fn floor_char_boundary(text: &str, mut byte: usize) -> usize {
 }
 
 /// "did you mean `x`?" for a misspelt name, when one candidate is close enough.
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(wrong, c), c))

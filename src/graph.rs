@@ -23,9 +23,14 @@ impl Graph {
     {
         let mut graph = DiGraph::new();
         let mut index = HashMap::new();
-        let nodes: Vec<(String, Vec<String>)> = nodes.into_iter().map(|(n, d)| (n, d.into_iter().collect())).collect();
+        let nodes: Vec<(String, Vec<String>)> = nodes
+            .into_iter()
+            .map(|(n, d)| (n, d.into_iter().collect()))
+            .collect();
         for (name, _) in &nodes {
-            index.entry(name.clone()).or_insert_with(|| graph.add_node(name.clone()));
+            index
+                .entry(name.clone())
+                .or_insert_with(|| graph.add_node(name.clone()));
         }
         for (name, deps) in &nodes {
             let to = index[name];
@@ -40,7 +45,12 @@ impl Graph {
     }
 
     pub fn from_stack(stack: &Stack) -> Graph {
-        Graph::new(stack.resources.values().map(|r| (r.name.clone(), r.dependencies().into_iter().map(|(n, _)| n))))
+        Graph::new(
+            stack
+                .resources
+                .values()
+                .map(|r| (r.name.clone(), r.dependencies().into_iter().map(|(n, _)| n))),
+        )
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -62,8 +72,14 @@ impl Graph {
     }
 
     fn neighbors(&self, name: &str, direction: petgraph::Direction) -> Vec<&str> {
-        let Some(&i) = self.index.get(name) else { return Vec::new() };
-        let mut out: Vec<&str> = self.graph.neighbors_directed(i, direction).map(|n| self.graph[n].as_str()).collect();
+        let Some(&i) = self.index.get(name) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&str> = self
+            .graph
+            .neighbors_directed(i, direction)
+            .map(|n| self.graph[n].as_str())
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -80,7 +96,8 @@ impl Graph {
     /// One cycle, as the path `a -> b -> ... -> a` (the first name is repeated at the end).
     pub fn find_cycle(&self) -> Option<Vec<String>> {
         for component in tarjan_scc(&self.graph) {
-            let self_loop = component.len() == 1 && self.graph.contains_edge(component[0], component[0]);
+            let self_loop =
+                component.len() == 1 && self.graph.contains_edge(component[0], component[0]);
             if component.len() < 2 && !self_loop {
                 continue;
             }
@@ -90,9 +107,14 @@ impl Graph {
             let mut path = vec![start];
             let mut current = start;
             loop {
-                let next = self.graph.neighbors(current).filter(|n| members.contains(n)).min()?;
+                let next = self
+                    .graph
+                    .neighbors(current)
+                    .filter(|n| members.contains(n))
+                    .min()?;
                 if let Some(pos) = path.iter().position(|p| *p == next) {
-                    let mut cycle: Vec<String> = path[pos..].iter().map(|i| self.graph[*i].clone()).collect();
+                    let mut cycle: Vec<String> =
+                        path[pos..].iter().map(|i| self.graph[*i].clone()).collect();
                     cycle.push(self.graph[next].clone());
                     return Some(cycle);
                 }
@@ -105,10 +127,17 @@ impl Graph {
 
     /// The graph in Graphviz DOT, edges pointing from a dependency to what needs it.
     pub fn to_dot(&self, title: &str, label: impl Fn(&str) -> String) -> String {
-        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n", escape(title));
+        let mut out = format!(
+            "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+            escape(title)
+        );
         for i in self.graph.node_indices() {
             let name = &self.graph[i];
-            out.push_str(&format!("  \"{}\" [label=\"{}\"];\n", escape(name), escape(&label(name))));
+            out.push_str(&format!(
+                "  \"{}\" [label=\"{}\"];\n",
+                escape(name),
+                escape(&label(name))
+            ));
         }
         let mut edges: Vec<(String, String)> = self
             .graph
@@ -126,22 +155,32 @@ impl Graph {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Adds a diagnostic for a dependency cycle in the stack, pointing at each reference that closes it.
 pub fn check_cycles(stack: &Stack, diagnostics: &mut Vec<Diagnostic>) {
     let graph = Graph::from_stack(stack);
-    let Some(cycle) = graph.find_cycle() else { return };
+    let Some(cycle) = graph.find_cycle() else {
+        return;
+    };
     let first = &stack.resources[&cycle[0]];
     let mut diagnostic = Diagnostic::error(format!("dependency cycle: {}", cycle.join(" -> ")))
         .help("break the cycle: one of these resources must not need the other (move a rule into a separate group, or drop a depends_on)");
     for pair in cycle.windows(2) {
         let (from, to) = (&pair[0], &pair[1]);
         // The edge from -> to is a reference inside `to` that names `from`.
-        if let Some((_, span)) = stack.resources[to].dependencies().into_iter().find(|(name, _)| name == from) {
+        if let Some((_, span)) = stack.resources[to]
+            .dependencies()
+            .into_iter()
+            .find(|(name, _)| name == from)
+        {
             if diagnostic.span.is_none() {
-                diagnostic = diagnostic.at(span).label(format!("`{to}` needs `{from}` here"));
+                diagnostic = diagnostic
+                    .at(span)
+                    .label(format!("`{to}` needs `{from}` here"));
             } else {
                 diagnostic = diagnostic.related(span, format!("`{to}` needs `{from}` here"));
             }
@@ -158,12 +197,22 @@ mod tests {
     use super::*;
 
     fn graph(edges: &[(&str, &[&str])]) -> Graph {
-        Graph::new(edges.iter().map(|(n, deps)| (n.to_string(), deps.iter().map(|d| d.to_string()).collect::<Vec<_>>())))
+        Graph::new(edges.iter().map(|(n, deps)| {
+            (
+                n.to_string(),
+                deps.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            )
+        }))
     }
 
     #[test]
     fn orders_dependencies_first() {
-        let g = graph(&[("web", &["sg", "role"]), ("sg", &["vpc"]), ("role", &[]), ("vpc", &[])]);
+        let g = graph(&[
+            ("web", &["sg", "role"]),
+            ("sg", &["vpc"]),
+            ("role", &[]),
+            ("vpc", &[]),
+        ]);
         let order = g.order().unwrap();
         let pos = |n: &str| order.iter().position(|o| o == n).unwrap();
         assert!(pos("vpc") < pos("sg") && pos("sg") < pos("web") && pos("role") < pos("web"));

@@ -5,7 +5,9 @@
 //! `engine` → `aws`. Everything but `aws` and `engine` is pure and makes no AWS call.
 
 pub mod aws;
+pub mod cli;
 pub mod diagnostics;
+pub mod engine;
 pub mod graph;
 pub mod plan;
 pub mod resolve;
@@ -13,5 +15,3 @@ pub mod resources;
 pub mod spec;
 pub mod state;
 pub mod userdata;
-pub mod engine;
-pub mod cli;

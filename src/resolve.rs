@@ -21,7 +21,9 @@ pub fn unknown(reference: &str) -> Json {
 }
 
 pub fn is_unknown(value: &Json) -> bool {
-    value.as_object().is_some_and(|o| o.len() == 1 && o.contains_key(UNKNOWN_KEY))
+    value
+        .as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key(UNKNOWN_KEY))
 }
 
 /// True when no part of `value` waits on something unknown.
@@ -37,7 +39,11 @@ pub fn is_fully_known(value: &Json) -> bool {
 impl Known {
     fn lookup(&self, target: &Target) -> Option<Json> {
         match target {
-            Target::Resource { name, attribute, index } => {
+            Target::Resource {
+                name,
+                attribute,
+                index,
+            } => {
                 let value = self.outputs.get(name)?.get(attribute)?;
                 match index {
                     None => Some(value.clone()),
@@ -55,10 +61,16 @@ impl Known {
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(n) => Json::from(*n),
             Value::List(items) => Json::Array(items.iter().map(|i| self.resolve(i)).collect()),
-            Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect()),
+            Value::Map(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .collect(),
+            ),
             Value::Str(template) => {
                 if let Some(reference) = template.sole_reference() {
-                    return self.lookup(&reference.target).unwrap_or_else(|| unknown(&reference.target.to_string()));
+                    return self
+                        .lookup(&reference.target)
+                        .unwrap_or_else(|| unknown(&reference.target.to_string()));
                 }
                 let mut out = String::new();
                 for piece in &template.pieces {
@@ -78,7 +90,12 @@ impl Known {
 
     /// The resource's fields as one JSON object.
     pub fn resolve_config(&self, decl: &ResourceDecl) -> Json {
-        Json::Object(decl.config.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect())
+        Json::Object(
+            decl.config
+                .iter()
+                .map(|(k, v)| (k.clone(), self.resolve(v)))
+                .collect(),
+        )
     }
 }
 
@@ -87,7 +104,9 @@ pub fn needs_account_id(decls: &[&ResourceDecl]) -> bool {
     let mut found = false;
     for decl in decls {
         for node in decl.config.values() {
-            node.visit_references(&mut |target, _| found |= matches!(target, Target::Aws(a) if a == "account_id"));
+            node.visit_references(&mut |target, _| {
+                found |= matches!(target, Target::Aws(a) if a == "account_id")
+            });
         }
     }
     found

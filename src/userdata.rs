@@ -15,9 +15,17 @@ const NOT_YET_KNOWN: &str = "(known after up)";
 #[derive(Debug, thiserror::Error)]
 pub enum UserDataError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
-    Render { path: String, line: Option<usize>, range: Option<std::ops::Range<usize>>, message: String },
+    Render {
+        path: String,
+        line: Option<usize>,
+        range: Option<std::ops::Range<usize>>,
+        message: String,
+    },
     #[error("rendered user data is {size} bytes; AWS accepts at most {USER_DATA_LIMIT} bytes")]
     TooLarge { size: usize },
 }
@@ -37,10 +45,25 @@ impl UserDataSpec {
             value
                 .get(key)
                 .and_then(Json::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| v.to_string()),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default()
         };
-        Some(UserDataSpec { file, vars: strings("vars"), templates: strings("templates") })
+        Some(UserDataSpec {
+            file,
+            vars: strings("vars"),
+            templates: strings("templates"),
+        })
     }
 }
 
@@ -49,12 +72,20 @@ pub fn render(dir: &Path, spec: &UserDataSpec) -> Result<String, UserDataError> 
     let read = |relative: &str| -> Result<(String, String), UserDataError> {
         let path = dir.join(relative);
         let display = path.display().to_string();
-        std::fs::read_to_string(&path).map(|text| (display.clone(), text)).map_err(|source| UserDataError::Read { path: display, source })
+        std::fs::read_to_string(&path)
+            .map(|text| (display.clone(), text))
+            .map_err(|source| UserDataError::Read {
+                path: display,
+                source,
+            })
     };
     let mut rendered_templates = BTreeMap::new();
     for (name, relative) in &spec.templates {
         let (path, text) = read(relative)?;
-        rendered_templates.insert(name.clone(), render_one(&path, &text, &spec.vars, &BTreeMap::new())?);
+        rendered_templates.insert(
+            name.clone(),
+            render_one(&path, &text, &spec.vars, &BTreeMap::new())?,
+        );
     }
     let (path, text) = read(&spec.file)?;
     let script = render_one(&path, &text, &spec.vars, &rendered_templates)?;
@@ -79,12 +110,23 @@ fn render_one(
         path: path.to_string(),
         line: e.line(),
         range: e.range(),
-        message: e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string()),
+        message: e
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.kind().to_string()),
     };
     env.add_template("user-data", text).map_err(to_error)?;
-    let mut context: BTreeMap<String, minijinja::Value> = vars.iter().map(|(k, v)| (k.clone(), minijinja::Value::from(v.clone()))).collect();
-    context.insert("templates".into(), minijinja::Value::from_serialize(templates));
-    env.get_template("user-data").and_then(|t| t.render(&context)).map_err(to_error)
+    let mut context: BTreeMap<String, minijinja::Value> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), minijinja::Value::from(v.clone())))
+        .collect();
+    context.insert(
+        "templates".into(),
+        minijinja::Value::from_serialize(templates),
+    );
+    env.get_template("user-data")
+        .and_then(|t| t.render(&context))
+        .map_err(to_error)
 }
 
 /// `sha256:<hex>` of a rendered script: what state and plans record instead of the script itself.
@@ -98,18 +140,44 @@ pub fn digest(script: &str) -> String {
 /// Checks every instance's user data while validating: files exist, templates render, the size fits.
 /// Values that come from other resources are not known yet and are rendered as a placeholder.
 pub fn check_stack(stack: &Stack, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
-    for decl in stack.resources.values().filter(|r| r.kind == ResourceKind::Ec2Instance) {
-        let Some(node) = decl.config.get("user_data") else { continue };
-        let Some(file_node) = node.get("file") else { continue };
-        let Some(file) = file_node.as_literal_str() else { continue };
-        let mut spec = UserDataSpec { file: file.clone(), ..Default::default() };
+    for decl in stack
+        .resources
+        .values()
+        .filter(|r| r.kind == ResourceKind::Ec2Instance)
+    {
+        let Some(node) = decl.config.get("user_data") else {
+            continue;
+        };
+        let Some(file_node) = node.get("file") else {
+            continue;
+        };
+        let Some(file) = file_node.as_literal_str() else {
+            continue;
+        };
+        let mut spec = UserDataSpec {
+            file: file.clone(),
+            ..Default::default()
+        };
         let mut files: Vec<(String, Span)> = vec![(file.clone(), file_node.span.clone())];
-        if let Some(Node { value: Value::Map(vars), .. }) = node.get("vars") {
+        if let Some(Node {
+            value: Value::Map(vars),
+            ..
+        }) = node.get("vars")
+        {
             for (name, value) in vars {
-                spec.vars.insert(name.clone(), value.as_literal_str().unwrap_or_else(|| NOT_YET_KNOWN.to_string()));
+                spec.vars.insert(
+                    name.clone(),
+                    value
+                        .as_literal_str()
+                        .unwrap_or_else(|| NOT_YET_KNOWN.to_string()),
+                );
             }
         }
-        if let Some(Node { value: Value::Map(templates), .. }) = node.get("templates") {
+        if let Some(Node {
+            value: Value::Map(templates),
+            ..
+        }) = node.get("templates")
+        {
             for (name, value) in templates {
                 if let Some(path) = value.as_literal_str() {
                     spec.templates.insert(name.clone(), path.clone());
@@ -166,7 +234,11 @@ mod tests {
     #[test]
     fn renders_vars_and_templates_and_keeps_shell_syntax() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("boot.sh"), "#!/bin/bash\necho ${HOME} {{ port }}\ncat <<'EOF'\n{{ templates.unit }}EOF\n").unwrap();
+        std::fs::write(
+            dir.path().join("boot.sh"),
+            "#!/bin/bash\necho ${HOME} {{ port }}\ncat <<'EOF'\n{{ templates.unit }}EOF\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("unit"), "Port={{ port }}\n").unwrap();
         let spec = UserDataSpec {
             file: "boot.sh".into(),
@@ -174,7 +246,10 @@ mod tests {
             templates: [("unit".to_string(), "unit".to_string())].into(),
         };
         let script = render(dir.path(), &spec).unwrap();
-        assert_eq!(script, "#!/bin/bash\necho ${HOME} 8080\ncat <<'EOF'\nPort=8080\nEOF\n");
+        assert_eq!(
+            script,
+            "#!/bin/bash\necho ${HOME} 8080\ncat <<'EOF'\nPort=8080\nEOF\n"
+        );
         assert!(digest(&script).starts_with("sha256:"));
     }
 
@@ -182,10 +257,22 @@ mod tests {
     fn undefined_values_and_size_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.sh"), "echo {{ missing }}\n").unwrap();
-        let spec = UserDataSpec { file: "a.sh".into(), ..Default::default() };
-        assert!(matches!(render(dir.path(), &spec), Err(UserDataError::Render { line: Some(1), .. })));
+        let spec = UserDataSpec {
+            file: "a.sh".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            render(dir.path(), &spec),
+            Err(UserDataError::Render { line: Some(1), .. })
+        ));
         std::fs::write(dir.path().join("big.sh"), "x".repeat(USER_DATA_LIMIT + 1)).unwrap();
-        let spec = UserDataSpec { file: "big.sh".into(), ..Default::default() };
-        assert!(matches!(render(dir.path(), &spec), Err(UserDataError::TooLarge { .. })));
+        let spec = UserDataSpec {
+            file: "big.sh".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            render(dir.path(), &spec),
+            Err(UserDataError::TooLarge { .. })
+        ));
     }
 }

@@ -7,8 +7,8 @@ use crate::resources::ec2_instance::Ec2InstanceConfig;
 use crate::resources::{ResourceKind, TAG_RESOURCE, TAG_STACK, decode, encode};
 use crate::state::ResourceState;
 use aws_sdk_ec2::types::{
-    AttributeValue, Filter, IamInstanceProfileSpecification, Instance, InstanceAttributeName, InstanceStateName, InstanceType,
-    ResourceType,
+    AttributeValue, Filter, IamInstanceProfileSpecification, Instance, InstanceAttributeName,
+    InstanceStateName, InstanceType, ResourceType,
 };
 use serde_json::{Map, Value as Json, json};
 use std::time::{Duration, Instant};
@@ -21,37 +21,86 @@ fn config_of(value: &Json) -> Result<Ec2InstanceConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Instance>, DriverError> {
-    match ctx.aws.ec2.describe_instances().instance_ids(id).send().await {
-        Ok(out) => Ok(out.reservations().iter().flat_map(|r| r.instances()).next().cloned()),
+    match ctx
+        .aws
+        .ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .cloned()),
         Err(e) => {
             let error = DriverError::from_sdk("DescribeInstances", e);
-            if error.is_code(&["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"]) { Ok(None) } else { Err(error) }
+            if error.is_code(&["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
 
 fn state_of(instance: &Instance) -> InstanceStateName {
-    instance.state().and_then(|s| s.name()).cloned().unwrap_or(InstanceStateName::Pending)
+    instance
+        .state()
+        .and_then(|s| s.name())
+        .cloned()
+        .unwrap_or(InstanceStateName::Pending)
 }
 
 fn gone(state: &InstanceStateName) -> bool {
-    matches!(state, InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+    matches!(
+        state,
+        InstanceStateName::Terminated | InstanceStateName::ShuttingDown
+    )
 }
 
 fn instance_outputs(instance: &Instance) -> Map<String, Json> {
     outputs(&[
         ("id", json!(instance.instance_id().unwrap_or_default())),
-        ("public_ip", json!(instance.public_ip_address().unwrap_or_default())),
-        ("private_ip", json!(instance.private_ip_address().unwrap_or_default())),
-        ("public_dns", json!(instance.public_dns_name().unwrap_or_default())),
-        ("private_dns", json!(instance.private_dns_name().unwrap_or_default())),
-        ("az", json!(instance.placement().and_then(|p| p.availability_zone()).unwrap_or_default())),
+        (
+            "public_ip",
+            json!(instance.public_ip_address().unwrap_or_default()),
+        ),
+        (
+            "private_ip",
+            json!(instance.private_ip_address().unwrap_or_default()),
+        ),
+        (
+            "public_dns",
+            json!(instance.public_dns_name().unwrap_or_default()),
+        ),
+        (
+            "private_dns",
+            json!(instance.private_dns_name().unwrap_or_default()),
+        ),
+        (
+            "az",
+            json!(
+                instance
+                    .placement()
+                    .and_then(|p| p.availability_zone())
+                    .unwrap_or_default()
+            ),
+        ),
         ("image_id", json!(instance.image_id().unwrap_or_default())),
     ])
 }
 
-pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
-    let Some(instance) = describe(ctx, id).await? else { return Ok(None) };
+pub async fn read(
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(instance) = describe(ctx, id).await? else {
+        return Ok(None);
+    };
     if gone(&state_of(&instance)) {
         return Ok(None);
     }
@@ -73,57 +122,112 @@ pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<O
     // The image is recorded as written (e.g. an SSM parameter): newer AMIs behind the parameter do not
     // replace a running server. Only an instance on a different AMI than the one launched counts as drift.
     let image = match &prior_config {
-        Some(config) if prior.outputs.get("image_id").and_then(Json::as_str) == Some(image_id.as_str()) => config.image.clone(),
+        Some(config)
+            if prior.outputs.get("image_id").and_then(Json::as_str) == Some(image_id.as_str()) =>
+        {
+            config.image.clone()
+        }
         _ => image_id,
     };
-    let mut groups: Vec<String> = instance.security_groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
+    let mut groups: Vec<String> = instance
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
     groups.sort();
     let mut tags = tags::from_ec2(instance.tags());
     // The Name tag is the `name` field, not one of the stack's tags.
     let name = tags.remove("Name").unwrap_or_default();
     let observed = Ec2InstanceConfig {
         name,
-        instance_type: instance.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        instance_type: instance
+            .instance_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
         image,
         subnet: instance.subnet_id().unwrap_or_default().to_string(),
         security_groups: groups,
-        instance_profile: instance.iam_instance_profile().and_then(|p| p.arn()).and_then(|arn| arn.rsplit('/').next()).map(str::to_string),
+        instance_profile: instance
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .and_then(|arn| arn.rsplit('/').next())
+            .map(str::to_string),
         key_name: instance.key_name().map(str::to_string),
         user_data,
         tags,
     };
-    Ok(Some(Observed { config: encode(&observed), outputs: instance_outputs(&instance) }))
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: instance_outputs(&instance),
+    }))
 }
 
 /// An instance launched with this run's client token, or tagged for this stack and resource, that is not terminated.
 pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
-    let alive = Filter::builder().name("instance-state-name").values("pending").values("running").values("stopping").values("stopped").build();
+    let alive = Filter::builder()
+        .name("instance-state-name")
+        .values("pending")
+        .values("running")
+        .values("stopping")
+        .values("stopped")
+        .build();
     let by_tags = ctx
         .aws
         .ec2
         .describe_instances()
-        .filters(Filter::builder().name(format!("tag:{TAG_STACK}")).values(&ctx.stack).build())
-        .filters(Filter::builder().name(format!("tag:{TAG_RESOURCE}")).values(&ctx.resource).build())
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_STACK}"))
+                .values(&ctx.stack)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_RESOURCE}"))
+                .values(&ctx.resource)
+                .build(),
+        )
         .filters(alive)
         .send()
         .await
         .map_err(|e| DriverError::from_sdk("DescribeInstances", e))?;
-    let mut found: Vec<&Instance> = by_tags.reservations().iter().flat_map(|r| r.instances()).collect();
+    let mut found: Vec<&Instance> = by_tags
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
     // Prefer the instance launched by the recorded create call.
     found.sort_by_key(|i| i.client_token() != prior.client_token.as_deref());
-    Ok(found.first().and_then(|i| i.instance_id()).map(str::to_string))
+    Ok(found
+        .first()
+        .and_then(|i| i.instance_id())
+        .map(str::to_string))
 }
 
 async fn resolve_image(ctx: &Ctx, image: &str) -> Result<String, DriverError> {
-    let Some(parameter) = image.strip_prefix("ssm:") else { return Ok(image.to_string()) };
-    let out = ctx.aws.ssm.get_parameter().name(parameter).send().await.map_err(|e| DriverError::from_sdk("GetParameter", e))?;
+    let Some(parameter) = image.strip_prefix("ssm:") else {
+        return Ok(image.to_string());
+    };
+    let out = ctx
+        .aws
+        .ssm
+        .get_parameter()
+        .name(parameter)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("GetParameter", e))?;
     out.parameter()
         .and_then(|p| p.value())
         .map(str::to_string)
         .ok_or_else(|| DriverError::Invalid(format!("SSM parameter {parameter} holds no AMI id")))
 }
 
-pub async fn create(ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -> Result<Created, DriverError> {
+pub async fn create(
+    ctx: &Ctx,
+    desired: &Json,
+    payload: &Payload,
+    token: &str,
+) -> Result<Created, DriverError> {
     let config = config_of(desired)?;
     let image_id = resolve_image(ctx, &config.image).await?;
     let mut tags_with_name = config.tags.clone();
@@ -141,8 +245,18 @@ pub async fn create(ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -
             .subnet_id(&config.subnet)
             .set_security_group_ids(Some(config.security_groups.clone()))
             .set_key_name(config.key_name.clone())
-            .set_iam_instance_profile(config.instance_profile.as_ref().map(|p| IamInstanceProfileSpecification::builder().name(p).build()))
-            .set_user_data(payload.user_data.as_ref().map(aws_smithy_types::base64::encode))
+            .set_iam_instance_profile(
+                config
+                    .instance_profile
+                    .as_ref()
+                    .map(|p| IamInstanceProfileSpecification::builder().name(p).build()),
+            )
+            .set_user_data(
+                payload
+                    .user_data
+                    .as_ref()
+                    .map(aws_smithy_types::base64::encode),
+            )
             .client_token(token)
             .tag_specifications(tags::specification(ResourceType::Instance, &tags_with_name))
             .tag_specifications(tags::specification(ResourceType::Volume, &config.tags));
@@ -150,7 +264,9 @@ pub async fn create(ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -
             Ok(out) => break out,
             Err(e) => {
                 let error = DriverError::from_sdk("RunInstances", e);
-                if profile_not_visible_yet(&error, &config) && started.elapsed() < PROFILE_PROPAGATION {
+                if profile_not_visible_yet(&error, &config)
+                    && started.elapsed() < PROFILE_PROPAGATION
+                {
                     ctx.status("waiting for the instance profile to reach EC2");
                     tokio::time::sleep(Duration::from_secs(3)).await;
                     continue;
@@ -159,11 +275,18 @@ pub async fn create(ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -
             }
         }
     };
-    let id = reservation.instances().first().and_then(|i| i.instance_id()).map(str::to_string)
+    let id = reservation
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .map(str::to_string)
         .ok_or_else(|| DriverError::Invalid("RunInstances returned no instance".into()))?;
     ctx.created(&id);
     let instance = wait_for(ctx, &id, InstanceStateName::Running).await?;
-    Ok(Created { id, outputs: instance_outputs(&instance) })
+    Ok(Created {
+        id,
+        outputs: instance_outputs(&instance),
+    })
 }
 
 /// EC2 answers a generic `InvalidParameterValue` for an instance profile IAM has created but EC2 cannot
@@ -171,45 +294,77 @@ pub async fn create(ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -
 fn profile_not_visible_yet(error: &DriverError, config: &Ec2InstanceConfig) -> bool {
     match error {
         DriverError::Aws { code, message, .. } => {
-            config.instance_profile.is_some() && code == "InvalidParameterValue" && message.contains("iamInstanceProfile")
+            config.instance_profile.is_some()
+                && code == "InvalidParameterValue"
+                && message.contains("iamInstanceProfile")
         }
         _ => false,
     }
 }
 
 async fn wait_for(ctx: &Ctx, id: &str, target: InstanceStateName) -> Result<Instance, DriverError> {
-    wait::until(ctx, &format!("instance {id} to be {}", target.as_str()), || {
-        let target = target.clone();
-        async move {
-            let Some(instance) = describe(ctx, id).await? else { return Ok(Poll::Pending("not visible yet".into())) };
-            let state = state_of(&instance);
-            if gone(&state) && target != InstanceStateName::Terminated {
-                return Err(DriverError::Invalid(format!(
-                    "instance {id} is {}: {}",
-                    state.as_str(),
-                    instance.state_reason().and_then(|r| r.message()).unwrap_or("no reason given")
-                )));
+    wait::until(
+        ctx,
+        &format!("instance {id} to be {}", target.as_str()),
+        || {
+            let target = target.clone();
+            async move {
+                let Some(instance) = describe(ctx, id).await? else {
+                    return Ok(Poll::Pending("not visible yet".into()));
+                };
+                let state = state_of(&instance);
+                if gone(&state) && target != InstanceStateName::Terminated {
+                    return Err(DriverError::Invalid(format!(
+                        "instance {id} is {}: {}",
+                        state.as_str(),
+                        instance
+                            .state_reason()
+                            .and_then(|r| r.message())
+                            .unwrap_or("no reason given")
+                    )));
+                }
+                Ok(if state == target {
+                    Poll::Done(instance)
+                } else {
+                    Poll::Pending(state.as_str().to_string())
+                })
             }
-            Ok(if state == target { Poll::Done(instance) } else { Poll::Pending(state.as_str().to_string()) })
-        }
-    })
+        },
+    )
     .await
 }
 
-pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     let (observed, desired) = (config_of(observed)?, config_of(desired)?);
     let ec2 = &ctx.aws.ec2;
     if observed.instance_type != desired.instance_type {
         // EC2 changes the type only while the instance is stopped.
-        ec2.stop_instances().instance_ids(id).send().await.map_err(|e| DriverError::from_sdk("StopInstances", e))?;
+        ec2.stop_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("StopInstances", e))?;
         wait_for(ctx, id, InstanceStateName::Stopped).await?;
         ec2.modify_instance_attribute()
             .instance_id(id)
-            .instance_type(AttributeValue::builder().value(&desired.instance_type).build())
+            .instance_type(
+                AttributeValue::builder()
+                    .value(&desired.instance_type)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyInstanceAttribute", e))?;
-        ec2.start_instances().instance_ids(id).send().await.map_err(|e| DriverError::from_sdk("StartInstances", e))?;
+        ec2.start_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("StartInstances", e))?;
         wait_for(ctx, id, InstanceStateName::Running).await?;
     }
     if observed.security_groups != desired.security_groups {
@@ -229,11 +384,17 @@ pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Res
     desired_tags.insert("Name".into(), desired.name.clone());
     observed_tags.insert("Name".into(), observed.name.clone());
     tags::sync(ctx, id, &observed_tags, &desired_tags).await?;
-    let instance = describe(ctx, id).await?.ok_or_else(|| DriverError::Invalid(format!("instance {id} no longer exists")))?;
+    let instance = describe(ctx, id)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("instance {id} no longer exists")))?;
     Ok(instance_outputs(&instance))
 }
 
-async fn sync_instance_profile(ctx: &Ctx, id: &str, desired: Option<&str>) -> Result<(), DriverError> {
+async fn sync_instance_profile(
+    ctx: &Ctx,
+    id: &str,
+    desired: Option<&str>,
+) -> Result<(), DriverError> {
     let ec2 = &ctx.aws.ec2;
     let associations = ec2
         .describe_iam_instance_profile_associations()
@@ -241,12 +402,20 @@ async fn sync_instance_profile(ctx: &Ctx, id: &str, desired: Option<&str>) -> Re
         .send()
         .await
         .map_err(|e| DriverError::from_sdk("DescribeIamInstanceProfileAssociations", e))?;
-    let current = associations.iam_instance_profile_associations().first().and_then(|a| a.association_id()).map(str::to_string);
+    let current = associations
+        .iam_instance_profile_associations()
+        .first()
+        .and_then(|a| a.association_id())
+        .map(str::to_string);
     match (current, desired) {
         (Some(association), Some(profile)) => {
             ec2.replace_iam_instance_profile_association()
                 .association_id(association)
-                .iam_instance_profile(IamInstanceProfileSpecification::builder().name(profile).build())
+                .iam_instance_profile(
+                    IamInstanceProfileSpecification::builder()
+                        .name(profile)
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(|e| DriverError::from_sdk("ReplaceIamInstanceProfileAssociation", e))?;
@@ -254,7 +423,11 @@ async fn sync_instance_profile(ctx: &Ctx, id: &str, desired: Option<&str>) -> Re
         (None, Some(profile)) => {
             ec2.associate_iam_instance_profile()
                 .instance_id(id)
-                .iam_instance_profile(IamInstanceProfileSpecification::builder().name(profile).build())
+                .iam_instance_profile(
+                    IamInstanceProfileSpecification::builder()
+                        .name(profile)
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(|e| DriverError::from_sdk("AssociateIamInstanceProfile", e))?;
@@ -272,7 +445,14 @@ async fn sync_instance_profile(ctx: &Ctx, id: &str, desired: Option<&str>) -> Re
 }
 
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
-    match ctx.aws.ec2.terminate_instances().instance_ids(id).send().await {
+    match ctx
+        .aws
+        .ec2
+        .terminate_instances()
+        .instance_ids(id)
+        .send()
+        .await
+    {
         Ok(_) => {}
         Err(e) => {
             let error = DriverError::from_sdk("TerminateInstances", e);
@@ -287,7 +467,11 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
             None => Ok(Poll::Done(())),
             Some(instance) => {
                 let state = state_of(&instance);
-                Ok(if state == InstanceStateName::Terminated { Poll::Done(()) } else { Poll::Pending(state.as_str().to_string()) })
+                Ok(if state == InstanceStateName::Terminated {
+                    Poll::Done(())
+                } else {
+                    Poll::Pending(state.as_str().to_string())
+                })
             }
         }
     })

@@ -7,13 +7,21 @@ use std::time::Duration;
 pub enum DriverError {
     /// AWS answered with an error.
     #[error("{operation} failed: {code}: {message}")]
-    Aws { operation: String, code: String, message: String },
+    Aws {
+        operation: String,
+        code: String,
+        message: String,
+    },
     /// AWS could not be reached or answered something that is not an AWS error.
     #[error("{operation} failed: {message}")]
     Transport { operation: String, message: String },
     /// A wait ran out of time.
     #[error("timed out after {}s waiting for {what} (last status: {last_status})", elapsed.as_secs())]
-    Timeout { what: String, last_status: String, elapsed: Duration },
+    Timeout {
+        what: String,
+        last_status: String,
+        elapsed: Duration,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -39,7 +47,10 @@ impl DriverError {
                     },
                 }
             }
-            other => DriverError::Transport { operation: operation.to_string(), message: render_chain(other) },
+            other => DriverError::Transport {
+                operation: operation.to_string(),
+                message: render_chain(other),
+            },
         }
     }
 

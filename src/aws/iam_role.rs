@@ -19,7 +19,13 @@ fn not_found(error: &DriverError) -> bool {
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, DriverError> {
     tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| DriverError::Invalid(e.to_string())))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| DriverError::Invalid(e.to_string()))
+        })
         .collect()
 }
 
@@ -35,33 +41,73 @@ pub async fn read(ctx: &Ctx, name: &str) -> Result<Option<Observed>, DriverError
         Ok(out) => out.role,
         Err(e) => {
             let error = DriverError::from_sdk("GetRole", e);
-            return if not_found(&error) { Ok(None) } else { Err(error) };
+            return if not_found(&error) {
+                Ok(None)
+            } else {
+                Err(error)
+            };
         }
     };
     let Some(role) = role else { return Ok(None) };
     let mut managed = Vec::new();
-    let mut pages = iam.list_attached_role_policies().role_name(name).into_paginator().send();
+    let mut pages = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| DriverError::from_sdk("ListAttachedRolePolicies", e))?;
-        managed.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+        managed.extend(
+            page.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        );
     }
     managed.sort();
     let mut inline = BTreeMap::new();
-    let mut pages = iam.list_role_policies().role_name(name).into_paginator().send();
+    let mut pages = iam
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| DriverError::from_sdk("ListRolePolicies", e))?;
         for policy_name in page.policy_names() {
-            let policy = iam.get_role_policy().role_name(name).policy_name(policy_name).send().await.map_err(|e| DriverError::from_sdk("GetRolePolicy", e))?;
-            inline.insert(policy_name.clone(), canonical_policy(&decode_policy(policy.policy_document())));
+            let policy = iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(policy_name)
+                .send()
+                .await
+                .map_err(|e| DriverError::from_sdk("GetRolePolicy", e))?;
+            inline.insert(
+                policy_name.clone(),
+                canonical_policy(&decode_policy(policy.policy_document())),
+            );
         }
     }
-    let tags = iam.list_role_tags().role_name(name).send().await.map_err(|e| DriverError::from_sdk("ListRoleTags", e))?;
-    let tags: BTreeMap<String, String> = tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    let tags = iam
+        .list_role_tags()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("ListRoleTags", e))?;
+    let tags: BTreeMap<String, String> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
     let profile = instance_profile(ctx, name).await?;
-    let trust = role.assume_role_policy_document().map(decode_policy).unwrap_or(Json::Null);
+    let trust = role
+        .assume_role_policy_document()
+        .map(decode_policy)
+        .unwrap_or(Json::Null);
     let observed = IamRoleConfig {
         name: role.role_name().to_string(),
-        description: role.description().filter(|d| !d.is_empty()).map(str::to_string),
+        description: role
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
         assumed_by: trusted_service(&trust).unwrap_or_else(|| trust.to_string()),
         managed_policies: managed,
         inline_policies: inline,
@@ -70,7 +116,12 @@ pub async fn read(ctx: &Ctx, name: &str) -> Result<Option<Observed>, DriverError
     };
     Ok(Some(Observed {
         config: encode(&observed),
-        outputs: role_outputs(role.role_name(), role.arn(), role.role_id(), profile.as_deref()),
+        outputs: role_outputs(
+            role.role_name(),
+            role.arn(),
+            role.role_id(),
+            profile.as_deref(),
+        ),
     }))
 }
 
@@ -79,30 +130,57 @@ fn role_outputs(name: &str, arn: &str, id: &str, profile_arn: Option<&str>) -> M
         ("name", json!(name)),
         ("arn", json!(arn)),
         ("id", json!(id)),
-        ("instance_profile", json!(if profile_arn.is_some() { name } else { "" })),
+        (
+            "instance_profile",
+            json!(if profile_arn.is_some() { name } else { "" }),
+        ),
         ("instance_profile_arn", json!(profile_arn.unwrap_or(""))),
     ])
 }
 
 /// The ARN of the role's instance profile, when it exists and holds the role.
 async fn instance_profile(ctx: &Ctx, name: &str) -> Result<Option<String>, DriverError> {
-    match ctx.aws.iam.get_instance_profile().instance_profile_name(name).send().await {
-        Ok(out) => Ok(out.instance_profile.filter(|p| p.roles().iter().any(|r| r.role_name() == name)).map(|p| p.arn().to_string())),
+    match ctx
+        .aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .instance_profile
+            .filter(|p| p.roles().iter().any(|r| r.role_name() == name))
+            .map(|p| p.arn().to_string())),
         Err(e) => {
             let error = DriverError::from_sdk("GetInstanceProfile", e);
-            if not_found(&error) { Ok(None) } else { Err(error) }
+            if not_found(&error) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
 
 /// A role of this name that carries this stack's tag is ours from an interrupted create.
 pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
-    let Some(name) = &prior.physical_name else { return Ok(None) };
+    let Some(name) = &prior.physical_name else {
+        return Ok(None);
+    };
     match ctx.aws.iam.list_role_tags().role_name(name).send().await {
-        Ok(out) => Ok(out.tags().iter().any(|t| t.key() == TAG_STACK && t.value() == ctx.stack).then(|| name.clone())),
+        Ok(out) => Ok(out
+            .tags()
+            .iter()
+            .any(|t| t.key() == TAG_STACK && t.value() == ctx.stack)
+            .then(|| name.clone())),
         Err(e) => {
             let error = DriverError::from_sdk("ListRoleTags", e);
-            if not_found(&error) { Ok(None) } else { Err(error) }
+            if not_found(&error) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
@@ -122,23 +200,55 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .role
         .ok_or_else(|| DriverError::Invalid("CreateRole returned no role".into()))?;
     ctx.created(&config.name);
-    let empty = IamRoleConfig { managed_policies: vec![], inline_policies: BTreeMap::new(), instance_profile: false, ..config.clone() };
+    let empty = IamRoleConfig {
+        managed_policies: vec![],
+        inline_policies: BTreeMap::new(),
+        instance_profile: false,
+        ..config.clone()
+    };
     sync_policies(ctx, &config.name, &empty, &config).await?;
-    let profile_arn = if config.instance_profile { Some(ensure_instance_profile(ctx, &config).await?) } else { None };
-    Ok(Created { id: config.name.clone(), outputs: role_outputs(role.role_name(), role.arn(), role.role_id(), profile_arn.as_deref()) })
+    let profile_arn = if config.instance_profile {
+        Some(ensure_instance_profile(ctx, &config).await?)
+    } else {
+        None
+    };
+    Ok(Created {
+        id: config.name.clone(),
+        outputs: role_outputs(
+            role.role_name(),
+            role.arn(),
+            role.role_id(),
+            profile_arn.as_deref(),
+        ),
+    })
 }
 
 async fn ensure_instance_profile(ctx: &Ctx, config: &IamRoleConfig) -> Result<String, DriverError> {
     let iam = &ctx.aws.iam;
-    let arn = match iam.create_instance_profile().instance_profile_name(&config.name).set_tags(Some(iam_tags(&config.tags)?)).send().await {
-        Ok(out) => out.instance_profile.map(|p| p.arn().to_string()).unwrap_or_default(),
+    let arn = match iam
+        .create_instance_profile()
+        .instance_profile_name(&config.name)
+        .set_tags(Some(iam_tags(&config.tags)?))
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .instance_profile
+            .map(|p| p.arn().to_string())
+            .unwrap_or_default(),
         Err(e) => {
             let error = DriverError::from_sdk("CreateInstanceProfile", e);
             if !error.is_code(&["EntityAlreadyExists"]) {
                 return Err(error);
             }
-            iam.get_instance_profile().instance_profile_name(&config.name).send().await.map_err(|e| DriverError::from_sdk("GetInstanceProfile", e))?
-                .instance_profile.map(|p| p.arn().to_string()).unwrap_or_default()
+            iam.get_instance_profile()
+                .instance_profile_name(&config.name)
+                .send()
+                .await
+                .map_err(|e| DriverError::from_sdk("GetInstanceProfile", e))?
+                .instance_profile
+                .map(|p| p.arn().to_string())
+                .unwrap_or_default()
         }
     };
     if instance_profile(ctx, &config.name).await?.is_none() {
@@ -152,50 +262,123 @@ async fn ensure_instance_profile(ctx: &Ctx, config: &IamRoleConfig) -> Result<St
     Ok(arn)
 }
 
-async fn sync_policies(ctx: &Ctx, name: &str, observed: &IamRoleConfig, desired: &IamRoleConfig) -> Result<(), DriverError> {
+async fn sync_policies(
+    ctx: &Ctx,
+    name: &str,
+    observed: &IamRoleConfig,
+    desired: &IamRoleConfig,
+) -> Result<(), DriverError> {
     let iam = &ctx.aws.iam;
-    for arn in desired.managed_policies.iter().filter(|p| !observed.managed_policies.contains(p)) {
-        iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| DriverError::from_sdk("AttachRolePolicy", e))?;
+    for arn in desired
+        .managed_policies
+        .iter()
+        .filter(|p| !observed.managed_policies.contains(p))
+    {
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("AttachRolePolicy", e))?;
     }
-    for arn in observed.managed_policies.iter().filter(|p| !desired.managed_policies.contains(p)) {
-        iam.detach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| DriverError::from_sdk("DetachRolePolicy", e))?;
+    for arn in observed
+        .managed_policies
+        .iter()
+        .filter(|p| !desired.managed_policies.contains(p))
+    {
+        iam.detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("DetachRolePolicy", e))?;
     }
     for (policy, document) in &desired.inline_policies {
         if observed.inline_policies.get(policy) != Some(document) {
-            iam.put_role_policy().role_name(name).policy_name(policy).policy_document(document.to_string()).send().await
+            iam.put_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .policy_document(document.to_string())
+                .send()
+                .await
                 .map_err(|e| DriverError::from_sdk("PutRolePolicy", e))?;
         }
     }
-    for policy in observed.inline_policies.keys().filter(|p| !desired.inline_policies.contains_key(*p)) {
-        iam.delete_role_policy().role_name(name).policy_name(policy).send().await.map_err(|e| DriverError::from_sdk("DeleteRolePolicy", e))?;
+    for policy in observed
+        .inline_policies
+        .keys()
+        .filter(|p| !desired.inline_policies.contains_key(*p))
+    {
+        iam.delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("DeleteRolePolicy", e))?;
     }
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, name: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    ctx: &Ctx,
+    name: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     let (observed, desired) = (config_of(observed)?, config_of(desired)?);
     let iam = &ctx.aws.iam;
     if observed.assumed_by != desired.assumed_by {
-        iam.update_assume_role_policy().role_name(name).policy_document(trust_policy(&desired.assumed_by).to_string()).send().await
+        iam.update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust_policy(&desired.assumed_by).to_string())
+            .send()
+            .await
             .map_err(|e| DriverError::from_sdk("UpdateAssumeRolePolicy", e))?;
     }
     if observed.description != desired.description {
-        iam.update_role().role_name(name).description(desired.description.clone().unwrap_or_default()).send().await
+        iam.update_role()
+            .role_name(name)
+            .description(desired.description.clone().unwrap_or_default())
+            .send()
+            .await
             .map_err(|e| DriverError::from_sdk("UpdateRole", e))?;
     }
     sync_policies(ctx, name, &observed, &desired).await?;
-    let stale: Vec<String> = observed.tags.keys().filter(|k| !desired.tags.contains_key(*k)).cloned().collect();
+    let stale: Vec<String> = observed
+        .tags
+        .keys()
+        .filter(|k| !desired.tags.contains_key(*k))
+        .cloned()
+        .collect();
     if !stale.is_empty() {
-        iam.untag_role().role_name(name).set_tag_keys(Some(stale)).send().await.map_err(|e| DriverError::from_sdk("UntagRole", e))?;
+        iam.untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UntagRole", e))?;
     }
-    let changed: BTreeMap<String, String> = desired.tags.iter().filter(|(k, v)| observed.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let changed: BTreeMap<String, String> = desired
+        .tags
+        .iter()
+        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if !changed.is_empty() {
-        iam.tag_role().role_name(name).set_tags(Some(iam_tags(&changed)?)).send().await.map_err(|e| DriverError::from_sdk("TagRole", e))?;
+        iam.tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(&changed)?))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("TagRole", e))?;
     }
     if desired.instance_profile {
         ensure_instance_profile(ctx, &desired).await?;
     }
-    read(ctx, name).await?.map(|o| o.outputs).ok_or_else(|| DriverError::Invalid(format!("role {name} no longer exists")))
+    read(ctx, name)
+        .await?
+        .map(|o| o.outputs)
+        .ok_or_else(|| DriverError::Invalid(format!("role {name} no longer exists")))
 }
 
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
@@ -204,29 +387,72 @@ pub async fn delete(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
         Err(e) if not_found(&e) => Ok(()),
         other => other,
     };
-    let profiles = match iam.list_instance_profiles_for_role().role_name(name).send().await {
-        Ok(out) => out.instance_profiles().iter().map(|p| p.instance_profile_name().to_string()).collect::<Vec<_>>(),
+    let profiles = match iam
+        .list_instance_profiles_for_role()
+        .role_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .instance_profiles()
+            .iter()
+            .map(|p| p.instance_profile_name().to_string())
+            .collect::<Vec<_>>(),
         Err(e) => {
             let error = DriverError::from_sdk("ListInstanceProfilesForRole", e);
-            if not_found(&error) { return Ok(()) } else { return Err(error) }
+            if not_found(&error) {
+                return Ok(());
+            } else {
+                return Err(error);
+            }
         }
     };
     for profile in &profiles {
-        ignore_missing(iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(name).send().await.map(|_| ())
-            .map_err(|e| DriverError::from_sdk("RemoveRoleFromInstanceProfile", e)))?;
+        ignore_missing(
+            iam.remove_role_from_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| DriverError::from_sdk("RemoveRoleFromInstanceProfile", e)),
+        )?;
         // Only the profile created with the role (same name) is ours to delete.
         if profile == name {
-            ignore_missing(iam.delete_instance_profile().instance_profile_name(profile).send().await.map(|_| ())
-                .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)))?;
+            ignore_missing(
+                iam.delete_instance_profile()
+                    .instance_profile_name(profile)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)),
+            )?;
         }
     }
     if let Some(observed) = read(ctx, name).await? {
         let observed = config_of(&observed.config)?;
-        let nothing = IamRoleConfig { managed_policies: vec![], inline_policies: BTreeMap::new(), ..observed.clone() };
+        let nothing = IamRoleConfig {
+            managed_policies: vec![],
+            inline_policies: BTreeMap::new(),
+            ..observed.clone()
+        };
         sync_policies(ctx, name, &observed, &nothing).await?;
     }
-    ignore_missing(iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(|e| DriverError::from_sdk("DeleteRole", e)))?;
+    ignore_missing(
+        iam.delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteRole", e)),
+    )?;
     // An instance profile left from an interrupted create, not attached to the role any more.
-    ignore_missing(iam.delete_instance_profile().instance_profile_name(name).send().await.map(|_| ())
-        .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)))
+    ignore_missing(
+        iam.delete_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)),
+    )
 }

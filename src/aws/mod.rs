@@ -65,8 +65,15 @@ impl Aws {
     }
 
     pub async fn account_id(&self) -> Result<String, DriverError> {
-        let identity = self.sts.get_caller_identity().send().await.map_err(|e| DriverError::from_sdk("GetCallerIdentity", e))?;
-        identity.account.ok_or_else(|| DriverError::Invalid("GetCallerIdentity returned no account".into()))
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("GetCallerIdentity", e))?;
+        identity
+            .account
+            .ok_or_else(|| DriverError::Invalid("GetCallerIdentity returned no account".into()))
     }
 }
 
@@ -90,8 +97,20 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(aws: Aws, stack: &str, resource: &str, timeout: Duration, progress: Option<UnboundedSender<(String, Progress)>>) -> Ctx {
-        Ctx { aws, stack: stack.to_string(), resource: resource.to_string(), timeout, progress }
+    pub fn new(
+        aws: Aws,
+        stack: &str,
+        resource: &str,
+        timeout: Duration,
+        progress: Option<UnboundedSender<(String, Progress)>>,
+    ) -> Ctx {
+        Ctx {
+            aws,
+            stack: stack.to_string(),
+            resource: resource.to_string(),
+            timeout,
+            progress,
+        }
     }
 
     pub fn status(&self, status: impl Into<String>) {
@@ -136,7 +155,12 @@ pub async fn lookup(kind: ResourceKind, ctx: &Ctx, config: &Json) -> Result<Obse
 }
 
 /// Reads the resource with this id; `None` when it no longer exists.
-pub async fn read(kind: ResourceKind, ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
+pub async fn read(
+    kind: ResourceKind,
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
     match kind {
         ResourceKind::Vpc => Ok(None),
         ResourceKind::SecurityGroup => security_group::read(ctx, id).await,
@@ -147,7 +171,11 @@ pub async fn read(kind: ResourceKind, ctx: &Ctx, id: &str, prior: &ResourceState
 
 /// Finds a resource whose create may have happened without its id being recorded (a crash right after
 /// the call), by its deterministic name, its tags and its client token.
-pub async fn find(kind: ResourceKind, ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
+pub async fn find(
+    kind: ResourceKind,
+    ctx: &Ctx,
+    prior: &ResourceState,
+) -> Result<Option<String>, DriverError> {
     match kind {
         ResourceKind::Vpc => Ok(None),
         ResourceKind::SecurityGroup => security_group::find(ctx, prior).await,
@@ -156,9 +184,17 @@ pub async fn find(kind: ResourceKind, ctx: &Ctx, prior: &ResourceState) -> Resul
     }
 }
 
-pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json, payload: &Payload, token: &str) -> Result<Created, DriverError> {
+pub async fn create(
+    kind: ResourceKind,
+    ctx: &Ctx,
+    desired: &Json,
+    payload: &Payload,
+    token: &str,
+) -> Result<Created, DriverError> {
     match kind {
-        ResourceKind::Vpc => Err(DriverError::Invalid("a vpc is looked up, never created".into())),
+        ResourceKind::Vpc => Err(DriverError::Invalid(
+            "a vpc is looked up, never created".into(),
+        )),
         ResourceKind::SecurityGroup => security_group::create(ctx, desired).await,
         ResourceKind::IamRole => iam_role::create(ctx, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::create(ctx, desired, payload, token).await,
@@ -166,9 +202,17 @@ pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json, payload: &Pay
 }
 
 /// Changes what can be changed in place; returns the outputs afterwards.
-pub async fn update(kind: ResourceKind, ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    kind: ResourceKind,
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     match kind {
-        ResourceKind::Vpc => Err(DriverError::Invalid("a vpc is looked up, never changed".into())),
+        ResourceKind::Vpc => Err(DriverError::Invalid(
+            "a vpc is looked up, never changed".into(),
+        )),
         ResourceKind::SecurityGroup => security_group::update(ctx, id, observed, desired).await,
         ResourceKind::IamRole => iam_role::update(ctx, id, observed, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::update(ctx, id, observed, desired).await,
@@ -186,5 +230,8 @@ pub async fn delete(kind: ResourceKind, ctx: &Ctx, id: &str) -> Result<(), Drive
 }
 
 pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }

@@ -6,7 +6,9 @@ use super::{Created, Ctx, DriverError, Observed, outputs, tags};
 use crate::resources::security_group::{Rule, SecurityGroupConfig};
 use crate::resources::{ResourceKind, TAG_RESOURCE, TAG_STACK, decode, encode};
 use crate::state::ResourceState;
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair,
+};
 use serde_json::{Map, Value as Json, json};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -20,11 +22,22 @@ fn config_of(value: &Json) -> Result<SecurityGroupConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<SecurityGroup>, DriverError> {
-    match ctx.aws.ec2.describe_security_groups().group_ids(id).send().await {
+    match ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(id)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
         Err(e) => {
             let error = DriverError::from_sdk("DescribeSecurityGroups", e);
-            if error.is_code(&["InvalidGroup.NotFound", "InvalidGroupId.Malformed"]) { Ok(None) } else { Err(error) }
+            if error.is_code(&["InvalidGroup.NotFound", "InvalidGroupId.Malformed"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
@@ -36,7 +49,11 @@ fn group_outputs(group: &SecurityGroup, region: &str) -> Map<String, Json> {
         crate::resources::partition_of(region),
         group.owner_id().unwrap_or_default()
     );
-    outputs(&[("id", json!(id)), ("name", json!(group.group_name().unwrap_or_default())), ("arn", json!(arn))])
+    outputs(&[
+        ("id", json!(id)),
+        ("name", json!(group.group_name().unwrap_or_default())),
+        ("arn", json!(arn)),
+    ])
 }
 
 /// Flattens AWS permissions (one per protocol and port range, many peers each) into one rule per peer.
@@ -44,7 +61,11 @@ fn rules_of(permissions: &[IpPermission]) -> Vec<Rule> {
     let mut rules = Vec::new();
     for p in permissions {
         let protocol = p.ip_protocol().unwrap_or("-1").to_string();
-        let (from_port, to_port) = if protocol == "-1" { (-1, -1) } else { (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1)) };
+        let (from_port, to_port) = if protocol == "-1" {
+            (-1, -1)
+        } else {
+            (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1))
+        };
         let mut push = |peer: Option<&str>, description: Option<&str>| {
             if let Some(peer) = peer {
                 rules.push(Rule {
@@ -56,10 +77,18 @@ fn rules_of(permissions: &[IpPermission]) -> Vec<Rule> {
                 });
             }
         };
-        p.ip_ranges().iter().for_each(|r| push(r.cidr_ip(), r.description()));
-        p.ipv6_ranges().iter().for_each(|r| push(r.cidr_ipv6(), r.description()));
-        p.user_id_group_pairs().iter().for_each(|g| push(g.group_id(), g.description()));
-        p.prefix_list_ids().iter().for_each(|l| push(l.prefix_list_id(), l.description()));
+        p.ip_ranges()
+            .iter()
+            .for_each(|r| push(r.cidr_ip(), r.description()));
+        p.ipv6_ranges()
+            .iter()
+            .for_each(|r| push(r.cidr_ipv6(), r.description()));
+        p.user_id_group_pairs()
+            .iter()
+            .for_each(|g| push(g.group_id(), g.description()));
+        p.prefix_list_ids()
+            .iter()
+            .for_each(|l| push(l.prefix_list_id(), l.description()));
     }
     rules.sort();
     rules.dedup();
@@ -73,11 +102,26 @@ fn permission(rule: &Rule) -> IpPermission {
     }
     let description = rule.description.clone();
     if rule.peer_is_group() {
-        builder = builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(&rule.peer).set_description(description).build());
+        builder = builder.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(&rule.peer)
+                .set_description(description)
+                .build(),
+        );
     } else if rule.peer.contains(':') {
-        builder = builder.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(&rule.peer).set_description(description).build());
+        builder = builder.ipv6_ranges(
+            Ipv6Range::builder()
+                .cidr_ipv6(&rule.peer)
+                .set_description(description)
+                .build(),
+        );
     } else {
-        builder = builder.ip_ranges(IpRange::builder().cidr_ip(&rule.peer).set_description(description).build());
+        builder = builder.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(&rule.peer)
+                .set_description(description)
+                .build(),
+        );
     }
     builder.build()
 }
@@ -94,22 +138,41 @@ fn observed_of(group: &SecurityGroup) -> SecurityGroupConfig {
 }
 
 pub async fn read(ctx: &Ctx, id: &str) -> Result<Option<Observed>, DriverError> {
-    Ok(describe(ctx, id).await?.map(|group| Observed { config: encode(&observed_of(&group)), outputs: group_outputs(&group, &ctx.aws.region) }))
+    Ok(describe(ctx, id).await?.map(|group| Observed {
+        config: encode(&observed_of(&group)),
+        outputs: group_outputs(&group, &ctx.aws.region),
+    }))
 }
 
 pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
-    let Some(name) = &prior.physical_name else { return Ok(None) };
+    let Some(name) = &prior.physical_name else {
+        return Ok(None);
+    };
     let groups = ctx
         .aws
         .ec2
         .describe_security_groups()
         .filters(Filter::builder().name("group-name").values(name).build())
-        .filters(Filter::builder().name(format!("tag:{TAG_STACK}")).values(&ctx.stack).build())
-        .filters(Filter::builder().name(format!("tag:{TAG_RESOURCE}")).values(&ctx.resource).build())
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_STACK}"))
+                .values(&ctx.stack)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_RESOURCE}"))
+                .values(&ctx.resource)
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| DriverError::from_sdk("DescribeSecurityGroups", e))?;
-    Ok(groups.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
+    Ok(groups
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .map(str::to_string))
 }
 
 pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
@@ -121,47 +184,128 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .group_name(&config.name)
         .description(&config.description)
         .vpc_id(&config.vpc)
-        .tag_specifications(tags::specification(ResourceType::SecurityGroup, &config.tags))
+        .tag_specifications(tags::specification(
+            ResourceType::SecurityGroup,
+            &config.tags,
+        ))
         .send()
         .await
         .map_err(|e| DriverError::from_sdk("CreateSecurityGroup", e))?;
     let id = created.group_id().unwrap_or_default().to_string();
     ctx.created(&id);
-    let group = describe(ctx, &id).await?.ok_or_else(|| DriverError::Invalid(format!("security group {id} vanished right after creation")))?;
+    let group = describe(ctx, &id).await?.ok_or_else(|| {
+        DriverError::Invalid(format!("security group {id} vanished right after creation"))
+    })?;
     let observed = observed_of(&group);
-    sync_rules(ctx, &id, Direction::Ingress, &observed.ingress, &config.ingress).await?;
-    sync_rules(ctx, &id, Direction::Egress, &observed.egress, &config.egress).await?;
-    Ok(Created { id, outputs: group_outputs(&group, &ctx.aws.region) })
+    sync_rules(
+        ctx,
+        &id,
+        Direction::Ingress,
+        &observed.ingress,
+        &config.ingress,
+    )
+    .await?;
+    sync_rules(
+        ctx,
+        &id,
+        Direction::Egress,
+        &observed.egress,
+        &config.egress,
+    )
+    .await?;
+    Ok(Created {
+        id,
+        outputs: group_outputs(&group, &ctx.aws.region),
+    })
 }
 
-pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     let (observed, desired) = (config_of(observed)?, config_of(desired)?);
-    sync_rules(ctx, id, Direction::Ingress, &observed.ingress, &desired.ingress).await?;
-    sync_rules(ctx, id, Direction::Egress, &observed.egress, &desired.egress).await?;
+    sync_rules(
+        ctx,
+        id,
+        Direction::Ingress,
+        &observed.ingress,
+        &desired.ingress,
+    )
+    .await?;
+    sync_rules(
+        ctx,
+        id,
+        Direction::Egress,
+        &observed.egress,
+        &desired.egress,
+    )
+    .await?;
     tags::sync(ctx, id, &observed.tags, &desired.tags).await?;
-    let group = describe(ctx, id).await?.ok_or_else(|| DriverError::Invalid(format!("security group {id} no longer exists")))?;
+    let group = describe(ctx, id)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("security group {id} no longer exists")))?;
     Ok(group_outputs(&group, &ctx.aws.region))
 }
 
 /// Authorizes the rules that are missing and revokes those no longer wanted. Revokes first, so a
 /// rule whose description alone changed is re-added rather than refused as a duplicate.
-async fn sync_rules(ctx: &Ctx, id: &str, direction: Direction, observed: &[Rule], desired: &[Rule]) -> Result<(), DriverError> {
-    let stale: Vec<IpPermission> = observed.iter().filter(|r| !desired.contains(r)).map(permission).collect();
-    let missing: Vec<IpPermission> = desired.iter().filter(|r| !observed.contains(r)).map(permission).collect();
+async fn sync_rules(
+    ctx: &Ctx,
+    id: &str,
+    direction: Direction,
+    observed: &[Rule],
+    desired: &[Rule],
+) -> Result<(), DriverError> {
+    let stale: Vec<IpPermission> = observed
+        .iter()
+        .filter(|r| !desired.contains(r))
+        .map(permission)
+        .collect();
+    let missing: Vec<IpPermission> = desired
+        .iter()
+        .filter(|r| !observed.contains(r))
+        .map(permission)
+        .collect();
     let ec2 = &ctx.aws.ec2;
     if !stale.is_empty() {
         match direction {
-            Direction::Ingress => ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(stale)).send().await.map(|_| ())
+            Direction::Ingress => ec2
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(stale))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupIngress", e))?,
-            Direction::Egress => ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(stale)).send().await.map(|_| ())
+            Direction::Egress => ec2
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(stale))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupEgress", e))?,
         }
     }
     if !missing.is_empty() {
         match direction {
-            Direction::Ingress => ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(missing)).send().await.map(|_| ())
+            Direction::Ingress => ec2
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(missing))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupIngress", e))?,
-            Direction::Egress => ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(missing)).send().await.map(|_| ())
+            Direction::Egress => ec2
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(missing))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupEgress", e))?,
         }
     }
@@ -171,39 +315,82 @@ async fn sync_rules(ctx: &Ctx, id: &str, direction: Direction, observed: &[Rule]
 /// Deletes the group, retrying while something still uses it (a network interface AWS has not released
 /// yet after an instance or cache node went away, or another group's rule) and saying what holds it.
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
-    wait::until(ctx, &format!("security group {id} to be released and deleted"), || async {
-        match ctx.aws.ec2.delete_security_group().group_id(id).send().await {
-            Ok(_) => Ok(Poll::Done(())),
-            Err(e) => {
-                let error = DriverError::from_sdk("DeleteSecurityGroup", e);
-                if error.is_code(&["InvalidGroup.NotFound"]) {
-                    Ok(Poll::Done(()))
-                } else if error.is_code(&["DependencyViolation"]) {
-                    Ok(Poll::Pending(format!("DependencyViolation: {}", holders(ctx, id).await)))
-                } else {
-                    Err(error)
+    wait::until(
+        ctx,
+        &format!("security group {id} to be released and deleted"),
+        || async {
+            match ctx
+                .aws
+                .ec2
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Poll::Done(())),
+                Err(e) => {
+                    let error = DriverError::from_sdk("DeleteSecurityGroup", e);
+                    if error.is_code(&["InvalidGroup.NotFound"]) {
+                        Ok(Poll::Done(()))
+                    } else if error.is_code(&["DependencyViolation"]) {
+                        Ok(Poll::Pending(format!(
+                            "DependencyViolation: {}",
+                            holders(ctx, id).await
+                        )))
+                    } else {
+                        Err(error)
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await
 }
 
 /// Names what keeps a group from being deleted: network interfaces (and their instances) and groups whose rules point at it.
 async fn holders(ctx: &Ctx, id: &str) -> String {
     let mut found = Vec::new();
-    if let Ok(out) = ctx.aws.ec2.describe_network_interfaces().filters(Filter::builder().name("group-id").values(id).build()).send().await {
+    if let Ok(out) = ctx
+        .aws
+        .ec2
+        .describe_network_interfaces()
+        .filters(Filter::builder().name("group-id").values(id).build())
+        .send()
+        .await
+    {
         for eni in out.network_interfaces() {
-            let owner = eni.attachment().and_then(|a| a.instance_id()).map(|i| format!(" ({i})")).unwrap_or_default();
-            found.push(format!("{}{owner}", eni.network_interface_id().unwrap_or("?")));
+            let owner = eni
+                .attachment()
+                .and_then(|a| a.instance_id())
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default();
+            found.push(format!(
+                "{}{owner}",
+                eni.network_interface_id().unwrap_or("?")
+            ));
         }
     }
     for filter in ["ip-permission.group-id", "egress.ip-permission.group-id"] {
-        if let Ok(out) = ctx.aws.ec2.describe_security_groups().filters(Filter::builder().name(filter).values(id).build()).send().await {
-            for group in out.security_groups().iter().filter(|g| g.group_id() != Some(id)) {
+        if let Ok(out) = ctx
+            .aws
+            .ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name(filter).values(id).build())
+            .send()
+            .await
+        {
+            for group in out
+                .security_groups()
+                .iter()
+                .filter(|g| g.group_id() != Some(id))
+            {
                 found.push(format!("rules of {}", group.group_id().unwrap_or("?")));
             }
         }
     }
-    if found.is_empty() { "still in use; waiting for AWS to release it".to_string() } else { format!("held by {}", found.join(", ")) }
+    if found.is_empty() {
+        "still in use; waiting for AWS to release it".to_string()
+    } else {
+        format!("held by {}", found.join(", "))
+    }
 }

@@ -17,10 +17,21 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
     let request = ctx.aws.ec2.describe_vpcs();
     let (request, description) = match &selector.select {
         VpcSelector::Id(id) => (request.vpc_ids(id), format!("id {id}")),
-        VpcSelector::Name(name) => (request.filters(filter("tag:Name", name)), format!("Name tag `{name}`")),
-        VpcSelector::Default => (request.filters(filter("is-default", "true")), "default: true".to_string()),
+        VpcSelector::Name(name) => (
+            request.filters(filter("tag:Name", name)),
+            format!("Name tag `{name}`"),
+        ),
+        VpcSelector::Default => (
+            request.filters(filter("is-default", "true")),
+            "default: true".to_string(),
+        ),
     };
-    let vpcs = request.send().await.map_err(|e| DriverError::from_sdk("DescribeVpcs", e))?.vpcs.unwrap_or_default();
+    let vpcs = request
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("DescribeVpcs", e))?
+        .vpcs
+        .unwrap_or_default();
     let vpc = match vpcs.as_slice() {
         [vpc] => vpc,
         [] => {
@@ -80,11 +91,17 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
         let az = subnet.availability_zone().unwrap_or_default().to_string();
         azs.insert(az.clone());
         let is_public = table_of_subnet.get(&id).copied().unwrap_or(main_is_public);
-        if is_public { public.push((az, id)) } else { private.push((az, id)) }
+        if is_public {
+            public.push((az, id))
+        } else {
+            private.push((az, id))
+        }
     }
     public.sort();
     private.sort();
-    let ids = |list: Vec<(String, String)>| Json::Array(list.into_iter().map(|(_, id)| Json::String(id)).collect());
+    let ids = |list: Vec<(String, String)>| {
+        Json::Array(list.into_iter().map(|(_, id)| Json::String(id)).collect())
+    };
     Ok(Observed {
         config: config.clone(),
         outputs: outputs(&[
@@ -100,6 +117,7 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
 
 fn routes_to_internet(table: &RouteTable) -> bool {
     table.routes().iter().any(|route| {
-        route.destination_cidr_block() == Some("0.0.0.0/0") && route.gateway_id().is_some_and(|g| g.starts_with("igw-"))
+        route.destination_cidr_block() == Some("0.0.0.0/0")
+            && route.gateway_id().is_some_and(|g| g.starts_with("igw-"))
     })
 }

@@ -31,7 +31,11 @@ where
             }
         }
         if started.elapsed() >= ctx.timeout {
-            return Err(DriverError::Timeout { what: what.to_string(), last_status: last, elapsed: started.elapsed() });
+            return Err(DriverError::Timeout {
+                what: what.to_string(),
+                last_status: last,
+                elapsed: started.elapsed(),
+            });
         }
         tokio::time::sleep(delay.min(ctx.timeout.saturating_sub(started.elapsed()))).await;
         delay = (delay * 2).min(Duration::from_secs(10));

@@ -20,7 +20,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// The stack file.
-    #[arg(short = 'f', long = "file", global = true, default_value = "stack.yaml")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "stack.yaml"
+    )]
     pub file: PathBuf,
     /// Set a variable: --var name=value (repeatable). Also STACKCTL_VAR_<name>.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]

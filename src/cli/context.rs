@@ -13,7 +13,8 @@ use std::path::PathBuf;
 
 /// Loads and validates the stack file, printing every problem found. Makes no AWS call.
 pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failure> {
-    let inputs = VarInputs::gather(&global.vars).map_err(|e| Failure::new(e).help("variables are given as --var name=value"))?;
+    let inputs = VarInputs::gather(&global.vars)
+        .map_err(|e| Failure::new(e).help("variables are given as --var name=value"))?;
     let mut sources = Sources::default();
     match crate::spec::load::load(&global.file, &inputs, &mut sources) {
         Ok(stack) => Ok(stack),
@@ -40,7 +41,11 @@ pub fn state_path(global: &GlobalArgs) -> PathBuf {
         return path.clone();
     }
     let dir = global.file.parent().map(PathBuf::from).unwrap_or_default();
-    let stem = global.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "stack".into());
+    let stem = global
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stack".into());
     dir.join(".stackctl").join(format!("{stem}.state.json"))
 }
 
@@ -66,7 +71,9 @@ pub async fn region(global: &GlobalArgs, stack_region: Option<&str>) -> Result<S
     let mut provider = aws_config::meta::region::RegionProviderChain::default_provider();
     if let Some(profile) = &global.profile {
         provider = aws_config::meta::region::RegionProviderChain::first_try(
-            aws_config::profile::ProfileFileRegionProvider::builder().profile_name(profile).build(),
+            aws_config::profile::ProfileFileRegionProvider::builder()
+                .profile_name(profile)
+                .build(),
         )
         .or_else(aws_config::meta::region::RegionProviderChain::default_provider());
     }
@@ -74,11 +81,19 @@ pub async fn region(global: &GlobalArgs, stack_region: Option<&str>) -> Result<S
         .region()
         .await
         .map(|r| r.to_string())
-        .ok_or_else(|| Failure::new("no AWS region").help("add `region:` to the stack file, pass --region, or set AWS_REGION"))
+        .ok_or_else(|| {
+            Failure::new("no AWS region")
+                .help("add `region:` to the stack file, pass --region, or set AWS_REGION")
+        })
 }
 
 pub async fn connect(global: &GlobalArgs, region: &str) -> Aws {
-    Aws::connect(&Connection { region: region.to_string(), profile: global.profile.clone(), endpoint_url: global.endpoint_url.clone() }).await
+    Aws::connect(&Connection {
+        region: region.to_string(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    })
+    .await
 }
 
 /// Refuses to change infrastructure without a yes: `--yes`, or typing `yes` at a terminal.

@@ -4,7 +4,11 @@ use super::args::ForceUnlockArgs;
 use super::{Failure, GlobalArgs, Printer, Status, context};
 use crate::state::lock::Lock;
 
-pub async fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs, printer: &Printer) -> Result<Status, Failure> {
+pub async fn force_unlock(
+    global: &GlobalArgs,
+    args: &ForceUnlockArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
     let path = context::state_path(global);
     let info = Lock::force_unlock(&path, &args.lock_id).map_err(|e| {
         let help = e.help();

@@ -6,7 +6,9 @@ use crate::graph::Graph;
 pub async fn graph(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     let graph = Graph::from_stack(&stack);
-    let dot = graph.to_dot(&stack.name, |name| format!("{name}\n({})", stack.resources[name].kind));
+    let dot = graph.to_dot(&stack.name, |name| {
+        format!("{name}\n({})", stack.resources[name].kind)
+    });
     printer.data(&dot);
     Ok(Status::Success)
 }

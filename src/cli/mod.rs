@@ -46,7 +46,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), help: None }
+        Failure {
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Failure {
@@ -66,10 +69,15 @@ pub fn main() -> ExitCode {
     };
     let printer = Printer::new(&cli.global);
     printer.init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            printer.failure(&Failure::new(format!("cannot start the async runtime: {e}")));
+            printer.failure(&Failure::new(format!(
+                "cannot start the async runtime: {e}"
+            )));
             return Status::Failure.into();
         }
     };

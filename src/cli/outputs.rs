@@ -6,12 +6,24 @@ use super::{Failure, GlobalArgs, Printer, Status, context};
 use crate::state::store::StateStore;
 use serde_json::{Map, Value as Json};
 
-pub async fn outputs(global: &GlobalArgs, args: &OutputsArgs, printer: &Printer) -> Result<Status, Failure> {
+pub async fn outputs(
+    global: &GlobalArgs,
+    args: &OutputsArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
     let store = StateStore::new(context::state_path(global));
     let state = context::load_state(&store, None)?.ok_or_else(|| {
-        Failure::new(format!("no state at {}: the stack has not been created", store.path().display())).help("run `stackctl up` first")
+        Failure::new(format!(
+            "no state at {}: the stack has not been created",
+            store.path().display()
+        ))
+        .help("run `stackctl up` first")
     })?;
-    let all: Map<String, Json> = state.resources.iter().map(|(name, r)| (name.clone(), Json::Object(r.outputs.clone()))).collect();
+    let all: Map<String, Json> = state
+        .resources
+        .iter()
+        .map(|(name, r)| (name.clone(), Json::Object(r.outputs.clone())))
+        .collect();
     let Some(wanted) = &args.name else {
         if printer.json {
             printer.data(&serde_json::to_string_pretty(&all).unwrap_or_default());
@@ -30,20 +42,35 @@ pub async fn outputs(global: &GlobalArgs, args: &OutputsArgs, printer: &Printer)
         None => (wanted.as_str(), None),
     };
     let outputs = all.get(resource).ok_or_else(|| {
-        Failure::new(format!("no resource `{resource}` in the state")).help(format!("resources: {}", all.keys().cloned().collect::<Vec<_>>().join(", ")))
+        Failure::new(format!("no resource `{resource}` in the state")).help(format!(
+            "resources: {}",
+            all.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
     })?;
     let value = match attribute {
         None => outputs.clone(),
         Some(attr) => outputs.get(attr).cloned().ok_or_else(|| {
-            let known: Vec<&String> = outputs.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-            Failure::new(format!("`{resource}` has no output `{attr}`")).help(format!("outputs: {}", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))
+            let known: Vec<&String> = outputs
+                .as_object()
+                .map(|o| o.keys().collect())
+                .unwrap_or_default();
+            Failure::new(format!("`{resource}` has no output `{attr}`")).help(format!(
+                "outputs: {}",
+                known
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         })?,
     };
     if printer.json {
         printer.data(&serde_json::to_string_pretty(&value).unwrap_or_default());
     } else {
         match &value {
-            Json::Object(map) => map.iter().for_each(|(k, v)| printer.data(&format!("{k} = {}", plain(v)))),
+            Json::Object(map) => map
+                .iter()
+                .for_each(|(k, v)| printer.data(&format!("{k} = {}", plain(v)))),
             other => printer.data(&plain(other)),
         }
     }

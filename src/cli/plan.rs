@@ -13,10 +13,22 @@ pub fn engine_failure(error: EngineError) -> Failure {
     Failure::new(error.to_string()).help(help)
 }
 
-pub async fn plan(global: &GlobalArgs, args: &PlanArgs, printer: &Printer) -> Result<Status, Failure> {
-    let planned = if args.destroy { plan_destroy(global).await? } else { plan_apply(global, printer).await?.1 };
+pub async fn plan(
+    global: &GlobalArgs,
+    args: &PlanArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
+    let planned = if args.destroy {
+        plan_destroy(global).await?
+    } else {
+        plan_apply(global, printer).await?.1
+    };
     show(printer, &planned, false);
-    Ok(if args.detailed_exitcode && planned.plan.has_changes() { Status::Changes } else { Status::Success })
+    Ok(if args.detailed_exitcode && planned.plan.has_changes() {
+        Status::Changes
+    } else {
+        Status::Success
+    })
 }
 
 /// Prints a plan: JSON on stdout with --json; otherwise text (on stdout for `plan`, stderr before `up`/`down`).
@@ -28,11 +40,18 @@ pub fn show(printer: &Printer, planned: &Planned, to_stderr: bool) {
         return;
     }
     let text = render::human(&planned.plan, printer.color);
-    if to_stderr { printer.info(&text) } else { printer.data(&text) }
+    if to_stderr {
+        printer.info(&text)
+    } else {
+        printer.data(&text)
+    }
 }
 
 /// Loads the stack and state and plans `up`.
-pub async fn plan_apply(global: &GlobalArgs, printer: &Printer) -> Result<(Stack, Planned), Failure> {
+pub async fn plan_apply(
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<(Stack, Planned), Failure> {
     let stack = context::load_stack(global, printer)?;
     let store = StateStore::new(context::state_path(global));
     let planned = plan_loaded(global, &stack, &store).await?;
@@ -40,28 +59,50 @@ pub async fn plan_apply(global: &GlobalArgs, printer: &Printer) -> Result<(Stack
 }
 
 /// Plans `up` for a loaded stack against the state in `store`.
-pub async fn plan_loaded(global: &GlobalArgs, stack: &Stack, store: &StateStore) -> Result<Planned, Failure> {
+pub async fn plan_loaded(
+    global: &GlobalArgs,
+    stack: &Stack,
+    store: &StateStore,
+) -> Result<Planned, Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = context::load_state(store, Some(&stack.name))?.unwrap_or_else(|| State::new(&stack.name, &region));
+    let state = context::load_state(store, Some(&stack.name))?
+        .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
-    engine::plan_up(&aws, stack, state, usize::from(global.parallelism)).await.map_err(engine_failure)
+    engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
+        .await
+        .map_err(engine_failure)
 }
 
 pub async fn plan_destroy(global: &GlobalArgs) -> Result<Planned, Failure> {
     let store = StateStore::new(context::state_path(global));
-    let state = context::load_state(&store, None)?
-        .ok_or_else(|| Failure::new(format!("no state at {}: nothing to remove", store.path().display())))?;
-    let region = global.region.clone().unwrap_or_else(|| state.region.clone());
+    let state = context::load_state(&store, None)?.ok_or_else(|| {
+        Failure::new(format!(
+            "no state at {}: nothing to remove",
+            store.path().display()
+        ))
+    })?;
+    let region = global
+        .region
+        .clone()
+        .unwrap_or_else(|| state.region.clone());
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
-    engine::plan_down(&aws, state, usize::from(global.parallelism)).await.map_err(engine_failure)
+    engine::plan_down(&aws, state, usize::from(global.parallelism))
+        .await
+        .map_err(engine_failure)
 }
 
 pub fn check_region(state: &State, region: &str) -> Result<(), Failure> {
     if state.region != region && !state.resources.is_empty() {
-        return Err(Failure::new(format!("the state records resources in {}, but this run targets {region}", state.region))
-            .help(format!("use --region {} (a stack lives in one region)", state.region)));
+        return Err(Failure::new(format!(
+            "the state records resources in {}, but this run targets {region}",
+            state.region
+        ))
+        .help(format!(
+            "use --region {} (a stack lives in one region)",
+            state.region
+        )));
     }
     Ok(())
 }

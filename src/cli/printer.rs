@@ -33,8 +33,13 @@ impl Printer {
             2 => "stackctl=trace,aws_smithy_runtime=debug",
             _ => "trace",
         };
-        let filter = tracing_subscriber::EnvFilter::try_from_env("STACKCTL_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(self.color).try_init();
+        let filter = tracing_subscriber::EnvFilter::try_from_env("STACKCTL_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(self.color)
+            .try_init();
     }
 
     /// Data the user asked for.
@@ -62,7 +67,11 @@ impl Printer {
 
     pub fn failure(&self, failure: &Failure) {
         let mut err = std::io::stderr().lock();
-        let label = if self.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+        let label = if self.color {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        };
         let _ = writeln!(err, "{label}: {}", failure.message);
         if let Some(help) = &failure.help {
             let _ = writeln!(err, "  help: {help}");

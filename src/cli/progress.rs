@@ -27,13 +27,36 @@ pub fn sink(printer: &Printer) -> EventSink {
         }
         let clock = format!("[{:>6.1}s]", start.elapsed().as_secs_f64());
         let line = match &event {
-            Event::Started { resource, kind, action } => format!("{clock} {resource} ({kind}): {}...", verbs(*action).0),
-            Event::Status { resource, status, elapsed } => format!("{clock} {resource}: {status} ({}s elapsed)", elapsed.as_secs()),
-            Event::Finished { resource, action, id, elapsed, .. } => {
+            Event::Started {
+                resource,
+                kind,
+                action,
+            } => format!("{clock} {resource} ({kind}): {}...", verbs(*action).0),
+            Event::Status {
+                resource,
+                status,
+                elapsed,
+            } => format!(
+                "{clock} {resource}: {status} ({}s elapsed)",
+                elapsed.as_secs()
+            ),
+            Event::Finished {
+                resource,
+                action,
+                id,
+                elapsed,
+                ..
+            } => {
                 let id = id.as_ref().map(|i| format!(" {i}")).unwrap_or_default();
-                format!("{clock} {resource}: {}{id} in {:.1}s", verbs(*action).1, elapsed.as_secs_f64())
+                format!(
+                    "{clock} {resource}: {}{id} in {:.1}s",
+                    verbs(*action).1,
+                    elapsed.as_secs_f64()
+                )
             }
-            Event::Failed { resource, message, .. } => format!("{clock} {resource}: FAILED: {message}"),
+            Event::Failed {
+                resource, message, ..
+            } => format!("{clock} {resource}: FAILED: {message}"),
             Event::Stopping { reason } => format!("{clock} stopping: {reason}"),
         };
         printer.info(&line);

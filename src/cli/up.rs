@@ -21,9 +21,16 @@ pub async fn up(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failur
     let summary = planned.plan.summary;
     let aws = context::connect(global, &region).await;
     let started = Instant::now();
-    let outcome = engine::apply(&aws, Some(&stack), planned, &store, usize::from(global.parallelism), progress::sink(printer))
-        .await
-        .map_err(engine_failure)?;
+    let outcome = engine::apply(
+        &aws,
+        Some(&stack),
+        planned,
+        &store,
+        usize::from(global.parallelism),
+        progress::sink(printer),
+    )
+    .await
+    .map_err(engine_failure)?;
     finish(printer, outcome, &store, "up", || {
         format!(
             "Up complete in {:.1}s: {} created, {} updated, {} replaced, {} deleted. See `stackctl outputs`.",
@@ -37,11 +44,20 @@ pub async fn up(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failur
 }
 
 /// Reports how a run ended and picks the exit status.
-pub fn finish(printer: &Printer, outcome: engine::Outcome, store: &StateStore, command: &str, success: impl Fn() -> String) -> Result<Status, Failure> {
+pub fn finish(
+    printer: &Printer,
+    outcome: engine::Outcome,
+    store: &StateStore,
+    command: &str,
+    success: impl Fn() -> String,
+) -> Result<Status, Failure> {
     if outcome.interrupted {
         printer.failure(
-            &Failure::new(format!("interrupted: what finished is recorded in {}", store.path().display()))
-                .help(format!("run `stackctl {command}` again to resume")),
+            &Failure::new(format!(
+                "interrupted: what finished is recorded in {}",
+                store.path().display()
+            ))
+            .help(format!("run `stackctl {command}` again to resume")),
         );
         return Ok(Status::Interrupted);
     }

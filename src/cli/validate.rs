@@ -7,7 +7,12 @@ pub async fn validate(global: &GlobalArgs, printer: &Printer) -> Result<Status, 
     if printer.json {
         printer.data(&serde_json::json!({ "valid": true, "stack": stack.name, "resources": stack.resources.len(), "diagnostics": [] }).to_string());
     } else {
-        printer.info(&format!("{}: valid (stack `{}`, {} resources)", global.file.display(), stack.name, stack.resources.len()));
+        printer.info(&format!(
+            "{}: valid (stack `{}`, {} resources)",
+            global.file.display(),
+            stack.name,
+            stack.resources.len()
+        ));
     }
     Ok(Status::Success)
 }

@@ -20,13 +20,24 @@ pub struct Desired {
     pub physical_name: Option<String>,
 }
 
-pub fn compute(stack: &Stack, region: &str, decl: &ResourceDecl, known: &Known) -> Result<Desired, String> {
+pub fn compute(
+    stack: &Stack,
+    region: &str,
+    decl: &ResourceDecl,
+    known: &Known,
+) -> Result<Desired, String> {
     let mut config = known.resolve_config(decl);
-    let fields = config.as_object_mut().ok_or("configuration is not a mapping")?;
+    let fields = config
+        .as_object_mut()
+        .ok_or("configuration is not a mapping")?;
     let spec = decl.kind.spec();
     let mut physical = None;
     if spec.name_rule.is_some() {
-        let name = fields.get("name").and_then(Json::as_str).map(str::to_string).unwrap_or_else(|| physical_name(&stack.name, &decl.name));
+        let name = fields
+            .get("name")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| physical_name(&stack.name, &decl.name));
         fields.insert("name".into(), Json::String(name.clone()));
         physical = Some(name);
     }
@@ -34,10 +45,24 @@ pub fn compute(stack: &Stack, region: &str, decl: &ResourceDecl, known: &Known) 
         let own: BTreeMap<String, String> = fields
             .get("tags")
             .and_then(Json::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let tags = merged_tags(&stack.name, &decl.name, &stack.tags, &own);
-        fields.insert("tags".into(), serde_json::to_value(tags).unwrap_or_default());
+        fields.insert(
+            "tags".into(),
+            serde_json::to_value(tags).unwrap_or_default(),
+        );
     }
     let mut payload = Payload::default();
     if decl.kind == ResourceKind::Ec2Instance
@@ -54,19 +79,33 @@ pub fn compute(stack: &Stack, region: &str, decl: &ResourceDecl, known: &Known) 
         };
         fields.insert("user_data".into(), digest);
     }
-    let context = NormalizeContext { partition: partition_of(region).to_string() };
+    let context = NormalizeContext {
+        partition: partition_of(region).to_string(),
+    };
     let normalized = decl.kind.normalize(hide_unknowns(config), &context)?;
-    Ok(Desired { config: restore_unknowns(normalized), payload, physical_name: physical })
+    Ok(Desired {
+        config: restore_unknowns(normalized),
+        payload,
+        physical_name: physical,
+    })
 }
 
 fn hide_unknowns(value: Json) -> Json {
     match value {
         v if is_unknown(&v) => {
-            let reference = v.get(UNKNOWN_KEY).and_then(Json::as_str).unwrap_or("?").to_string();
+            let reference = v
+                .get(UNKNOWN_KEY)
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_string();
             Json::String(format!("{UNKNOWN_SENTINEL}{reference}"))
         }
         Json::Array(items) => Json::Array(items.into_iter().map(hide_unknowns).collect()),
-        Json::Object(map) => Json::Object(map.into_iter().map(|(k, v)| (k, hide_unknowns(v))).collect::<Map<_, _>>()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, hide_unknowns(v)))
+                .collect::<Map<_, _>>(),
+        ),
         other => other,
     }
 }
@@ -76,7 +115,11 @@ fn restore_unknowns(value: Json) -> Json {
         Json::String(s) if s.starts_with(UNKNOWN_SENTINEL) => unknown(&s[UNKNOWN_SENTINEL.len()..]),
         Json::String(s) if s.contains(UNKNOWN_SENTINEL) => unknown("interpolated value"),
         Json::Array(items) => Json::Array(items.into_iter().map(restore_unknowns).collect()),
-        Json::Object(map) => Json::Object(map.into_iter().map(|(k, v)| (k, restore_unknowns(v))).collect::<Map<_, _>>()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, restore_unknowns(v)))
+                .collect::<Map<_, _>>(),
+        ),
         other => other,
     }
 }

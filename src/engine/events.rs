@@ -9,9 +9,19 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { resource: String, #[serde(rename = "type")] kind: ResourceKind, action: Action },
+    Started {
+        resource: String,
+        #[serde(rename = "type")]
+        kind: ResourceKind,
+        action: Action,
+    },
     /// The service's own status while we wait, with the time spent so far.
-    Status { resource: String, status: String, #[serde(serialize_with = "secs")] elapsed: Duration },
+    Status {
+        resource: String,
+        status: String,
+        #[serde(serialize_with = "secs")]
+        elapsed: Duration,
+    },
     Finished {
         resource: String,
         #[serde(rename = "type")]

@@ -47,7 +47,10 @@ pub struct Outcome {
 
 enum Done {
     Created(Created),
-    Updated { outputs: Map<String, Json>, config: Json },
+    Updated {
+        outputs: Map<String, Json>,
+        config: Json,
+    },
     Destroyed,
 }
 
@@ -60,15 +63,29 @@ pub async fn apply(
     parallelism: usize,
     events: EventSink,
 ) -> Result<Outcome, EngineError> {
-    let Planned { plan, mut state, observed, lookups, mut known } = planned;
+    let Planned {
+        plan,
+        mut state,
+        observed,
+        lookups,
+        mut known,
+    } = planned;
     state.serial += 1;
     store.save(&state)?;
     let jobs = build_jobs(&plan.resources, stack, &state);
-    let job_graph = Graph::new(jobs.iter().map(|(k, deps)| (key_name(k), deps.iter().map(key_name).collect::<Vec<_>>())));
+    let job_graph = Graph::new(
+        jobs.iter()
+            .map(|(k, deps)| (key_name(k), deps.iter().map(key_name).collect::<Vec<_>>())),
+    );
     if let Err(cycle) = job_graph.order() {
-        return Err(EngineError::Config { resource: cycle.first().cloned().unwrap_or_default(), message: format!("the steps of this plan depend on each other in a cycle: {}", cycle.join(" -> ")) });
+        return Err(EngineError::Config {
+            resource: cycle.first().cloned().unwrap_or_default(),
+            message: format!(
+                "the steps of this plan depend on each other in a cycle: {}",
+                cycle.join(" -> ")
+            ),
+        });
     }
-    let actions: HashMap<&str, Action> = plan.resources.iter().map(|r| (r.name.as_str(), r.action)).collect();
     let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<(String, Progress)>();
     let mut pending: BTreeMap<JobKey, Vec<JobKey>> = jobs;
     let mut finished: HashSet<JobKey> = HashSet::new();
@@ -88,31 +105,54 @@ pub async fn apply(
             for key in ready {
                 pending.remove(&key);
                 let name = key.0.clone();
-                let action = actions.get(name.as_str()).copied().unwrap_or(Action::Update);
+                let action = step_action(&key);
                 started_at.insert(name.clone(), Instant::now());
-                match start(aws, stack, &key, &mut state, &observed, &known, progress_tx.clone()) {
+                match start(
+                    aws,
+                    stack,
+                    &key,
+                    &mut state,
+                    &observed,
+                    &known,
+                    progress_tx.clone(),
+                ) {
                     Ok(Started::Spawned(kind, future)) => {
-                        events(Event::Started { resource: name.clone(), kind, action });
+                        events(Event::Started {
+                            resource: name.clone(),
+                            kind,
+                            action,
+                        });
                         store_save(store, &mut state)?;
                         let key = key.clone();
                         running.spawn(async move { (key, kind, future.await) });
                     }
                     Ok(Started::Nothing(kind)) => {
                         store_save(store, &mut state)?;
-                        events(Event::Finished { resource: name.clone(), kind, action, id: None, elapsed: Duration::ZERO });
+                        events(Event::Finished {
+                            resource: name.clone(),
+                            kind,
+                            action,
+                            id: None,
+                            elapsed: Duration::ZERO,
+                        });
                         finished.insert(key);
                     }
                     Err(error) => {
                         outcome.failures.push(error);
                         stopping = true;
-                        events(Event::Stopping { reason: format!("{name} could not start") });
+                        events(Event::Stopping {
+                            reason: format!("{name} could not start"),
+                        });
                         break;
                     }
                 }
             }
         }
         if running.is_empty() {
-            let more_ready = !stopping && pending.iter().any(|(_, deps)| deps.iter().all(|d| finished.contains(d)));
+            let more_ready = !stopping
+                && pending
+                    .iter()
+                    .any(|(_, deps)| deps.iter().all(|d| finished.contains(d)));
             if more_ready {
                 continue;
             }
@@ -134,7 +174,7 @@ pub async fn apply(
             Some(joined) = running.join_next() => {
                 let (key, kind, result) = joined.map_err(|e| EngineError::Config { resource: "engine".into(), message: e.to_string() })?;
                 let name = key.0.clone();
-                let action = actions.get(name.as_str()).copied().unwrap_or(Action::Update);
+                let action = step_action(&key);
                 let elapsed = started_at.get(&name).map(Instant::elapsed).unwrap_or_default();
                 match result {
                     Ok(done) => {
@@ -175,11 +215,21 @@ pub async fn apply(
     Ok(outcome)
 }
 
+/// The action a step carries out: a replacement is reported as its delete and then its create.
+fn step_action(key: &JobKey) -> Action {
+    match key.1 {
+        Step::Destroy => Action::Delete,
+        Step::Create => Action::Create,
+        Step::Update => Action::Update,
+    }
+}
+
 /// Resolves when Ctrl-C or SIGTERM arrives.
 async fn interrupts() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
@@ -196,7 +246,11 @@ fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> 
 }
 
 /// The jobs for a plan and what each must wait for.
-fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, state: &State) -> BTreeMap<JobKey, Vec<JobKey>> {
+fn build_jobs(
+    resources: &[crate::plan::ResourcePlan],
+    stack: Option<&Stack>,
+    state: &State,
+) -> BTreeMap<JobKey, Vec<JobKey>> {
     let mut jobs: BTreeMap<JobKey, Vec<JobKey>> = BTreeMap::new();
     for r in resources {
         match r.action {
@@ -208,7 +262,10 @@ fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, st
             }
             Action::Replace => {
                 jobs.insert((r.name.clone(), Step::Destroy), vec![]);
-                jobs.insert((r.name.clone(), Step::Create), vec![(r.name.clone(), Step::Destroy)]);
+                jobs.insert(
+                    (r.name.clone(), Step::Create),
+                    vec![(r.name.clone(), Step::Destroy)],
+                );
             }
             Action::Delete => {
                 jobs.insert((r.name.clone(), Step::Destroy), vec![]);
@@ -217,7 +274,10 @@ fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, st
         }
     }
     let apply_job = |name: &str| -> Option<JobKey> {
-        [Step::Create, Step::Update].into_iter().map(|s| (name.to_string(), s)).find(|k| jobs.contains_key(k))
+        [Step::Create, Step::Update]
+            .into_iter()
+            .map(|s| (name.to_string(), s))
+            .find(|k| jobs.contains_key(k))
     };
     let stack_graph = stack.map(Graph::from_stack);
     let recorded = state_graph(state);
@@ -226,7 +286,11 @@ fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, st
         let (name, step) = key;
         match step {
             Step::Create | Step::Update => {
-                for dep in stack_graph.as_ref().map(|g| g.dependencies(name)).unwrap_or_default() {
+                for dep in stack_graph
+                    .as_ref()
+                    .map(|g| g.dependencies(name))
+                    .unwrap_or_default()
+                {
                     if let Some(dep_job) = apply_job(dep) {
                         edges.push((key.clone(), dep_job));
                     }
@@ -240,7 +304,9 @@ fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, st
                     } else if let Some(apply) = apply_job(dependent) {
                         // The dependent is being changed to stop using this resource: let it go first, unless
                         // its new configuration still needs this resource (that would wait on itself).
-                        let still_needed = stack_graph.as_ref().is_some_and(|g| g.dependencies(dependent).contains(&name.as_str()));
+                        let still_needed = stack_graph
+                            .as_ref()
+                            .is_some_and(|g| g.dependencies(dependent).contains(&name.as_str()));
                         if !still_needed {
                             edges.push((key.clone(), apply));
                         }
@@ -257,7 +323,8 @@ fn build_jobs(resources: &[crate::plan::ResourcePlan], stack: Option<&Stack>, st
     jobs
 }
 
-type DriverFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Done, DriverError>> + Send>>;
+type DriverFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Done, DriverError>> + Send>>;
 
 enum Started {
     Spawned(ResourceKind, DriverFuture),
@@ -275,11 +342,17 @@ fn start(
     progress: mpsc::UnboundedSender<(String, Progress)>,
 ) -> Result<Started, EngineError> {
     let (name, step) = key;
-    let config_error = |message: String| EngineError::Config { resource: name.clone(), message };
+    let config_error = |message: String| EngineError::Config {
+        resource: name.clone(),
+        message,
+    };
     let stack_name = state.stack.clone();
     match step {
         Step::Destroy => {
-            let entry = state.resources.get_mut(name).ok_or_else(|| config_error("not in state".into()))?;
+            let entry = state
+                .resources
+                .get_mut(name)
+                .ok_or_else(|| config_error("not in state".into()))?;
             let kind = entry.kind;
             let exists = observed.get(name).is_some_and(Option::is_some);
             let Some(id) = entry.id.clone().filter(|_| exists) else {
@@ -288,24 +361,46 @@ fn start(
             };
             entry.status = Status::Deleting;
             entry.updated_at = jiff::Timestamp::now();
-            let timeout = Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
+            let timeout =
+                Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
             let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
-            Ok(Started::Spawned(kind, Box::pin(async move { aws::delete(kind, &ctx, &id).await.map(|_| Done::Destroyed) })))
+            Ok(Started::Spawned(
+                kind,
+                Box::pin(
+                    async move { aws::delete(kind, &ctx, &id).await.map(|_| Done::Destroyed) },
+                ),
+            ))
         }
         Step::Create | Step::Update => {
             let stack = stack.ok_or_else(|| config_error("no stack file".into()))?;
-            let decl = stack.resources.get(name).ok_or_else(|| config_error("not in the stack file".into()))?;
+            let decl = stack
+                .resources
+                .get(name)
+                .ok_or_else(|| config_error("not in the stack file".into()))?;
             let wanted = desired::compute(stack, &aws.region, decl, known).map_err(config_error)?;
             if !is_fully_known(&wanted.config) {
-                return Err(config_error("some values are still unknown when they are needed".into()));
+                return Err(config_error(
+                    "some values are still unknown when they are needed".into(),
+                ));
             }
             let kind = decl.kind;
-            let depends_on: Vec<String> = decl.dependencies().into_iter().map(|(n, _)| n).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let depends_on: Vec<String> = decl
+                .dependencies()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             if *step == Step::Create {
                 let timeout = decl.timeouts.create;
                 // Intent first: if we crash after AWS creates it, the next run finds it by name, tags and token.
-                let previous = state.resources.get(name).filter(|r| r.status == Status::Creating);
-                let token = previous.and_then(|r| r.client_token.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                let previous = state
+                    .resources
+                    .get(name)
+                    .filter(|r| r.status == Status::Creating);
+                let token = previous
+                    .and_then(|r| r.client_token.clone())
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
                 state.resources.insert(
                     name.clone(),
                     ResourceState {
@@ -323,20 +418,45 @@ fn start(
                 );
                 let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
                 let (config, payload) = (wanted.config, wanted.payload);
-                Ok(Started::Spawned(kind, Box::pin(async move { aws::create(kind, &ctx, &config, &payload, &token).await.map(Done::Created) })))
+                Ok(Started::Spawned(
+                    kind,
+                    Box::pin(async move {
+                        aws::create(kind, &ctx, &config, &payload, &token)
+                            .await
+                            .map(Done::Created)
+                    }),
+                ))
             } else {
-                let entry = state.resources.get_mut(name).ok_or_else(|| config_error("not in state".into()))?;
-                let id = entry.id.clone().ok_or_else(|| config_error("no id recorded".into()))?;
-                let current = observed.get(name).and_then(Option::as_ref).map(|o| o.config.clone()).unwrap_or(Json::Null);
+                let entry = state
+                    .resources
+                    .get_mut(name)
+                    .ok_or_else(|| config_error("not in state".into()))?;
+                let id = entry
+                    .id
+                    .clone()
+                    .ok_or_else(|| config_error("no id recorded".into()))?;
+                let current = observed
+                    .get(name)
+                    .and_then(Option::as_ref)
+                    .map(|o| o.config.clone())
+                    .unwrap_or(Json::Null);
                 entry.depends_on = depends_on;
                 entry.delete_timeout_secs = Some(decl.timeouts.delete.as_secs());
-                let ctx = Ctx::new(aws.clone(), &stack_name, name, decl.timeouts.update, Some(progress));
+                let ctx = Ctx::new(
+                    aws.clone(),
+                    &stack_name,
+                    name,
+                    decl.timeouts.update,
+                    Some(progress),
+                );
                 let config = wanted.config;
                 Ok(Started::Spawned(
                     kind,
                     Box::pin(async move {
                         // The recorded configuration changes only once the update succeeds.
-                        aws::update(kind, &ctx, &id, &current, &config).await.map(|outputs| Done::Updated { outputs, config })
+                        aws::update(kind, &ctx, &id, &current, &config)
+                            .await
+                            .map(|outputs| Done::Updated { outputs, config })
                     }),
                 ))
             }
@@ -345,7 +465,12 @@ fn start(
 }
 
 /// Records a finished job in state and makes its outputs available to later jobs. Returns the id.
-fn record(state: &mut State, key: &JobKey, done: Done, known: &mut crate::resolve::Known) -> Option<String> {
+fn record(
+    state: &mut State,
+    key: &JobKey,
+    done: Done,
+    known: &mut crate::resolve::Known,
+) -> Option<String> {
     let name = &key.0;
     match done {
         Done::Destroyed => {
@@ -376,16 +501,28 @@ fn record(state: &mut State, key: &JobKey, done: Done, known: &mut crate::resolv
 
 /// Lookups are recorded so `outputs` and `down` can show and use them without AWS; those the file
 /// no longer has are dropped.
-fn record_lookups(state: &mut State, stack: Option<&Stack>, lookups: HashMap<String, aws::Observed>) {
-    state.resources.retain(|name, r| !r.kind.spec().lookup || stack.is_some_and(|s| s.resources.contains_key(name)));
+fn record_lookups(
+    state: &mut State,
+    stack: Option<&Stack>,
+    lookups: HashMap<String, aws::Observed>,
+) {
+    state.resources.retain(|name, r| {
+        !r.kind.spec().lookup || stack.is_some_and(|s| s.resources.contains_key(name))
+    });
     for (name, found) in lookups {
-        let Some(decl) = stack.and_then(|s| s.resources.get(&name)) else { continue };
+        let Some(decl) = stack.and_then(|s| s.resources.get(&name)) else {
+            continue;
+        };
         state.resources.insert(
             name,
             ResourceState {
                 kind: decl.kind,
                 status: Status::Created,
-                id: found.outputs.get("id").and_then(Json::as_str).map(str::to_string),
+                id: found
+                    .outputs
+                    .get("id")
+                    .and_then(Json::as_str)
+                    .map(str::to_string),
                 physical_name: None,
                 client_token: None,
                 depends_on: vec![],

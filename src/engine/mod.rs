@@ -18,7 +18,11 @@ use crate::state::store::StateError;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("{resource} ({kind}): {error}")]
-    Driver { resource: String, kind: String, error: DriverError },
+    Driver {
+        resource: String,
+        kind: String,
+        error: DriverError,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error("{resource}: {message}")]

@@ -25,35 +25,72 @@ pub struct Planned {
     pub known: Known,
 }
 
-pub async fn plan_up(aws: &Aws, stack: &Stack, mut state: State, parallelism: usize) -> Result<Planned, EngineError> {
-    let observed = refresh(aws, &mut state, parallelism).await.map_err(driver_error(&state))?;
+pub async fn plan_up(
+    aws: &Aws,
+    stack: &Stack,
+    mut state: State,
+    parallelism: usize,
+) -> Result<Planned, EngineError> {
+    let observed = refresh(aws, &mut state, parallelism)
+        .await
+        .map_err(driver_error(&state))?;
     let mut known = Known::default();
     let decls: Vec<_> = stack.resources.values().collect();
     if crate::resolve::needs_account_id(&decls) {
-        known.account_id = Some(aws.account_id().await.map_err(|error| EngineError::Driver {
-            resource: "aws.account_id".into(),
-            kind: "sts".into(),
-            error,
-        })?);
+        known.account_id = Some(
+            aws.account_id()
+                .await
+                .map_err(|error| EngineError::Driver {
+                    resource: "aws.account_id".into(),
+                    kind: "sts".into(),
+                    error,
+                })?,
+        );
     }
-    let order = Graph::from_stack(stack).order().map_err(|cycle| EngineError::Config {
-        resource: cycle.first().cloned().unwrap_or_default(),
-        message: format!("dependency cycle: {}", cycle.join(" -> ")),
-    })?;
+    let order = Graph::from_stack(stack)
+        .order()
+        .map_err(|cycle| EngineError::Config {
+            resource: cycle.first().cloned().unwrap_or_default(),
+            message: format!("dependency cycle: {}", cycle.join(" -> ")),
+        })?;
     let mut lookups = HashMap::new();
     let mut resources = Vec::new();
     for name in &order {
         let decl = &stack.resources[name];
-        let config_error = |message: String| EngineError::Config { resource: name.clone(), message };
+        let config_error = |message: String| EngineError::Config {
+            resource: name.clone(),
+            message,
+        };
         let wanted = desired::compute(stack, &aws.region, decl, &known).map_err(config_error)?;
         if decl.kind.spec().lookup {
-            let ctx = Ctx::new(aws.clone(), &stack.name, name, Duration::from_secs(60), None);
+            let ctx = Ctx::new(
+                aws.clone(),
+                &stack.name,
+                name,
+                Duration::from_secs(60),
+                None,
+            );
             let found = aws::lookup(decl.kind, &ctx, &wanted.config)
                 .await
-                .map_err(|error| EngineError::Driver { resource: name.clone(), kind: decl.kind.to_string(), error })?;
+                .map_err(|error| EngineError::Driver {
+                    resource: name.clone(),
+                    kind: decl.kind.to_string(),
+                    error,
+                })?;
             known.outputs.insert(name.clone(), found.outputs.clone());
-            let id = found.outputs.get("id").and_then(|v| v.as_str()).map(str::to_string);
-            resources.push(ResourcePlan { name: name.clone(), kind: decl.kind, action: Action::Read, id, reason: None, changes: vec![] });
+            let id = found
+                .outputs
+                .get("id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            resources.push(ResourcePlan {
+                name: name.clone(),
+                kind: decl.kind,
+                action: Action::Read,
+                id,
+                reason: None,
+                changes: vec![],
+            });
             lookups.insert(name.clone(), found);
             continue;
         }
@@ -67,7 +104,11 @@ pub async fn plan_up(aws: &Aws, stack: &Stack, mut state: State, parallelism: us
                     Status::Deleting => "an interrupted delete finished",
                     Status::Created => "deleted outside stackctl",
                 };
-                (Action::Create, creation(&wanted.config), Some(reason.to_string()))
+                (
+                    Action::Create,
+                    creation(&wanted.config),
+                    Some(reason.to_string()),
+                )
             }
             (Some(entry), Some(found)) => {
                 let (action, changes) = diff(decl.kind, &found.config, &wanted.config);
@@ -83,8 +124,17 @@ pub async fn plan_up(aws: &Aws, stack: &Stack, mut state: State, parallelism: us
         {
             known.outputs.insert(name.clone(), found.outputs.clone());
         }
-        let id = recorded.and_then(|r| r.id.clone()).filter(|_| existing.is_some());
-        resources.push(ResourcePlan { name: name.clone(), kind: decl.kind, action, id, reason, changes });
+        let id = recorded
+            .and_then(|r| r.id.clone())
+            .filter(|_| existing.is_some());
+        resources.push(ResourcePlan {
+            name: name.clone(),
+            kind: decl.kind,
+            action,
+            id,
+            reason,
+            changes,
+        });
     }
     for name in removal_order(&state) {
         if stack.resources.contains_key(&name) {
@@ -92,16 +142,39 @@ pub async fn plan_up(aws: &Aws, stack: &Stack, mut state: State, parallelism: us
         }
         let entry = &state.resources[&name];
         let gone = observed.get(&name).is_none_or(Option::is_none);
-        let reason = if gone { "already gone; only the state entry is removed" } else { "no longer in the stack file" };
-        resources.push(ResourcePlan { name: name.clone(), kind: entry.kind, action: Action::Delete, id: entry.id.clone(), reason: Some(reason.into()), changes: vec![] });
+        let reason = if gone {
+            "already gone; only the state entry is removed"
+        } else {
+            "no longer in the stack file"
+        };
+        resources.push(ResourcePlan {
+            name: name.clone(),
+            kind: entry.kind,
+            action: Action::Delete,
+            id: entry.id.clone(),
+            reason: Some(reason.into()),
+            changes: vec![],
+        });
     }
     let plan = Plan::new(&stack.name, &aws.region, false, resources);
-    Ok(Planned { plan, state, observed, lookups, known })
+    Ok(Planned {
+        plan,
+        state,
+        observed,
+        lookups,
+        known,
+    })
 }
 
 /// Plans the removal of everything the state records. Needs no stack file.
-pub async fn plan_down(aws: &Aws, mut state: State, parallelism: usize) -> Result<Planned, EngineError> {
-    let observed = refresh(aws, &mut state, parallelism).await.map_err(driver_error(&state))?;
+pub async fn plan_down(
+    aws: &Aws,
+    mut state: State,
+    parallelism: usize,
+) -> Result<Planned, EngineError> {
+    let observed = refresh(aws, &mut state, parallelism)
+        .await
+        .map_err(driver_error(&state))?;
     let resources = removal_order(&state)
         .into_iter()
         .map(|name| {
@@ -118,24 +191,53 @@ pub async fn plan_down(aws: &Aws, mut state: State, parallelism: usize) -> Resul
         })
         .collect();
     let plan = Plan::new(&state.stack, &state.region, true, resources);
-    Ok(Planned { plan, state, observed, lookups: HashMap::new(), known: Known::default() })
+    Ok(Planned {
+        plan,
+        state,
+        observed,
+        lookups: HashMap::new(),
+        known: Known::default(),
+    })
 }
 
 /// Managed resources in the state, dependents before what they depend on.
 pub fn removal_order(state: &State) -> Vec<String> {
     let graph = state_graph(state);
-    let mut order = graph.order().unwrap_or_else(|_| state.resources.keys().cloned().collect());
+    let mut order = graph
+        .order()
+        .unwrap_or_else(|_| state.resources.keys().cloned().collect());
     order.reverse();
-    order.into_iter().filter(|n| state.resources.get(n).is_some_and(|r| !r.kind.spec().lookup)).collect()
+    order
+        .into_iter()
+        .filter(|n| {
+            state
+                .resources
+                .get(n)
+                .is_some_and(|r| !r.kind.spec().lookup)
+        })
+        .collect()
 }
 
 pub fn state_graph(state: &State) -> Graph {
-    Graph::new(state.resources.iter().map(|(n, r)| (n.clone(), r.depends_on.clone())))
+    Graph::new(
+        state
+            .resources
+            .iter()
+            .map(|(n, r)| (n.clone(), r.depends_on.clone())),
+    )
 }
 
 fn driver_error(state: &State) -> impl Fn((String, aws::DriverError)) -> EngineError + '_ {
     move |(resource, error)| {
-        let kind = state.resources.get(&resource).map(|r| r.kind.to_string()).unwrap_or_default();
-        EngineError::Driver { resource, kind, error }
+        let kind = state
+            .resources
+            .get(&resource)
+            .map(|r| r.kind.to_string())
+            .unwrap_or_default();
+        EngineError::Driver {
+            resource,
+            kind,
+            error,
+        }
     }
 }

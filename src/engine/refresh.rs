@@ -9,11 +9,21 @@ use std::time::Duration;
 /// What AWS says about each recorded resource: `None` when it does not exist.
 pub type Refreshed = HashMap<String, Option<Observed>>;
 
-pub async fn refresh(aws: &Aws, state: &mut State, parallelism: usize) -> Result<Refreshed, (String, DriverError)> {
+pub async fn refresh(
+    aws: &Aws,
+    state: &mut State,
+    parallelism: usize,
+) -> Result<Refreshed, (String, DriverError)> {
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (name, resource) in state.managed() {
-        let ctx = Ctx::new(aws.clone(), &state.stack, name, Duration::from_secs(60), None);
+        let ctx = Ctx::new(
+            aws.clone(),
+            &state.stack,
+            name,
+            Duration::from_secs(60),
+            None,
+        );
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
@@ -23,7 +33,8 @@ pub async fn refresh(aws: &Aws, state: &mut State, parallelism: usize) -> Result
     }
     let mut refreshed = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
-        let (name, result) = joined.map_err(|e| ("refresh".to_string(), DriverError::Invalid(e.to_string())))?;
+        let (name, result) =
+            joined.map_err(|e| ("refresh".to_string(), DriverError::Invalid(e.to_string())))?;
         let (found_id, observed) = result.map_err(|e| (name.clone(), e))?;
         if let Some(entry) = state.resources.get_mut(&name) {
             if found_id.is_some() {
@@ -40,17 +51,25 @@ pub async fn refresh(aws: &Aws, state: &mut State, parallelism: usize) -> Result
 }
 
 /// Returns the id when it had to be found, and what exists.
-async fn refresh_one(ctx: &Ctx, resource: &ResourceState) -> Result<(Option<String>, Option<Observed>), DriverError> {
+async fn refresh_one(
+    ctx: &Ctx,
+    resource: &ResourceState,
+) -> Result<(Option<String>, Option<Observed>), DriverError> {
     let (id, found) = match &resource.id {
         Some(id) => (Some(id.clone()), false),
         None => (aws::find(resource.kind, ctx, resource).await?, true),
     };
-    let Some(id) = id else { return Ok((None, None)) };
+    let Some(id) = id else {
+        return Ok((None, None));
+    };
     let observed = aws::read(resource.kind, ctx, &id, resource).await?;
     if observed.is_none() && resource.status == Status::Creating && !found {
         // The id was recorded but the resource is not visible: look it up once more by name and tags.
         if let Some(other) = aws::find(resource.kind, ctx, resource).await? {
-            return Ok((Some(other.clone()), aws::read(resource.kind, ctx, &other, resource).await?));
+            return Ok((
+                Some(other.clone()),
+                aws::read(resource.kind, ctx, &other, resource).await?,
+            ));
         }
     }
     Ok((found.then_some(id), observed))

@@ -11,7 +11,10 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
     let empty = serde_json::Map::new();
     let desired_fields = desired.as_object().unwrap_or(&empty);
     let observed_fields = observed.as_object().unwrap_or(&empty);
-    let mut keys: Vec<&String> = desired_fields.keys().chain(observed_fields.keys()).collect();
+    let mut keys: Vec<&String> = desired_fields
+        .keys()
+        .chain(observed_fields.keys())
+        .collect();
     keys.sort();
     keys.dedup();
     for key in keys {
@@ -21,7 +24,12 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
             continue;
         }
         let forces_replacement = kind.field(key).is_some_and(|f| f.replaces);
-        changes.push(Change { attribute: key.clone(), before: before.cloned(), after: after.cloned(), forces_replacement });
+        changes.push(Change {
+            attribute: key.clone(),
+            before: before.cloned(),
+            after: after.cloned(),
+            forces_replacement,
+        });
     }
     let action = if changes.is_empty() {
         Action::NoOp
@@ -40,7 +48,12 @@ pub fn creation(desired: &Json) -> Vec<Change> {
         .into_iter()
         .flatten()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| Change { attribute: k.clone(), before: None, after: Some(v.clone()), forces_replacement: false })
+        .map(|(k, v)| Change {
+            attribute: k.clone(),
+            before: None,
+            after: Some(v.clone()),
+            forces_replacement: false,
+        })
         .collect()
 }
 
@@ -53,18 +66,33 @@ mod tests {
     #[test]
     fn rule_changes_are_updates_and_name_changes_replace() {
         let observed = json!({ "name": "a", "ingress": [1], "vpc": "v" });
-        let (action, changes) = diff(ResourceKind::SecurityGroup, &observed, &json!({ "name": "a", "ingress": [1, 2], "vpc": "v" }));
+        let (action, changes) = diff(
+            ResourceKind::SecurityGroup,
+            &observed,
+            &json!({ "name": "a", "ingress": [1, 2], "vpc": "v" }),
+        );
         assert_eq!(action, Action::Update);
         assert_eq!(changes.len(), 1);
-        let (action, changes) = diff(ResourceKind::SecurityGroup, &observed, &json!({ "name": "b", "ingress": [1], "vpc": "v" }));
+        let (action, changes) = diff(
+            ResourceKind::SecurityGroup,
+            &observed,
+            &json!({ "name": "b", "ingress": [1], "vpc": "v" }),
+        );
         assert_eq!(action, Action::Replace);
         assert!(changes[0].forces_replacement);
-        assert_eq!(diff(ResourceKind::SecurityGroup, &observed, &observed).0, Action::NoOp);
+        assert_eq!(
+            diff(ResourceKind::SecurityGroup, &observed, &observed).0,
+            Action::NoOp
+        );
     }
 
     #[test]
     fn unknown_values_count_as_changes() {
-        let (action, _) = diff(ResourceKind::Ec2Instance, &json!({ "subnet": "s" }), &json!({ "subnet": unknown("vpc.id") }));
+        let (action, _) = diff(
+            ResourceKind::Ec2Instance,
+            &json!({ "subnet": "s" }),
+            &json!({ "subnet": unknown("vpc.id") }),
+        );
         assert_eq!(action, Action::Replace);
     }
 }

@@ -36,7 +36,10 @@ impl Action {
     }
 
     pub fn is_change(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Replace | Action::Delete)
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Replace | Action::Delete
+        )
     }
 }
 
@@ -94,7 +97,14 @@ impl Plan {
                 Action::Read | Action::NoOp => {}
             }
         }
-        Plan { format_version: PLAN_FORMAT_VERSION, stack: stack.into(), region: region.into(), destroy, resources, summary }
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            stack: stack.into(),
+            region: region.into(),
+            destroy,
+            resources,
+            summary,
+        }
     }
 
     pub fn has_changes(&self) -> bool {

@@ -19,7 +19,11 @@ fn style(action: Action) -> Style {
 }
 
 fn paint(text: &str, style: Style, color: bool) -> String {
-    if color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
 }
 
 /// A value as shown in a plan: unknowns as `(known after up)`, strings quoted, rules compact.
@@ -27,12 +31,20 @@ pub fn show(value: &Json) -> String {
     match value {
         v if is_unknown(v) => "(known after up)".into(),
         Json::String(s) => format!("{s:?}"),
-        Json::Object(map) if map.contains_key("protocol") && map.contains_key("peer") => show_rule(map),
+        Json::Object(map) if map.contains_key("protocol") && map.contains_key("peer") => {
+            show_rule(map)
+        }
         Json::Object(map) => {
-            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {}", show(v))).collect();
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", show(v)))
+                .collect();
             format!("{{ {} }}", parts.join(", "))
         }
-        Json::Array(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
         other => other.to_string(),
     }
 }
@@ -47,7 +59,11 @@ fn show_rule(rule: &serde_json::Map<String, Json>) -> String {
         (p, f, t) if f == t => format!("{p} {f}"),
         (p, f, t) => format!("{p} {f}-{t}"),
     };
-    let description = rule.get("description").and_then(Json::as_str).map(|d| format!(" ({d})")).unwrap_or_default();
+    let description = rule
+        .get("description")
+        .and_then(Json::as_str)
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
     format!("{ports} {peer}{description}").replace('"', "")
 }
 
@@ -55,7 +71,11 @@ fn show_rule(rule: &serde_json::Map<String, Json>) -> String {
 pub fn human(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let verb = if plan.destroy { "down" } else { "up" };
-    let _ = writeln!(out, "Plan for stack `{}` in {} (stackctl {verb}):\n", plan.stack, plan.region);
+    let _ = writeln!(
+        out,
+        "Plan for stack `{}` in {} (stackctl {verb}):\n",
+        plan.stack, plan.region
+    );
     for resource in &plan.resources {
         render_resource(&mut out, resource, color);
     }
@@ -66,7 +86,10 @@ pub fn human(plan: &Plan, color: bool) -> String {
         s.create, s.update, s.replace, s.delete
     );
     if !plan.has_changes() {
-        let _ = writeln!(out, "No changes: the infrastructure matches the stack file.");
+        let _ = writeln!(
+            out,
+            "No changes: the infrastructure matches the stack file."
+        );
     }
     out
 }
@@ -77,18 +100,41 @@ fn render_resource(out: &mut String, resource: &ResourcePlan, color: bool) {
         Action::Create => "create".to_string(),
         Action::Update => "update in place".to_string(),
         Action::Replace => {
-            let forcing: Vec<&str> =
-                resource.changes.iter().filter(|c| c.forces_replacement).map(|c| c.attribute.as_str()).collect();
+            let forcing: Vec<&str> = resource
+                .changes
+                .iter()
+                .filter(|c| c.forces_replacement)
+                .map(|c| c.attribute.as_str())
+                .collect();
             format!("replace ({} forces replacement)", forcing.join(", "))
         }
         Action::Delete => "delete".to_string(),
         Action::NoOp => "no changes".to_string(),
     };
-    let id = resource.id.as_ref().map(|id| format!(" [{id}]")).unwrap_or_default();
-    let reason = resource.reason.as_ref().map(|r| format!(" — {r}")).unwrap_or_default();
-    let symbol = paint(&format!("{:>3}", resource.action.symbol()), style(resource.action), color);
-    let _ = writeln!(out, "{symbol} {} ({}){id}: {headline}{reason}", resource.name, resource.kind);
-    if matches!(resource.action, Action::Read | Action::NoOp | Action::Delete) {
+    let id = resource
+        .id
+        .as_ref()
+        .map(|id| format!(" [{id}]"))
+        .unwrap_or_default();
+    let reason = resource
+        .reason
+        .as_ref()
+        .map(|r| format!(" — {r}"))
+        .unwrap_or_default();
+    let symbol = paint(
+        &format!("{:>3}", resource.action.symbol()),
+        style(resource.action),
+        color,
+    );
+    let _ = writeln!(
+        out,
+        "{symbol} {} ({}){id}: {headline}{reason}",
+        resource.name, resource.kind
+    );
+    if matches!(
+        resource.action,
+        Action::Read | Action::NoOp | Action::Delete
+    ) {
         return;
     }
     for change in &resource.changes {
@@ -98,25 +144,50 @@ fn render_resource(out: &mut String, resource: &ResourcePlan, color: bool) {
 }
 
 fn render_change(out: &mut String, change: &Change, action: Action, color: bool) {
-    let marker = if change.forces_replacement { "  # forces replacement" } else { "" };
+    let marker = if change.forces_replacement {
+        "  # forces replacement"
+    } else {
+        ""
+    };
     match (&change.before, &change.after) {
         (Some(Json::Array(before)), Some(Json::Array(after))) if action != Action::Create => {
             let _ = writeln!(out, "      {}:{marker}", change.attribute);
             for item in before.iter().filter(|i| !after.contains(i)) {
-                let _ = writeln!(out, "        {} {}", paint("-", style(Action::Delete), color), show(item));
+                let _ = writeln!(
+                    out,
+                    "        {} {}",
+                    paint("-", style(Action::Delete), color),
+                    show(item)
+                );
             }
             for item in after.iter().filter(|i| !before.contains(i)) {
-                let _ = writeln!(out, "        {} {}", paint("+", style(Action::Create), color), show(item));
+                let _ = writeln!(
+                    out,
+                    "        {} {}",
+                    paint("+", style(Action::Create), color),
+                    show(item)
+                );
             }
         }
         (None, Some(after)) => {
             let _ = writeln!(out, "      {} = {}{marker}", change.attribute, show(after));
         }
         (Some(before), None) => {
-            let _ = writeln!(out, "      {} = {} -> (none){marker}", change.attribute, show(before));
+            let _ = writeln!(
+                out,
+                "      {} = {} -> (none){marker}",
+                change.attribute,
+                show(before)
+            );
         }
         (Some(before), Some(after)) => {
-            let _ = writeln!(out, "      {} = {} -> {}{marker}", change.attribute, show(before), show(after));
+            let _ = writeln!(
+                out,
+                "      {} = {} -> {}{marker}",
+                change.attribute,
+                show(before),
+                show(after)
+            );
         }
         (None, None) => {}
     }
@@ -154,9 +225,15 @@ mod tests {
             }],
         );
         let text = human(&plan, false);
-        assert!(text.contains("~ web_sg (security-group) [sg-1]: update in place"), "{text}");
+        assert!(
+            text.contains("~ web_sg (security-group) [sg-1]: update in place"),
+            "{text}"
+        );
         assert!(text.contains("- tcp 8080 0.0.0.0/0"), "{text}");
         assert!(text.contains("+ tcp 8081 0.0.0.0/0"), "{text}");
-        assert!(text.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."), "{text}");
+        assert!(
+            text.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
+            "{text}"
+        );
     }
 }

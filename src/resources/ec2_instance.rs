@@ -9,8 +9,16 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 pub const USER_DATA: &[Field] = &[
-    Field::required("file", Ty::Str(Check::File), "The script, relative to the stack file (e.g. `../user-data/web.sh`)."),
-    Field::optional("vars", Ty::Map(&Ty::Str(Check::Any)), "Values the script and its templates use as `{{ name }}`."),
+    Field::required(
+        "file",
+        Ty::Str(Check::File),
+        "The script, relative to the stack file (e.g. `../user-data/web.sh`).",
+    ),
+    Field::optional(
+        "vars",
+        Ty::Map(&Ty::Str(Check::Any)),
+        "Values the script and its templates use as `{{ name }}`.",
+    ),
     Field::optional(
         "templates",
         Ty::Map(&Ty::Str(Check::File)),
@@ -54,8 +62,14 @@ pub const SPEC: KindSpec = KindSpec {
 
 /// SSM public parameters for the images users ask for by alias.
 pub const IMAGE_ALIASES: &[(&str, &str)] = &[
-    ("amazon-linux-2", "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2"),
-    ("al2023", "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"),
+    (
+        "amazon-linux-2",
+        "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
+    ),
+    (
+        "al2023",
+        "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+    ),
 ];
 
 /// AWS's limit on user data before base64 encoding.

@@ -9,9 +9,21 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
 pub const STATEMENT: &[Field] = &[
-    Field::optional("effect", Ty::Str(Check::OneOf(&["Allow", "Deny"])), "`Allow` (default) or `Deny`."),
-    Field::required("actions", Ty::List(&Ty::Str(Check::Any)), "Actions such as `secretsmanager:GetSecretValue`."),
-    Field::required("resources", Ty::List(&Ty::Str(Check::Any)), "ARNs the statement applies to; may reference other resources."),
+    Field::optional(
+        "effect",
+        Ty::Str(Check::OneOf(&["Allow", "Deny"])),
+        "`Allow` (default) or `Deny`.",
+    ),
+    Field::required(
+        "actions",
+        Ty::List(&Ty::Str(Check::Any)),
+        "Actions such as `secretsmanager:GetSecretValue`.",
+    ),
+    Field::required(
+        "resources",
+        Ty::List(&Ty::Str(Check::Any)),
+        "ARNs the statement applies to; may reference other resources.",
+    ),
 ];
 
 pub const SPEC: KindSpec = KindSpec {
@@ -19,23 +31,43 @@ pub const SPEC: KindSpec = KindSpec {
     type_name: "iam-role",
     doc: "An IAM role assumed by an AWS service, with policies, and an instance profile for EC2.",
     fields: &[
-        Field::optional("name", Ty::Str(Check::Name(NameRule::IamRole)), "Role name; defaults to `<stack>-<resource>`.")
-            .forces_replacement(),
-        Field::required("assumed_by", Ty::Str(Check::Any), "The service principal trusted to assume the role, such as `ec2.amazonaws.com`."),
+        Field::optional(
+            "name",
+            Ty::Str(Check::Name(NameRule::IamRole)),
+            "Role name; defaults to `<stack>-<resource>`.",
+        )
+        .forces_replacement(),
+        Field::required(
+            "assumed_by",
+            Ty::Str(Check::Any),
+            "The service principal trusted to assume the role, such as `ec2.amazonaws.com`.",
+        ),
         Field::optional("description", Ty::Str(Check::Any), "What the role is for."),
-        Field::optional("managed_policies", Ty::List(&Ty::Str(Check::Any)), "AWS-managed policies by name (`AmazonSSMManagedInstanceCore`) or ARN."),
+        Field::optional(
+            "managed_policies",
+            Ty::List(&Ty::Str(Check::Any)),
+            "AWS-managed policies by name (`AmazonSSMManagedInstanceCore`) or ARN.",
+        ),
         Field::optional(
             "inline_policies",
             Ty::Map(&Ty::List(&Ty::Obj(STATEMENT))),
             "Inline policies: a name, then a list of statements.",
         ),
-        Field::optional("instance_profile", Ty::Bool, "Create an instance profile with the role's name (default true).").forces_replacement(),
+        Field::optional(
+            "instance_profile",
+            Ty::Bool,
+            "Create an instance profile with the role's name (default true).",
+        )
+        .forces_replacement(),
     ],
     outputs: &[
         Output::scalar("name", "The role name."),
         Output::scalar("arn", "The role ARN."),
         Output::scalar("id", "The role's unique id."),
-        Output::scalar("instance_profile", "The instance profile name (same as the role's)."),
+        Output::scalar(
+            "instance_profile",
+            "The instance profile name (same as the role's).",
+        ),
         Output::scalar("instance_profile_arn", "The instance profile ARN."),
     ],
     lookup: false,
@@ -68,7 +100,12 @@ pub fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, Strin
     managed.sort();
     managed.dedup();
     let mut inline = BTreeMap::new();
-    for (name, statements) in config.get("inline_policies").and_then(Json::as_object).into_iter().flatten() {
+    for (name, statements) in config
+        .get("inline_policies")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+    {
         let statements: Vec<Json> = statements
             .as_array()
             .into_iter()
@@ -81,7 +118,10 @@ pub fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, Strin
                 })
             })
             .collect();
-        inline.insert(name.clone(), canonical_policy(&json!({ "Version": "2012-10-17", "Statement": statements })));
+        inline.insert(
+            name.clone(),
+            canonical_policy(&json!({ "Version": "2012-10-17", "Statement": statements })),
+        );
     }
     let normalized = IamRoleConfig {
         name: text("name").ok_or("an IAM role needs a name")?,
@@ -89,7 +129,10 @@ pub fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, Strin
         assumed_by: text("assumed_by").ok_or("an IAM role needs `assumed_by`")?,
         managed_policies: managed,
         inline_policies: inline,
-        instance_profile: config.get("instance_profile").and_then(Json::as_bool).unwrap_or(true),
+        instance_profile: config
+            .get("instance_profile")
+            .and_then(Json::as_bool)
+            .unwrap_or(true),
         tags: super::security_group::tags(&config),
     };
     Ok(super::encode(&normalized))
@@ -97,7 +140,11 @@ pub fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, Strin
 
 /// `AmazonSSMManagedInstanceCore` → `arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`; ARNs pass through.
 pub fn managed_policy_arn(policy: &str, partition: &str) -> String {
-    if policy.starts_with("arn:") { policy.to_string() } else { format!("arn:{partition}:iam::aws:policy/{policy}") }
+    if policy.starts_with("arn:") {
+        policy.to_string()
+    } else {
+        format!("arn:{partition}:iam::aws:policy/{policy}")
+    }
 }
 
 /// The trust policy letting one service principal assume the role.
@@ -112,7 +159,9 @@ pub fn trust_policy(service: &str) -> Json {
 pub fn trusted_service(policy: &Json) -> Option<String> {
     let canonical = canonical_policy(policy);
     let statements = canonical.get("Statement")?.as_array()?;
-    let [statement] = statements.as_slice() else { return None };
+    let [statement] = statements.as_slice() else {
+        return None;
+    };
     match statement.get("Principal")?.get("Service")? {
         Json::Array(services) if services.len() == 1 => services[0].as_str().map(str::to_string),
         Json::String(service) => Some(service.clone()),
@@ -132,8 +181,17 @@ pub fn canonical_policy(policy: &Json) -> Json {
         Json::Array(items)
     };
     let mut out = serde_json::Map::new();
-    out.insert("Version".into(), policy.get("Version").cloned().unwrap_or_else(|| json!("2012-10-17")));
-    let statements = policy.get("Statement").map(as_sorted_list).unwrap_or(Json::Array(vec![]));
+    out.insert(
+        "Version".into(),
+        policy
+            .get("Version")
+            .cloned()
+            .unwrap_or_else(|| json!("2012-10-17")),
+    );
+    let statements = policy
+        .get("Statement")
+        .map(as_sorted_list)
+        .unwrap_or(Json::Array(vec![]));
     let statements: Vec<Json> = statements
         .as_array()
         .into_iter()
@@ -145,7 +203,10 @@ pub fn canonical_policy(policy: &Json) -> Json {
                     "Action" | "NotAction" | "Resource" | "NotResource" => as_sorted_list(value),
                     "Principal" => match value {
                         Json::Object(principals) => Json::Object(
-                            principals.iter().map(|(k, v)| (k.clone(), as_sorted_list(v))).collect(),
+                            principals
+                                .iter()
+                                .map(|(k, v)| (k.clone(), as_sorted_list(v)))
+                                .collect(),
                         ),
                         other => other.clone(),
                     },
@@ -166,8 +227,14 @@ mod tests {
 
     #[test]
     fn managed_policies_become_arns() {
-        assert_eq!(managed_policy_arn("AmazonSSMManagedInstanceCore", "aws"), "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
-        assert_eq!(managed_policy_arn("arn:aws:iam::1:policy/x", "aws"), "arn:aws:iam::1:policy/x");
+        assert_eq!(
+            managed_policy_arn("AmazonSSMManagedInstanceCore", "aws"),
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+        );
+        assert_eq!(
+            managed_policy_arn("arn:aws:iam::1:policy/x", "aws"),
+            "arn:aws:iam::1:policy/x"
+        );
     }
 
     #[test]
@@ -175,6 +242,9 @@ mod tests {
         let sent = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["b","a"],"Resource":"*"}]});
         let returned = json!({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["a","b"],"Resource":["*"]}});
         assert_eq!(canonical_policy(&sent), canonical_policy(&returned));
-        assert_eq!(trusted_service(&trust_policy("ec2.amazonaws.com")).as_deref(), Some("ec2.amazonaws.com"));
+        assert_eq!(
+            trusted_service(&trust_policy("ec2.amazonaws.com")).as_deref(),
+            Some("ec2.amazonaws.com")
+        );
     }
 }

@@ -32,11 +32,19 @@ pub struct Output {
 
 impl Output {
     pub const fn scalar(name: &'static str, doc: &'static str) -> Output {
-        Output { name, list: false, doc }
+        Output {
+            name,
+            list: false,
+            doc,
+        }
     }
 
     pub const fn list(name: &'static str, doc: &'static str) -> Output {
-        Output { name, list: true, doc }
+        Output {
+            name,
+            list: true,
+            doc,
+        }
     }
 }
 
@@ -57,8 +65,12 @@ pub struct KindSpec {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 4] =
-        [ResourceKind::Vpc, ResourceKind::SecurityGroup, ResourceKind::IamRole, ResourceKind::Ec2Instance];
+    pub const ALL: [ResourceKind; 4] = [
+        ResourceKind::Vpc,
+        ResourceKind::SecurityGroup,
+        ResourceKind::IamRole,
+        ResourceKind::Ec2Instance,
+    ];
 
     pub fn spec(self) -> &'static KindSpec {
         match self {
@@ -143,7 +155,10 @@ pub const TAG_STACK: &str = "stackctl:stack";
 pub const TAG_RESOURCE: &str = "stackctl:resource";
 
 /// Reads a typed configuration out of its JSON form, with a message naming the resource type.
-pub fn decode<T: serde::de::DeserializeOwned>(kind: ResourceKind, config: &Json) -> Result<T, String> {
+pub fn decode<T: serde::de::DeserializeOwned>(
+    kind: ResourceKind,
+    config: &Json,
+) -> Result<T, String> {
     serde_json::from_value(config.clone()).map_err(|e| format!("invalid {kind} configuration: {e}"))
 }
 

@@ -12,19 +12,59 @@ const PROTOCOLS: &[&str] = &["tcp", "udp", "icmp", "all"];
 const PORT: Ty = Ty::Int { min: 0, max: 65535 };
 
 pub const INGRESS_RULE: &[Field] = &[
-    Field::optional("protocol", Ty::Str(Check::OneOf(PROTOCOLS)), "`tcp` (default), `udp`, `icmp` or `all`."),
-    Field::optional("port", PORT, "The port, or the first port of a range. Required unless the protocol is `all`."),
-    Field::optional("to_port", PORT, "The last port of a range (defaults to `port`)."),
-    Field::required("from", Ty::Str(Check::CidrOrGroup), "Who may connect: a CIDR block or a security group (`${web_sg.id}`)."),
-    Field::optional("description", Ty::Str(Check::Any), "A note stored with the rule."),
+    Field::optional(
+        "protocol",
+        Ty::Str(Check::OneOf(PROTOCOLS)),
+        "`tcp` (default), `udp`, `icmp` or `all`.",
+    ),
+    Field::optional(
+        "port",
+        PORT,
+        "The port, or the first port of a range. Required unless the protocol is `all`.",
+    ),
+    Field::optional(
+        "to_port",
+        PORT,
+        "The last port of a range (defaults to `port`).",
+    ),
+    Field::required(
+        "from",
+        Ty::Str(Check::CidrOrGroup),
+        "Who may connect: a CIDR block or a security group (`${web_sg.id}`).",
+    ),
+    Field::optional(
+        "description",
+        Ty::Str(Check::Any),
+        "A note stored with the rule.",
+    ),
 ];
 
 pub const EGRESS_RULE: &[Field] = &[
-    Field::optional("protocol", Ty::Str(Check::OneOf(PROTOCOLS)), "`tcp` (default), `udp`, `icmp` or `all`."),
-    Field::optional("port", PORT, "The port, or the first port of a range. Required unless the protocol is `all`."),
-    Field::optional("to_port", PORT, "The last port of a range (defaults to `port`)."),
-    Field::required("to", Ty::Str(Check::CidrOrGroup), "Where traffic may go: a CIDR block or a security group."),
-    Field::optional("description", Ty::Str(Check::Any), "A note stored with the rule."),
+    Field::optional(
+        "protocol",
+        Ty::Str(Check::OneOf(PROTOCOLS)),
+        "`tcp` (default), `udp`, `icmp` or `all`.",
+    ),
+    Field::optional(
+        "port",
+        PORT,
+        "The port, or the first port of a range. Required unless the protocol is `all`.",
+    ),
+    Field::optional(
+        "to_port",
+        PORT,
+        "The last port of a range (defaults to `port`).",
+    ),
+    Field::required(
+        "to",
+        Ty::Str(Check::CidrOrGroup),
+        "Where traffic may go: a CIDR block or a security group.",
+    ),
+    Field::optional(
+        "description",
+        Ty::Str(Check::Any),
+        "A note stored with the rule.",
+    ),
 ];
 
 pub const SPEC: KindSpec = KindSpec {
@@ -32,12 +72,34 @@ pub const SPEC: KindSpec = KindSpec {
     type_name: "security-group",
     doc: "An EC2 security group in a VPC, with ingress and egress rules.",
     fields: &[
-        Field::optional("name", Ty::Str(Check::Name(NameRule::SecurityGroup)), "Group name; defaults to `<stack>-<resource>`.")
-            .forces_replacement(),
-        Field::optional("description", Ty::Str(Check::Any), "Group description (AWS cannot change it later).").forces_replacement(),
-        Field::required("vpc", Ty::Str(Check::Any), "The VPC id, usually `${vpc.id}`.").forces_replacement(),
-        Field::optional("ingress", Ty::List(&Ty::Obj(INGRESS_RULE)), "Inbound rules. None by default."),
-        Field::optional("egress", Ty::List(&Ty::Obj(EGRESS_RULE)), "Outbound rules. Default: all traffic to anywhere."),
+        Field::optional(
+            "name",
+            Ty::Str(Check::Name(NameRule::SecurityGroup)),
+            "Group name; defaults to `<stack>-<resource>`.",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "description",
+            Ty::Str(Check::Any),
+            "Group description (AWS cannot change it later).",
+        )
+        .forces_replacement(),
+        Field::required(
+            "vpc",
+            Ty::Str(Check::Any),
+            "The VPC id, usually `${vpc.id}`.",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "ingress",
+            Ty::List(&Ty::Obj(INGRESS_RULE)),
+            "Inbound rules. None by default.",
+        ),
+        Field::optional(
+            "egress",
+            Ty::List(&Ty::Obj(EGRESS_RULE)),
+            "Outbound rules. Default: all traffic to anywhere.",
+        ),
     ],
     outputs: &[
         Output::scalar("id", "The group id, such as `sg-0abc`."),
@@ -86,7 +148,13 @@ pub fn normalize(config: Json) -> Result<Json, String> {
     let egress = match config.get("egress") {
         Some(list) => rules(Some(list), "to")?,
         // AWS gives every new group this rule; stating it keeps plans quiet about it.
-        None => vec![Rule { protocol: "-1".into(), from_port: -1, to_port: -1, peer: "0.0.0.0/0".into(), description: None }],
+        None => vec![Rule {
+            protocol: "-1".into(),
+            from_port: -1,
+            to_port: -1,
+            peer: "0.0.0.0/0".into(),
+            description: None,
+        }],
     };
     let normalized = SecurityGroupConfig {
         name: text("name").ok_or("a security group needs a name")?,
@@ -111,13 +179,19 @@ fn rules(list: Option<&Json>, peer_key: &str) -> Result<Vec<Rule>, String> {
             (p, Some(port)) => (p.to_string(), port as i32, to_port.unwrap_or(port) as i32),
             (p, None) => return Err(format!("a `{p}` rule needs a `port`")),
         };
-        let peer = item.get(peer_key).and_then(Json::as_str).ok_or_else(|| format!("every rule needs `{peer_key}`"))?;
+        let peer = item
+            .get(peer_key)
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("every rule needs `{peer_key}`"))?;
         rules.push(Rule {
             protocol,
             from_port,
             to_port,
             peer: peer.to_string(),
-            description: item.get("description").and_then(Json::as_str).map(str::to_string),
+            description: item
+                .get("description")
+                .and_then(Json::as_str)
+                .map(str::to_string),
         });
     }
     rules.sort();
@@ -129,7 +203,11 @@ pub fn tags(config: &Json) -> BTreeMap<String, String> {
     config
         .get("tags")
         .and_then(Json::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -144,7 +222,8 @@ mod tests {
             "name": "web", "vpc": "vpc-1",
             "ingress": [ { "port": 8080, "from": "0.0.0.0/0" }, { "port": 22, "from": "10.0.0.0/8", "protocol": "tcp" } ],
         });
-        let normalized: SecurityGroupConfig = serde_json::from_value(normalize(config).unwrap()).unwrap();
+        let normalized: SecurityGroupConfig =
+            serde_json::from_value(normalize(config).unwrap()).unwrap();
         assert_eq!(normalized.description, DEFAULT_DESCRIPTION);
         assert_eq!(normalized.ingress[0].from_port, 22);
         assert_eq!(normalized.egress[0].protocol, "-1");
@@ -153,8 +232,15 @@ mod tests {
     #[test]
     fn all_traffic_has_no_ports() {
         let config = json!({ "name": "x", "vpc": "v", "ingress": [ { "protocol": "all", "from": "sg-1" } ] });
-        let normalized: SecurityGroupConfig = serde_json::from_value(normalize(config).unwrap()).unwrap();
-        assert_eq!((normalized.ingress[0].from_port, normalized.ingress[0].to_port), (-1, -1));
+        let normalized: SecurityGroupConfig =
+            serde_json::from_value(normalize(config).unwrap()).unwrap();
+        assert_eq!(
+            (
+                normalized.ingress[0].from_port,
+                normalized.ingress[0].to_port
+            ),
+            (-1, -1)
+        );
         assert!(normalized.ingress[0].peer_is_group());
     }
 }

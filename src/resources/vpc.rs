@@ -11,13 +11,24 @@ pub const SPEC: KindSpec = KindSpec {
     doc: "Looks up an existing VPC (by `id`, by `name` tag, or the default VPC) and its public and private subnets.",
     fields: &[
         Field::optional("id", Ty::Str(Check::Any), "The VPC id, such as `vpc-0abc`."),
-        Field::optional("name", Ty::Str(Check::Any), "The value of the VPC's `Name` tag."),
-        Field::optional("default", Ty::Bool, "Use the account's default VPC (the choice when neither `id` nor `name` is given)."),
+        Field::optional(
+            "name",
+            Ty::Str(Check::Any),
+            "The value of the VPC's `Name` tag.",
+        ),
+        Field::optional(
+            "default",
+            Ty::Bool,
+            "Use the account's default VPC (the choice when neither `id` nor `name` is given).",
+        ),
     ],
     outputs: &[
         Output::scalar("id", "The VPC id."),
         Output::scalar("cidr", "The VPC's primary IPv4 CIDR block."),
-        Output::list("public_subnets", "Subnets whose route table sends 0.0.0.0/0 to an internet gateway, ordered by AZ."),
+        Output::list(
+            "public_subnets",
+            "Subnets whose route table sends 0.0.0.0/0 to an internet gateway, ordered by AZ.",
+        ),
         Output::list("private_subnets", "All other subnets, ordered by AZ."),
         Output::list("azs", "The availability zones the VPC's subnets are in."),
         Output::scalar("owner_id", "The account that owns the VPC."),

@@ -17,11 +17,22 @@ use std::time::Duration;
 /// Stack files larger than this are refused before parsing: no real stack comes close.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
-const TOP_LEVEL: &[&str] = &["stack", "description", "region", "tags", "variables", "resources"];
+const TOP_LEVEL: &[&str] = &[
+    "stack",
+    "description",
+    "region",
+    "tags",
+    "variables",
+    "resources",
+];
 const VARIABLE_FIELDS: &[&str] = &["type", "default", "description"];
 
 /// Loads and validates a stack file. Makes no AWS call.
-pub fn load(path: &Path, inputs: &VarInputs, sources: &mut Sources) -> Result<Stack, Vec<Diagnostic>> {
+pub fn load(
+    path: &Path,
+    inputs: &VarInputs,
+    sources: &mut Sources,
+) -> Result<Stack, Vec<Diagnostic>> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         let help = if e.kind() == std::io::ErrorKind::NotFound {
@@ -33,8 +44,11 @@ pub fn load(path: &Path, inputs: &VarInputs, sources: &mut Sources) -> Result<St
     })?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(vec![
-            Diagnostic::error(format!("stack file {display} is {} bytes; the limit is {MAX_FILE_BYTES}", bytes.len()))
-                .help("split the stack, or check that this is the right file"),
+            Diagnostic::error(format!(
+                "stack file {display} is {} bytes; the limit is {MAX_FILE_BYTES}",
+                bytes.len()
+            ))
+            .help("split the stack, or check that this is the right file"),
         ]);
     }
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -48,8 +62,16 @@ pub fn load(path: &Path, inputs: &VarInputs, sources: &mut Sources) -> Result<St
     })?;
     if text.contains('\0') {
         return Err(vec![
-            Diagnostic::error(format!("stack file {display} holds NUL bytes: it is not a text file"))
-                .help("stack files are YAML text; check that this is the right file"),
+            Diagnostic::error(format!(
+                "stack file {display} holds NUL bytes: it is not a text file"
+            ))
+            .help("stack files are YAML text; check that this is the right file"),
+        ]);
+    }
+    if text.trim().is_empty() {
+        return Err(vec![
+            Diagnostic::error(format!("stack file {display} is empty"))
+                .help("a stack file needs at least `stack:` and `resources:`; see the examples in stacks/"),
         ]);
     }
     let file = sources.add(display, text.clone());
@@ -61,7 +83,11 @@ pub fn load(path: &Path, inputs: &VarInputs, sources: &mut Sources) -> Result<St
         Some(stack) if diagnostics.is_empty() => {
             crate::userdata::check_stack(&stack, sources, &mut diagnostics);
             crate::graph::check_cycles(&stack, &mut diagnostics);
-            if diagnostics.is_empty() { Ok(stack) } else { Err(diagnostics) }
+            if diagnostics.is_empty() {
+                Ok(stack)
+            } else {
+                Err(diagnostics)
+            }
         }
         _ => {
             if diagnostics.is_empty() {
@@ -87,15 +113,26 @@ impl<'a> Loader<'a> {
     fn new(file: FileId, text: &'a str, inputs: &'a VarInputs) -> Self {
         let mut char_bytes: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         char_bytes.push(text.len());
-        Loader { file, text, char_bytes, inputs, diagnostics: Vec::new(), known: HashMap::new() }
+        Loader {
+            file,
+            text,
+            char_bytes,
+            inputs,
+            diagnostics: Vec::new(),
+            known: HashMap::new(),
+        }
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>, help: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::error(message).at(span).help(help));
+        self.diagnostics
+            .push(Diagnostic::error(message).at(span).help(help));
     }
 
     fn byte(&self, character: usize) -> usize {
-        self.char_bytes.get(character).copied().unwrap_or(self.text.len())
+        self.char_bytes
+            .get(character)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     fn span_of(&self, node: &YamlNode) -> Span {
@@ -106,11 +143,18 @@ impl<'a> Loader<'a> {
             (None, YamlNode::Scalar(s)) => start + s.as_str().len(),
             (None, _) => start + 1,
         };
-        Span::new(self.file, start..end.max(start + 1).min(self.text.len().max(start + 1)))
+        Span::new(
+            self.file,
+            start..end.max(start + 1).min(self.text.len().max(start + 1)),
+        )
     }
 
     fn key_span(&self, key: &marked_yaml::types::MarkedScalarNode) -> Span {
-        let start = key.span().start().map(|m| self.byte(m.character())).unwrap_or(0);
+        let start = key
+            .span()
+            .start()
+            .map(|m| self.byte(m.character()))
+            .unwrap_or(0);
         Span::new(self.file, start..start + key.as_str().len().max(1))
     }
 
@@ -127,33 +171,62 @@ impl<'a> Loader<'a> {
         for (key, _) in map.iter() {
             if !TOP_LEVEL.contains(&key.as_str()) {
                 let help = match did_you_mean(key.as_str(), TOP_LEVEL.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? A stack file holds: {}", TOP_LEVEL.join(", ")),
+                    Some(s) => format!(
+                        "did you mean `{s}`? A stack file holds: {}",
+                        TOP_LEVEL.join(", ")
+                    ),
                     None => format!("a stack file holds: {}", TOP_LEVEL.join(", ")),
                 };
-                self.error(self.key_span(key), format!("unknown top-level field `{}`", key.as_str()), help);
+                self.error(
+                    self.key_span(key),
+                    format!("unknown top-level field `{}`", key.as_str()),
+                    help,
+                );
             }
         }
         let whole = self.span_of(&root);
         let name = match map.get_node("stack") {
             Some(node) => self.plain_string(node, "stack").unwrap_or_default(),
             None => {
-                self.error(Span::new(self.file, 0..whole.end.min(1)), "missing `stack:` (the stack's name)", "add a line such as `stack: web-demo`");
+                self.error(
+                    Span::new(self.file, 0..whole.end.min(1)),
+                    "missing `stack:` (the stack's name)",
+                    "add a line such as `stack: web-demo`",
+                );
                 String::new()
             }
         };
-        if let (Some(node), Some(problem)) = (map.get_node("stack"), NameRule::Stack.violation(&name))
+        if let (Some(node), Some(problem)) =
+            (map.get_node("stack"), NameRule::Stack.violation(&name))
             && !name.is_empty()
         {
-            self.error(self.span_of(node), format!("invalid stack name `{name}`: {problem}"), "rename the stack, for example `web-demo`");
+            self.error(
+                self.span_of(node),
+                format!("invalid stack name `{name}`: {problem}"),
+                "rename the stack, for example `web-demo`",
+            );
         }
-        let region = map.get_node("region").and_then(|n| self.plain_string(n, "region"));
-        let tags = map.get_node("tags").map(|n| self.string_map(n, "tags")).unwrap_or_default();
-        self.known.insert(Target::Stack("name".into()), name.clone());
+        let region = map
+            .get_node("region")
+            .and_then(|n| self.plain_string(n, "region"));
+        let tags = map
+            .get_node("tags")
+            .map(|n| self.string_map(n, "tags"))
+            .unwrap_or_default();
+        self.known
+            .insert(Target::Stack("name".into()), name.clone());
         if let Some(region) = &region {
-            self.known.insert(Target::Stack("region".into()), region.clone());
-            self.known.insert(Target::Aws("partition".into()), partition_of(region).to_string());
+            self.known
+                .insert(Target::Stack("region".into()), region.clone());
+            self.known.insert(
+                Target::Aws("partition".into()),
+                partition_of(region).to_string(),
+            );
         }
-        let variables = map.get_node("variables").map(|n| self.variables(n)).unwrap_or_default();
+        let variables = map
+            .get_node("variables")
+            .map(|n| self.variables(n))
+            .unwrap_or_default();
         for (name, _) in self.inputs.cli.iter() {
             if !variables.contains_key(name) {
                 let declared: Vec<&str> = variables.keys().map(String::as_str).collect();
@@ -161,18 +234,35 @@ impl<'a> Loader<'a> {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "declare it under `variables:` or drop the --var".to_string(),
                 };
-                self.diagnostics.push(Diagnostic::error(format!("--var {name}: the stack declares no variable `{name}`")).help(help));
+                self.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "--var {name}: the stack declares no variable `{name}`"
+                    ))
+                    .help(help),
+                );
             }
         }
         let resources = match map.get_node("resources") {
             Some(node) => self.resources(node, &name),
             None => {
-                self.error(Span::new(self.file, 0..1), "missing `resources:`", "add a `resources:` mapping naming what the stack creates");
+                self.error(
+                    Span::new(self.file, 0..1),
+                    "missing `resources:`",
+                    "add a `resources:` mapping naming what the stack creates",
+                );
                 IndexMap::new()
             }
         };
         self.check_references(&resources);
-        Some(Stack { name, region, tags, resources, variables, path: path.to_path_buf(), dir })
+        Some(Stack {
+            name,
+            region,
+            tags,
+            resources,
+            variables,
+            path: path.to_path_buf(),
+            dir,
+        })
     }
 
     fn yaml_error(&mut self, error: LoadError) {
@@ -182,13 +272,31 @@ impl<'a> Loader<'a> {
                 "a stack file must be a YAML mapping (`stack:`, `resources:`, ...)".to_string(),
                 "start from one of the examples in stacks/".to_string(),
             ),
-            LoadError::TopLevelMustBeSequence(m) => (Some(m), "unexpected top-level sequence".into(), "use a mapping".into()),
-            LoadError::UnexpectedAnchor(m) => {
-                (Some(m), "YAML anchors and aliases are not supported".into(), "write the value out in full".into())
-            }
-            LoadError::MappingKeyMustBeScalar(m) => (Some(m), "mapping keys must be plain strings".into(), "use a simple key".into()),
-            LoadError::UnexpectedTag(m) => (Some(m), "YAML tags (`!tag`) are not supported".into(), "remove the tag".into()),
-            LoadError::ScanError(m, e) => (Some(m), format!("YAML syntax error: {}", e.info()), "fix the YAML syntax at this place".into()),
+            LoadError::TopLevelMustBeSequence(m) => (
+                Some(m),
+                "unexpected top-level sequence".into(),
+                "use a mapping".into(),
+            ),
+            LoadError::UnexpectedAnchor(m) => (
+                Some(m),
+                "YAML anchors and aliases are not supported".into(),
+                "write the value out in full".into(),
+            ),
+            LoadError::MappingKeyMustBeScalar(m) => (
+                Some(m),
+                "mapping keys must be plain strings".into(),
+                "use a simple key".into(),
+            ),
+            LoadError::UnexpectedTag(m) => (
+                Some(m),
+                "YAML tags (`!tag`) are not supported".into(),
+                "remove the tag".into(),
+            ),
+            LoadError::ScanError(m, e) => (
+                Some(m),
+                format!("YAML syntax error: {}", e.info()),
+                "fix the YAML syntax at this place".into(),
+            ),
             LoadError::DuplicateKey(inner) => {
                 let first = self.key_span(&inner.prev_key);
                 let second = self.key_span(&inner.key);
@@ -197,16 +305,34 @@ impl<'a> Loader<'a> {
                         .at(second)
                         .label("defined again here")
                         .related(first, "first defined here")
-                        .help("each key may appear once in a mapping; remove or rename one of them"),
+                        .help(
+                            "each key may appear once in a mapping; remove or rename one of them",
+                        ),
                 );
                 return;
             }
         };
-        let start = marker.map(|m| self.byte(m.character())).unwrap_or(0).min(self.text.len());
-        let span = Span::new(self.file, start..(start + 1).min(self.text.len()).max(start));
+        let mut start = marker
+            .map(|m| self.byte(m.character()))
+            .unwrap_or(0)
+            .min(self.text.len());
+        // Errors found at the end of the input (an unclosed bracket) point at the last thing written.
+        let content_end = self.text.trim_end().len();
+        if start >= content_end && content_end > 0 {
+            start = self.text[..content_end]
+                .char_indices()
+                .last()
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+        }
+        let span = Span::new(
+            self.file,
+            start..(start + 1).min(self.text.len()).max(start),
+        );
         if self.text.trim().is_empty() {
             self.diagnostics.push(
-                Diagnostic::error("the stack file is empty").help("a stack file needs at least `stack:` and `resources:`; see stacks/"),
+                Diagnostic::error("the stack file is empty")
+                    .help("a stack file needs at least `stack:` and `resources:`; see stacks/"),
             );
         } else {
             self.error(span, message, help);
@@ -221,13 +347,21 @@ impl<'a> Loader<'a> {
                 match value.as_literal() {
                     Some(text) => Some(text),
                     None => {
-                        self.error(self.span_of(node), format!("`{what}` cannot reference resources"), "use a literal value or `${var.name}`");
+                        self.error(
+                            self.span_of(node),
+                            format!("`{what}` cannot reference resources"),
+                            "use a literal value or `${var.name}`",
+                        );
                         None
                     }
                 }
             }
             _ => {
-                self.error(self.span_of(node), format!("`{what}` must be a string"), format!("write `{what}: <value>`"));
+                self.error(
+                    self.span_of(node),
+                    format!("`{what}` must be a string"),
+                    format!("write `{what}: <value>`"),
+                );
                 None
             }
         }
@@ -236,7 +370,11 @@ impl<'a> Loader<'a> {
     fn string_map(&mut self, node: &YamlNode, what: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let Some(map) = node.as_mapping() else {
-            self.error(self.span_of(node), format!("`{what}` must be a mapping"), format!("write `{what}: {{ key: value }}`"));
+            self.error(
+                self.span_of(node),
+                format!("`{what}` must be a mapping"),
+                format!("write `{what}: {{ key: value }}`"),
+            );
             return out;
         };
         for (key, value) in map.iter() {
@@ -250,7 +388,11 @@ impl<'a> Loader<'a> {
     fn variables(&mut self, node: &YamlNode) -> BTreeMap<String, String> {
         let mut values = BTreeMap::new();
         let Some(map) = node.as_mapping() else {
-            self.error(self.span_of(node), "`variables` must be a mapping", "write `variables: { name: { type: string, default: x } }`");
+            self.error(
+                self.span_of(node),
+                "`variables` must be a mapping",
+                "write `variables: { name: { type: string, default: x } }`",
+            );
             return values;
         };
         // Declarations first, then values: a default may not reference another variable.
@@ -258,7 +400,11 @@ impl<'a> Loader<'a> {
             let name = key.as_str().to_string();
             let key_span = self.key_span(key);
             let Some(fields) = decl.as_mapping() else {
-                self.error(self.span_of(decl), format!("variable `{name}` must be a mapping"), "write `name: { type: string, default: value }`");
+                self.error(
+                    self.span_of(decl),
+                    format!("variable `{name}` must be a mapping"),
+                    "write `name: { type: string, default: value }`",
+                );
                 continue;
             };
             for (field, _) in fields.iter() {
@@ -274,7 +420,11 @@ impl<'a> Loader<'a> {
                 Some(t) => match t.as_scalar().and_then(|s| VarType::from_name(s.as_str())) {
                     Some(vt) => vt,
                     None => {
-                        self.error(self.span_of(t), format!("unknown variable type in `{name}`"), format!("use one of: {}", VarType::NAMES.join(", ")));
+                        self.error(
+                            self.span_of(t),
+                            format!("unknown variable type in `{name}`"),
+                            format!("use one of: {}", VarType::NAMES.join(", ")),
+                        );
                         continue;
                     }
                 },
@@ -283,7 +433,11 @@ impl<'a> Loader<'a> {
             let default = fields.get_node("default").and_then(|d| match d {
                 YamlNode::Scalar(s) => Some((s.as_str().to_string(), self.span_of(d))),
                 _ => {
-                    self.error(self.span_of(d), format!("the default of `{name}` must be a single value"), "lists and mappings cannot be variables");
+                    self.error(
+                        self.span_of(d),
+                        format!("the default of `{name}` must be a single value"),
+                        "lists and mappings cannot be variables",
+                    );
                     None
                 }
             });
@@ -291,7 +445,14 @@ impl<'a> Loader<'a> {
                 Some((value, source)) => match var_type.check(value) {
                     Ok(v) => (v, None),
                     Err(problem) => {
-                        self.error(key_span.clone(), format!("{source}: {problem}"), format!("variable `{name}` is a {}", VarType::NAMES[var_type as usize]));
+                        self.error(
+                            key_span.clone(),
+                            format!("{source}: {problem}"),
+                            format!(
+                                "variable `{name}` is a {}",
+                                VarType::NAMES[var_type as usize]
+                            ),
+                        );
                         continue;
                     }
                 },
@@ -299,7 +460,11 @@ impl<'a> Loader<'a> {
                     Some((value, span)) => match var_type.check(&value) {
                         Ok(v) => (v, Some(span)),
                         Err(problem) => {
-                            self.error(span, format!("default of `{name}`: {problem}"), "make the default match the variable's type");
+                            self.error(
+                                span,
+                                format!("default of `{name}`: {problem}"),
+                                "make the default match the variable's type",
+                            );
                             continue;
                         }
                     },
@@ -323,17 +488,29 @@ impl<'a> Loader<'a> {
     fn resources(&mut self, node: &YamlNode, stack: &str) -> IndexMap<String, ResourceDecl> {
         let mut out = IndexMap::new();
         let Some(map) = node.as_mapping() else {
-            self.error(self.span_of(node), "`resources` must be a mapping of names to resources", "write `resources: { web_sg: { type: security-group, ... } }`");
+            self.error(
+                self.span_of(node),
+                "`resources` must be a mapping of names to resources",
+                "write `resources: { web_sg: { type: security-group, ... } }`",
+            );
             return out;
         };
         if map.is_empty() {
-            self.error(self.span_of(node), "`resources` is empty", "declare at least one resource");
+            self.error(
+                self.span_of(node),
+                "`resources` is empty",
+                "declare at least one resource",
+            );
         }
         for (key, body) in map.iter() {
             let name = key.as_str().to_string();
             let key_span = self.key_span(key);
             if let Some(problem) = names::resource_key_violation(&name) {
-                self.error(key_span.clone(), format!("invalid resource name `{name}`"), problem);
+                self.error(
+                    key_span.clone(),
+                    format!("invalid resource name `{name}`"),
+                    problem,
+                );
                 continue;
             }
             if let Some(decl) = self.resource(&name, key_span, body, stack) {
@@ -343,24 +520,45 @@ impl<'a> Loader<'a> {
         out
     }
 
-    fn resource(&mut self, name: &str, key_span: Span, body: &YamlNode, stack: &str) -> Option<ResourceDecl> {
+    fn resource(
+        &mut self,
+        name: &str,
+        key_span: Span,
+        body: &YamlNode,
+        stack: &str,
+    ) -> Option<ResourceDecl> {
         let Some(fields) = body.as_mapping() else {
-            self.error(self.span_of(body), format!("resource `{name}` must be a mapping"), "write `type:` and the type's fields under the resource name");
+            self.error(
+                self.span_of(body),
+                format!("resource `{name}` must be a mapping"),
+                "write `type:` and the type's fields under the resource name",
+            );
             return None;
         };
         let Some(type_node) = fields.get_node("type") else {
             let kinds: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.type_name()).collect();
-            self.error(key_span, format!("resource `{name}` has no `type`"), format!("add `type:` with one of: {}", kinds.join(", ")));
+            self.error(
+                key_span,
+                format!("resource `{name}` has no `type`"),
+                format!("add `type:` with one of: {}", kinds.join(", ")),
+            );
             return None;
         };
-        let type_name = type_node.as_scalar().map(|s| s.as_str().to_string()).unwrap_or_default();
+        let type_name = type_node
+            .as_scalar()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
         let Some(kind) = ResourceKind::from_type_name(&type_name) else {
             let kinds: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.type_name()).collect();
             let help = match did_you_mean(&type_name, kinds.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`? Known types: {}", kinds.join(", ")),
                 None => format!("known types: {}", kinds.join(", ")),
             };
-            self.error(self.span_of(type_node), format!("unknown resource type `{type_name}`"), help);
+            self.error(
+                self.span_of(type_node),
+                format!("unknown resource type `{type_name}`"),
+                help,
+            );
             return None;
         };
         let spec = kind.spec();
@@ -373,15 +571,35 @@ impl<'a> Loader<'a> {
         };
         for (key, value) in fields.iter() {
             let field_name = key.as_str();
-            let field = spec.fields.iter().chain(COMMON_FIELDS).find(|f| f.name == field_name);
+            let field = spec
+                .fields
+                .iter()
+                .chain(COMMON_FIELDS)
+                .find(|f| f.name == field_name);
             let Some(field) = field else {
                 let candidates = spec.fields.iter().chain(COMMON_FIELDS).map(|f| f.name);
-                let known: Vec<&str> = spec.fields.iter().chain(COMMON_FIELDS).map(|f| f.name).collect();
+                let known: Vec<&str> = spec
+                    .fields
+                    .iter()
+                    .chain(COMMON_FIELDS)
+                    .map(|f| f.name)
+                    .collect();
                 let help = match did_you_mean(field_name, candidates) {
-                    Some(s) => format!("did you mean `{s}`? A {} holds: {}", spec.type_name, known.join(", ")),
+                    Some(s) => format!(
+                        "did you mean `{s}`? A {} holds: {}",
+                        spec.type_name,
+                        known.join(", ")
+                    ),
                     None => format!("a {} holds: {}", spec.type_name, known.join(", ")),
                 };
-                self.error(self.key_span(key), format!("unknown field `{field_name}` in {} `{name}`", spec.type_name), help);
+                self.error(
+                    self.key_span(key),
+                    format!(
+                        "unknown field `{field_name}` in {} `{name}`",
+                        spec.type_name
+                    ),
+                    help,
+                );
                 continue;
             };
             match field_name {
@@ -397,7 +615,11 @@ impl<'a> Loader<'a> {
                 }
                 "timeouts" => {
                     if let Some(node) = self.convert(value, &field.ty, field_name) {
-                        for (which, slot) in [("create", &mut timeouts.create), ("update", &mut timeouts.update), ("delete", &mut timeouts.delete)] {
+                        for (which, slot) in [
+                            ("create", &mut timeouts.create),
+                            ("update", &mut timeouts.update),
+                            ("delete", &mut timeouts.delete),
+                        ] {
                             if let Some(Value::Int(secs)) = node.get(which).map(|n| &n.value) {
                                 *slot = Duration::from_secs(*secs as u64);
                             }
@@ -405,10 +627,12 @@ impl<'a> Loader<'a> {
                     }
                 }
                 _ => {
-                    if let Some(node) = self.convert(value, &field.ty, field_name) {
-                        self.check_name(kind, field, &node);
-                        config.insert(field_name.to_string(), node);
-                    }
+                    let node = self.convert(value, &field.ty, field_name).unwrap_or(Node {
+                        span: self.span_of(value),
+                        value: Value::Null,
+                    });
+                    self.check_name(kind, field, &node);
+                    config.insert(field_name.to_string(), node);
                 }
             }
         }
@@ -416,7 +640,10 @@ impl<'a> Loader<'a> {
             if !config.contains_key(field.name) {
                 self.error(
                     key_span.clone(),
-                    format!("{} `{name}` is missing required field `{}`", spec.type_name, field.name),
+                    format!(
+                        "{} `{name}` is missing required field `{}`",
+                        spec.type_name, field.name
+                    ),
                     format!("add `{}:` — {}", field.name, field.doc),
                 );
             }
@@ -432,40 +659,82 @@ impl<'a> Loader<'a> {
             }
         }
         self.check_kind_rules(kind, name, &key_span, &config);
-        Some(ResourceDecl { name: name.to_string(), kind, span: key_span, config, depends_on, timeouts })
+        Some(ResourceDecl {
+            name: name.to_string(),
+            kind,
+            span: key_span,
+            config,
+            depends_on,
+            timeouts,
+        })
     }
 
     fn check_name(&mut self, kind: ResourceKind, field: &Field, node: &Node) {
         if let (Ty::Str(Check::Name(rule)), Some(text)) = (field.ty, node.as_literal_str())
             && let Some(problem) = rule.violation(&text)
         {
-            self.error(node.span.clone(), format!("invalid {} name `{text}`: {problem}", kind.type_name()), "choose a name AWS accepts");
+            self.error(
+                node.span.clone(),
+                format!("invalid {} name `{text}`: {problem}", kind.type_name()),
+                "choose a name AWS accepts",
+            );
         }
     }
 
     /// Rules that involve more than one field.
-    fn check_kind_rules(&mut self, kind: ResourceKind, name: &str, key_span: &Span, config: &IndexMap<String, Node>) {
+    fn check_kind_rules(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        key_span: &Span,
+        config: &IndexMap<String, Node>,
+    ) {
         match kind {
             ResourceKind::Vpc => {
-                let given: Vec<&str> = ["id", "name", "default"].into_iter().filter(|k| config.contains_key(*k)).collect();
+                let given: Vec<&str> = ["id", "name", "default"]
+                    .into_iter()
+                    .filter(|k| config.contains_key(*k))
+                    .collect();
                 if given.len() > 1 {
-                    self.error(key_span.clone(), format!("vpc `{name}` sets {}: choose one way to find the VPC", given.join(" and ")), "keep only one of `id`, `name` or `default`");
+                    self.error(
+                        key_span.clone(),
+                        format!(
+                            "vpc `{name}` sets {}: choose one way to find the VPC",
+                            given.join(" and ")
+                        ),
+                        "keep only one of `id`, `name` or `default`",
+                    );
                 }
             }
             ResourceKind::SecurityGroup => {
                 for field in ["ingress", "egress"] {
                     for rule in config.get(field).map(list_items).unwrap_or_default() {
-                        let protocol = rule.get("protocol").and_then(Node::as_literal_str).unwrap_or_else(|| "tcp".into());
+                        let protocol = rule
+                            .get("protocol")
+                            .and_then(Node::as_literal_str)
+                            .unwrap_or_else(|| "tcp".into());
                         let port = rule.get("port");
                         if port.is_none() && protocol != "all" && protocol != "icmp" {
-                            self.error(rule.span.clone(), format!("a `{protocol}` rule needs a `port`"), "add `port: <number>`, or `protocol: all` for all traffic");
+                            self.error(
+                                rule.span.clone(),
+                                format!("a `{protocol}` rule needs a `port`"),
+                                "add `port: <number>`, or `protocol: all` for all traffic",
+                            );
                         }
-                        if let (Some(Value::Int(from)), Some(Value::Int(to))) =
-                            (port.map(|p| &p.value), rule.get("to_port").map(|p| &p.value))
-                            && to < from
+                        if let (Some(Value::Int(from)), Some(Value::Int(to))) = (
+                            port.map(|p| &p.value),
+                            rule.get("to_port").map(|p| &p.value),
+                        ) && to < from
                         {
-                            let span = rule.get("to_port").map(|n| n.span.clone()).unwrap_or(rule.span.clone());
-                            self.error(span, format!("`to_port` {to} is below `port` {from}"), "a range runs from `port` up to `to_port`");
+                            let span = rule
+                                .get("to_port")
+                                .map(|n| n.span.clone())
+                                .unwrap_or(rule.span.clone());
+                            self.error(
+                                span,
+                                format!("`to_port` {to} is below `port` {from}"),
+                                "a range runs from `port` up to `to_port`",
+                            );
                         }
                     }
                 }
@@ -480,7 +749,9 @@ impl<'a> Loader<'a> {
         let template = match Template::parse(raw) {
             Ok(t) => t,
             Err(e) => {
-                let at = self.locate(&span, &raw[e.range.clone()]).unwrap_or(span.clone());
+                let at = self
+                    .locate(&span, &raw[e.range.clone()])
+                    .unwrap_or(span.clone());
                 self.error(at, e.message, "references look like `${resource.attribute}` or `${var.name}`; write `$${` for a literal `${`");
                 return None;
             }
@@ -492,27 +763,36 @@ impl<'a> Loader<'a> {
                 Piece::Text(t) => push_text(&mut pieces, &t),
                 Piece::Ref(mut reference) => {
                     let source_text = &raw[reference.range.clone()];
-                    let absolute = self.locate(&Span::new(self.file, cursor..span.end), source_text).unwrap_or(span.clone());
+                    let absolute = self
+                        .locate(&Span::new(self.file, cursor..span.end), source_text)
+                        .unwrap_or(span.clone());
                     cursor = absolute.end;
                     reference.range = absolute.start..absolute.end;
                     match &reference.target {
-                        Target::Resource { .. } | Target::Aws(_) if !self.known.contains_key(&reference.target) => {
+                        Target::Resource { .. } | Target::Aws(_)
+                            if !self.known.contains_key(&reference.target) =>
+                        {
                             if let Target::Aws(attr) = &reference.target
                                 && attr != "account_id"
                                 && attr != "partition"
                             {
-                                self.error(absolute, format!("unknown attribute `aws.{attr}`"), "`aws` has `account_id` and `partition`");
+                                self.error(
+                                    absolute,
+                                    format!("unknown attribute `aws.{attr}`"),
+                                    "`aws` has `account_id` and `partition`",
+                                );
                                 return None;
                             }
                             pieces.push(Piece::Ref(reference));
                         }
-                        target => match self.known.get(target) {
-                            Some(value) => {
-                                let value = value.clone();
-                                push_text(&mut pieces, &value);
-                            }
-                            None => {
-                                let (message, help) = match target {
+                        target => {
+                            match self.known.get(target) {
+                                Some(value) => {
+                                    let value = value.clone();
+                                    push_text(&mut pieces, &value);
+                                }
+                                None => {
+                                    let (message, help) = match target {
                                     Target::Var(name) => {
                                         let declared: Vec<String> = self.known.keys().filter_map(|k| match k {
                                             Target::Var(v) => Some(v.clone()),
@@ -534,10 +814,11 @@ impl<'a> Loader<'a> {
                                     ),
                                     other => (format!("unknown reference `{other}`"), "`stack` has `name` and `region`".to_string()),
                                 };
-                                self.error(absolute, message, help);
-                                return None;
+                                    self.error(absolute, message, help);
+                                    return None;
+                                }
                             }
-                        },
+                        }
                     }
                 }
             }
@@ -552,24 +833,38 @@ impl<'a> Loader<'a> {
     fn locate(&self, within: &Span, needle: &str) -> Option<Span> {
         let end = within.end.min(self.text.len()).max(within.start);
         let hay = self.text.get(within.start..end)?;
-        hay.find(needle).map(|i| Span::new(self.file, within.start + i..within.start + i + needle.len()))
+        hay.find(needle)
+            .map(|i| Span::new(self.file, within.start + i..within.start + i + needle.len()))
     }
 
     fn convert(&mut self, node: &YamlNode, ty: &Ty, field: &str) -> Option<Node> {
         let span = self.span_of(node);
         let type_error = |this: &mut Self, found: &str| {
-            this.error(span.clone(), format!("`{field}` must be {}, found {found}", ty.describe()), format!("write `{field}` as {}", ty.describe()));
+            this.error(
+                span.clone(),
+                format!("`{field}` must be {}, found {found}", ty.describe()),
+                format!("write `{field}` as {}", ty.describe()),
+            );
         };
         match (ty, node) {
             (Ty::List(item_ty), YamlNode::Sequence(items)) => {
-                let items: Vec<Node> = items.iter().filter_map(|i| self.convert(i, item_ty, field)).collect();
-                Some(Node { span, value: Value::List(items) })
+                let items: Vec<Node> = items
+                    .iter()
+                    .filter_map(|i| self.convert(i, item_ty, field))
+                    .collect();
+                Some(Node {
+                    span,
+                    value: Value::List(items),
+                })
             }
             (Ty::List(_), YamlNode::Scalar(s)) => {
                 // A list may come whole from a reference: `subnets: ${vpc.private_subnets}`.
                 let template = self.substitute(node, s.as_str())?;
                 if template.sole_reference().is_some() {
-                    Some(Node { span, value: Value::Str(template) })
+                    Some(Node {
+                        span,
+                        value: Value::Str(template),
+                    })
                 } else {
                     type_error(self, "a single value");
                     None
@@ -582,51 +877,85 @@ impl<'a> Loader<'a> {
                         out.insert(key.as_str().to_string(), v);
                     }
                 }
-                Some(Node { span, value: Value::Map(out) })
+                Some(Node {
+                    span,
+                    value: Value::Map(out),
+                })
             }
             (Ty::Obj(fields), YamlNode::Mapping(map)) => {
                 let mut out = IndexMap::new();
                 for (key, value) in map.iter() {
                     match fields.iter().find(|f| f.name == key.as_str()) {
                         Some(f) => {
-                            if let Some(v) = self.convert(value, &f.ty, f.name) {
-                                out.insert(f.name.to_string(), v);
-                            }
+                            // A field present but invalid stays as null, so no "missing field" error follows the real one.
+                            let v = self.convert(value, &f.ty, f.name).unwrap_or(Node {
+                                span: self.span_of(value),
+                                value: Value::Null,
+                            });
+                            out.insert(f.name.to_string(), v);
                         }
                         None => {
                             let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
                             let help = match did_you_mean(key.as_str(), names.iter().copied()) {
-                                Some(s) => format!("did you mean `{s}`? `{field}` holds: {}", names.join(", ")),
+                                Some(s) => format!(
+                                    "did you mean `{s}`? `{field}` holds: {}",
+                                    names.join(", ")
+                                ),
                                 None => format!("`{field}` holds: {}", names.join(", ")),
                             };
-                            self.error(self.key_span(key), format!("unknown field `{}` in `{field}`", key.as_str()), help);
+                            self.error(
+                                self.key_span(key),
+                                format!("unknown field `{}` in `{field}`", key.as_str()),
+                                help,
+                            );
                         }
                     }
                 }
                 for f in fields.iter().filter(|f| f.required) {
                     if !out.contains_key(f.name) && map.get_node(f.name).is_none() {
-                        self.error(span.clone(), format!("`{field}` is missing required field `{}`", f.name), format!("add `{}:` — {}", f.name, f.doc));
+                        self.error(
+                            span.clone(),
+                            format!("`{field}` is missing required field `{}`", f.name),
+                            format!("add `{}:` — {}", f.name, f.doc),
+                        );
                     }
                 }
-                Some(Node { span, value: Value::Map(out) })
+                Some(Node {
+                    span,
+                    value: Value::Map(out),
+                })
             }
             (Ty::Str(check), YamlNode::Scalar(s)) => {
                 let template = self.substitute(node, s.as_str())?;
                 if let Some(text) = template.as_literal() {
                     self.check_string(check, &text, &span, field);
                 }
-                Some(Node { span, value: Value::Str(template) })
+                Some(Node {
+                    span,
+                    value: Value::Str(template),
+                })
             }
             (Ty::Int { min, max }, YamlNode::Scalar(s)) => {
                 let text = self.substitute(node, s.as_str())?.as_literal();
                 let Some(text) = text else {
-                    self.error(span, format!("`{field}` must be a number known before anything is created"), "use a literal number or `${var.name}`");
+                    self.error(
+                        span,
+                        format!("`{field}` must be a number known before anything is created"),
+                        "use a literal number or `${var.name}`",
+                    );
                     return None;
                 };
                 match text.trim().parse::<i64>() {
-                    Ok(n) if (*min..=*max).contains(&n) => Some(Node { span, value: Value::Int(n) }),
+                    Ok(n) if (*min..=*max).contains(&n) => Some(Node {
+                        span,
+                        value: Value::Int(n),
+                    }),
                     Ok(n) => {
-                        self.error(span, format!("`{field}` is {n}, outside {min} to {max}"), format!("use a number from {min} to {max}"));
+                        self.error(
+                            span,
+                            format!("`{field}` is {n}, outside {min} to {max}"),
+                            format!("use a number from {min} to {max}"),
+                        );
                         None
                     }
                     Err(_) => {
@@ -636,18 +965,31 @@ impl<'a> Loader<'a> {
                 }
             }
             (Ty::Bool, YamlNode::Scalar(s)) => {
-                let text = self.substitute(node, s.as_str())?.as_literal().unwrap_or_default();
+                let text = self
+                    .substitute(node, s.as_str())?
+                    .as_literal()
+                    .unwrap_or_default();
                 match text.as_str() {
-                    "true" => Some(Node { span, value: Value::Bool(true) }),
-                    "false" => Some(Node { span, value: Value::Bool(false) }),
+                    "true" => Some(Node {
+                        span,
+                        value: Value::Bool(true),
+                    }),
+                    "false" => Some(Node {
+                        span,
+                        value: Value::Bool(false),
+                    }),
                     _ => {
                         type_error(self, &format!("`{text}`"));
                         None
                     }
                 }
             }
-            (Ty::Duration, YamlNode::Scalar(s)) => match s.as_str().parse::<jiff::SignedDuration>() {
-                Ok(d) if d.is_positive() => Some(Node { span, value: Value::Int(d.as_secs().max(1)) }),
+            (Ty::Duration, YamlNode::Scalar(s)) => match s.as_str().parse::<jiff::SignedDuration>()
+            {
+                Ok(d) if d.is_positive() => Some(Node {
+                    span,
+                    value: Value::Int(d.as_secs().max(1)),
+                }),
                 _ => {
                     type_error(self, &format!("`{}`", s.as_str()));
                     None
@@ -672,7 +1014,11 @@ impl<'a> Loader<'a> {
         match check {
             Check::Cidr => {
                 if text.parse::<ipnet::IpNet>().is_err() {
-                    self.error(span.clone(), format!("`{text}` is not a valid CIDR block"), "write an address and prefix length, such as 10.0.0.0/16 or 0.0.0.0/0");
+                    self.error(
+                        span.clone(),
+                        format!("`{text}` is not a valid CIDR block"),
+                        "write an address and prefix length, such as 10.0.0.0/16 or 0.0.0.0/0",
+                    );
                 }
             }
             Check::CidrOrGroup => {
@@ -690,12 +1036,20 @@ impl<'a> Loader<'a> {
                         Some(s) => format!("did you mean `{s}`? Use one of: {}", values.join(", ")),
                         None => format!("use one of: {}", values.join(", ")),
                     };
-                    self.error(span.clone(), format!("`{text}` is not a valid `{field}`"), help);
+                    self.error(
+                        span.clone(),
+                        format!("`{text}` is not a valid `{field}`"),
+                        help,
+                    );
                 }
             }
             Check::Image => {
                 if let Some(problem) = ec2_instance::image_violation(text) {
-                    self.error(span.clone(), format!("`{text}` is not an image stackctl can resolve"), problem);
+                    self.error(
+                        span.clone(),
+                        format!("`{text}` is not an image stackctl can resolve"),
+                        problem,
+                    );
                 }
             }
             Check::Any | Check::Name(_) | Check::File => {}
@@ -709,13 +1063,27 @@ impl<'a> Loader<'a> {
                 if !resources.contains_key(&target) {
                     let help = match did_you_mean(&target, resources.keys().map(String::as_str)) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("declared resources: {}", resources.keys().cloned().collect::<Vec<_>>().join(", ")),
+                        None => format!(
+                            "declared resources: {}",
+                            resources.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
                     };
-                    problems.push(Diagnostic::error(format!("`{}` refers to unknown resource `{target}`", decl.name)).at(span).help(help));
+                    problems.push(
+                        Diagnostic::error(format!(
+                            "`{}` refers to unknown resource `{target}`",
+                            decl.name
+                        ))
+                        .at(span)
+                        .help(help),
+                    );
                 }
             }
             for (field, node) in &decl.config {
-                let list_field = decl.kind.field(field).map(|f| matches!(f.ty, Ty::List(_))).unwrap_or(false);
+                let list_field = decl
+                    .kind
+                    .field(field)
+                    .map(|f| matches!(f.ty, Ty::List(_)))
+                    .unwrap_or(false);
                 check_node_references(node, resources, list_field, &mut problems);
             }
         }
@@ -723,13 +1091,27 @@ impl<'a> Loader<'a> {
     }
 }
 
-fn check_node_references(node: &Node, resources: &IndexMap<String, ResourceDecl>, list_context: bool, problems: &mut Vec<Diagnostic>) {
+fn check_node_references(
+    node: &Node,
+    resources: &IndexMap<String, ResourceDecl>,
+    list_context: bool,
+    problems: &mut Vec<Diagnostic>,
+) {
     match &node.value {
         Value::Str(template) => {
             let sole = template.sole_reference().is_some();
             for reference in template.references() {
-                let Target::Resource { name, attribute, index } = &reference.target else { continue };
-                let Some(target) = resources.get(name) else { continue };
+                let Target::Resource {
+                    name,
+                    attribute,
+                    index,
+                } = &reference.target
+                else {
+                    continue;
+                };
+                let Some(target) = resources.get(name) else {
+                    continue;
+                };
                 let span = Span::new(node.span.file, reference.range.clone());
                 match target.kind.output(attribute) {
                     None => {
@@ -754,8 +1136,12 @@ fn check_node_references(node: &Node, resources: &IndexMap<String, ResourceDecl>
                 }
             }
         }
-        Value::List(items) => items.iter().for_each(|i| check_node_references(i, resources, false, problems)),
-        Value::Map(map) => map.values().for_each(|v| check_node_references(v, resources, false, problems)),
+        Value::List(items) => items
+            .iter()
+            .for_each(|i| check_node_references(i, resources, false, problems)),
+        Value::Map(map) => map
+            .values()
+            .for_each(|v| check_node_references(v, resources, false, problems)),
         Value::Null | Value::Bool(_) | Value::Int(_) => {}
     }
 }
@@ -790,7 +1176,20 @@ mod tests {
 
     fn errors(text: &str) -> Vec<String> {
         let (result, sources) = load_text(text);
-        result.unwrap_err().iter().map(|d| format!("{} @ {}", d.message, d.span.as_ref().map(|s| sources.location(s)).unwrap_or_default())).collect()
+        result
+            .unwrap_err()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} @ {}",
+                    d.message,
+                    d.span
+                        .as_ref()
+                        .map(|s| sources.location(s))
+                        .unwrap_or_default()
+                )
+            })
+            .collect()
     }
 
     const GOOD: &str = "stack: demo\nregion: us-east-1\nvariables:\n  vpc_name: { default: demo-vpc }\nresources:\n  vpc: { type: vpc, name: \"${var.vpc_name}\" }\n  sg:\n    type: security-group\n    vpc: ${vpc.id}\n    ingress:\n      - { port: 8080, from: 0.0.0.0/0 }\n";
@@ -800,7 +1199,12 @@ mod tests {
         let (result, _) = load_text(GOOD);
         let stack = result.unwrap();
         assert_eq!(stack.name, "demo");
-        assert_eq!(stack.resources["vpc"].config["name"].as_literal_str().as_deref(), Some("demo-vpc"));
+        assert_eq!(
+            stack.resources["vpc"].config["name"]
+                .as_literal_str()
+                .as_deref(),
+            Some("demo-vpc")
+        );
         assert_eq!(stack.resources["sg"].dependencies()[0].0, "vpc");
     }
 
@@ -808,17 +1212,40 @@ mod tests {
     fn reports_every_problem_with_its_location() {
         let text = "stack: demo\nresources:\n  sg:\n    type: security-group\n    vpc: ${nope.id}\n    ingress:\n      - { port: 99999, from: 10.0.0.300/8 }\n    colour: red\n";
         let found = errors(text);
-        assert!(found.iter().any(|e| e.contains("unknown resource `nope`") && e.ends_with(":5:10")), "{found:?}");
-        assert!(found.iter().any(|e| e.contains("outside 0 to 65535") && e.ends_with(":7:17")), "{found:?}");
-        assert!(found.iter().any(|e| e.contains("not a valid CIDR") || e.contains("neither a CIDR")), "{found:?}");
-        assert!(found.iter().any(|e| e.contains("unknown field `colour`") && e.ends_with(":8:5")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("unknown resource `nope`") && e.ends_with(":5:10")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("outside 0 to 65535") && e.ends_with(":7:17")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("not a valid CIDR") || e.contains("neither a CIDR")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("unknown field `colour`") && e.ends_with(":8:5")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn unknown_attribute_and_bad_index() {
         let text = "stack: demo\nresources:\n  vpc: { type: vpc }\n  sg: { type: security-group, vpc: \"${vpc.idd}\", name: \"${vpc.public_subnets}\" }\n";
         let found = errors(text);
-        assert!(found.iter().any(|e| e.contains("no attribute `idd`")), "{found:?}");
+        assert!(
+            found.iter().any(|e| e.contains("no attribute `idd`")),
+            "{found:?}"
+        );
         assert!(found.iter().any(|e| e.contains("is a list")), "{found:?}");
     }
 
@@ -831,7 +1258,14 @@ mod tests {
 
     #[test]
     fn variables_without_values() {
-        let found = errors("stack: demo\nvariables:\n  x: { type: string }\nresources:\n  vpc: { type: vpc, name: \"${var.x}\" }\n");
-        assert!(found.iter().any(|e| e.contains("variable `x` has no value") && e.ends_with(":3:3")), "{found:?}");
+        let found = errors(
+            "stack: demo\nvariables:\n  x: { type: string }\nresources:\n  vpc: { type: vpc, name: \"${var.x}\" }\n",
+        );
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("variable `x` has no value") && e.ends_with(":3:3")),
+            "{found:?}"
+        );
     }
 }

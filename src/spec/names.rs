@@ -18,9 +18,13 @@ impl NameRule {
     pub fn violation(self, name: &str) -> Option<String> {
         match self {
             NameRule::SecurityGroup => {
-                let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
+                let allowed =
+                    |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
                 if name.is_empty() || name.len() > 255 {
-                    Some(format!("security group names are 1 to 255 characters; this one has {}", name.len()))
+                    Some(format!(
+                        "security group names are 1 to 255 characters; this one has {}",
+                        name.len()
+                    ))
                 } else if name.to_ascii_lowercase().starts_with("sg-") {
                     Some("security group names cannot start with `sg-`".into())
                 } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
@@ -32,22 +36,35 @@ impl NameRule {
             NameRule::IamRole => {
                 let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
                 if name.is_empty() || name.len() > 64 {
-                    Some(format!("IAM role names are 1 to 64 characters; this one has {}", name.len()))
+                    Some(format!(
+                        "IAM role names are 1 to 64 characters; this one has {}",
+                        name.len()
+                    ))
                 } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
-                    Some(format!("IAM role names may only hold letters, digits and `+=,.@_-`, not `{bad}`"))
+                    Some(format!(
+                        "IAM role names may only hold letters, digits and `+=,.@_-`, not `{bad}`"
+                    ))
                 } else {
                     None
                 }
             }
-            NameRule::NameTag => {
-                (name.chars().count() > 256).then(|| format!("a Name tag holds at most 256 characters; this one has {}", name.chars().count()))
-            }
+            NameRule::NameTag => (name.chars().count() > 256).then(|| {
+                format!(
+                    "a Name tag holds at most 256 characters; this one has {}",
+                    name.chars().count()
+                )
+            }),
             NameRule::Stack => {
                 let mut chars = name.chars();
                 let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
                 if name.is_empty() || name.len() > 32 {
-                    Some(format!("stack names are 1 to 32 characters; this one has {}", name.len()))
-                } else if !starts_with_letter || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    Some(format!(
+                        "stack names are 1 to 32 characters; this one has {}",
+                        name.len()
+                    ))
+                } else if !starts_with_letter
+                    || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
                     Some("a stack name starts with a letter and holds only letters, digits and hyphens".into())
                 } else {
                     None
@@ -66,7 +83,9 @@ pub fn physical_name(stack: &str, resource: &str) -> String {
 /// Resource keys in the stack file: used in references, so identifier-like.
 pub fn resource_key_violation(key: &str) -> Option<String> {
     let mut chars = key.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && key.len() <= 64;
     (!ok).then(|| "resource names start with a letter or `_` and hold up to 64 letters, digits, `_` or `-`".to_string())
@@ -80,13 +99,21 @@ mod tests {
     fn security_group_names() {
         assert!(NameRule::SecurityGroup.violation("web-sg").is_none());
         assert!(NameRule::SecurityGroup.violation("sg-web").is_some());
-        assert!(NameRule::SecurityGroup.violation(&"a".repeat(256)).is_some());
+        assert!(
+            NameRule::SecurityGroup
+                .violation(&"a".repeat(256))
+                .is_some()
+        );
         assert!(NameRule::SecurityGroup.violation("caf\u{e9}").is_some());
     }
 
     #[test]
     fn iam_role_names() {
-        assert!(NameRule::IamRole.violation("RoleForEc2AccessRdsRedisDemo").is_none());
+        assert!(
+            NameRule::IamRole
+                .violation("RoleForEc2AccessRdsRedisDemo")
+                .is_none()
+        );
         assert!(NameRule::IamRole.violation(&"r".repeat(65)).is_some());
         assert!(NameRule::IamRole.violation("has space").is_some());
     }

@@ -8,7 +8,10 @@ use super::names::NameRule;
 #[derive(Debug, Clone, Copy)]
 pub enum Ty {
     Str(Check),
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// A duration such as `90s`, `10m` or `1h 30m`.
     Duration,
@@ -46,15 +49,30 @@ pub struct Field {
 
 impl Field {
     pub const fn optional(name: &'static str, ty: Ty, doc: &'static str) -> Field {
-        Field { name, ty, required: false, replaces: false, doc }
+        Field {
+            name,
+            ty,
+            required: false,
+            replaces: false,
+            doc,
+        }
     }
 
     pub const fn required(name: &'static str, ty: Ty, doc: &'static str) -> Field {
-        Field { name, ty, required: true, replaces: false, doc }
+        Field {
+            name,
+            ty,
+            required: true,
+            replaces: false,
+            doc,
+        }
     }
 
     pub const fn forces_replacement(self) -> Field {
-        Field { replaces: true, ..self }
+        Field {
+            replaces: true,
+            ..self
+        }
     }
 }
 
@@ -87,14 +105,42 @@ impl Ty {
 
 /// Fields every resource accepts, whatever its type.
 pub const COMMON_FIELDS: &[Field] = &[
-    Field::required("type", Ty::Str(Check::Any), "The resource type, such as `security-group`."),
-    Field::optional("depends_on", Ty::List(&Ty::Str(Check::Any)), "Other resources this one must wait for, beyond those it references."),
-    Field::optional("tags", Ty::Map(&Ty::Str(Check::Any)), "Tags added to the stack's default tags."),
-    Field::optional("timeouts", Ty::Obj(TIMEOUT_FIELDS), "How long to wait for `create`, `update` and `delete`."),
+    Field::required(
+        "type",
+        Ty::Str(Check::Any),
+        "The resource type, such as `security-group`.",
+    ),
+    Field::optional(
+        "depends_on",
+        Ty::List(&Ty::Str(Check::Any)),
+        "Other resources this one must wait for, beyond those it references.",
+    ),
+    Field::optional(
+        "tags",
+        Ty::Map(&Ty::Str(Check::Any)),
+        "Tags added to the stack's default tags.",
+    ),
+    Field::optional(
+        "timeouts",
+        Ty::Obj(TIMEOUT_FIELDS),
+        "How long to wait for `create`, `update` and `delete`.",
+    ),
 ];
 
 pub const TIMEOUT_FIELDS: &[Field] = &[
-    Field::optional("create", Ty::Duration, "Longest wait for the resource to become available."),
-    Field::optional("update", Ty::Duration, "Longest wait for an in-place change."),
-    Field::optional("delete", Ty::Duration, "Longest wait for the resource to be gone."),
+    Field::optional(
+        "create",
+        Ty::Duration,
+        "Longest wait for the resource to become available.",
+    ),
+    Field::optional(
+        "update",
+        Ty::Duration,
+        "Longest wait for an in-place change.",
+    ),
+    Field::optional(
+        "delete",
+        Ty::Duration,
+        "Longest wait for the resource to be gone.",
+    ),
 ];

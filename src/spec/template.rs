@@ -14,7 +14,11 @@ pub enum Target {
     /// `${aws.account_id}`, `${aws.partition}`: facts about the account, known once we talk to AWS.
     Aws(String),
     /// `${resource.attribute}` or `${resource.attribute[index]}`.
-    Resource { name: String, attribute: String, index: Option<usize> },
+    Resource {
+        name: String,
+        attribute: String,
+        index: Option<usize>,
+    },
 }
 
 impl fmt::Display for Target {
@@ -23,8 +27,16 @@ impl fmt::Display for Target {
             Target::Var(name) => write!(f, "var.{name}"),
             Target::Stack(attr) => write!(f, "stack.{attr}"),
             Target::Aws(attr) => write!(f, "aws.{attr}"),
-            Target::Resource { name, attribute, index: None } => write!(f, "{name}.{attribute}"),
-            Target::Resource { name, attribute, index: Some(i) } => write!(f, "{name}.{attribute}[{i}]"),
+            Target::Resource {
+                name,
+                attribute,
+                index: None,
+            } => write!(f, "{name}.{attribute}"),
+            Target::Resource {
+                name,
+                attribute,
+                index: Some(i),
+            } => write!(f, "{name}.{attribute}[{i}]"),
         }
     }
 }
@@ -57,7 +69,9 @@ pub struct TemplateError {
 
 impl Template {
     pub fn literal(text: impl Into<String>) -> Self {
-        Template { pieces: vec![Piece::Text(text.into())] }
+        Template {
+            pieces: vec![Piece::Text(text.into())],
+        }
     }
 
     pub fn parse(input: &str) -> Result<Template, TemplateError> {
@@ -76,7 +90,10 @@ impl Template {
                 })?;
                 let inner = &input[rest + 2..rest + close];
                 let range = rest..rest + close + 1;
-                let target = parse_target(inner.trim()).map_err(|message| TemplateError { message, range: range.clone() })?;
+                let target = parse_target(inner.trim()).map_err(|message| TemplateError {
+                    message,
+                    range: range.clone(),
+                })?;
                 if !text.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut text)));
                 }
@@ -140,7 +157,11 @@ fn parse_target(inner: &str) -> Result<Target, String> {
             let idx = idx
                 .strip_suffix(']')
                 .and_then(|i| i.trim().parse::<usize>().ok())
-                .ok_or_else(|| format!("bad index in `${{{inner}}}`: an index is a number in brackets, like `[0]`"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "bad index in `${{{inner}}}`: an index is a number in brackets, like `[0]`"
+                    )
+                })?;
             (attr, Some(idx))
         }
         None => (tail, None),
@@ -149,13 +170,23 @@ fn parse_target(inner: &str) -> Result<Target, String> {
         return Err(format!("`${{{inner}}}` is not a reference: {hint}"));
     }
     let no_index = |target: Target| {
-        if index.is_some() { Err(format!("`${{{inner}}}` cannot be indexed: only list attributes of resources can")) } else { Ok(target) }
+        if index.is_some() {
+            Err(format!(
+                "`${{{inner}}}` cannot be indexed: only list attributes of resources can"
+            ))
+        } else {
+            Ok(target)
+        }
     };
     match head {
         "var" => no_index(Target::Var(attribute.to_string())),
         "stack" => no_index(Target::Stack(attribute.to_string())),
         "aws" => no_index(Target::Aws(attribute.to_string())),
-        _ => Ok(Target::Resource { name: head.to_string(), attribute: attribute.to_string(), index }),
+        _ => Ok(Target::Resource {
+            name: head.to_string(),
+            attribute: attribute.to_string(),
+            index,
+        }),
     }
 }
 
@@ -168,30 +199,48 @@ mod tests {
         let t = Template::parse("arn:${aws.partition}:x:${vpc.public_subnets[1]}-*").unwrap();
         assert_eq!(t.pieces.len(), 5);
         assert_eq!(
-            t.references().map(|r| r.target.to_string()).collect::<Vec<_>>(),
+            t.references()
+                .map(|r| r.target.to_string())
+                .collect::<Vec<_>>(),
             vec!["aws.partition", "vpc.public_subnets[1]"]
         );
         let first = t.references().next().unwrap();
-        assert_eq!(&"arn:${aws.partition}:x"[first.range.clone()], "${aws.partition}");
+        assert_eq!(
+            &"arn:${aws.partition}:x"[first.range.clone()],
+            "${aws.partition}"
+        );
     }
 
     #[test]
     fn sole_reference_keeps_type() {
         let t = Template::parse("${vpc.private_subnets}").unwrap();
         assert!(t.sole_reference().is_some());
-        assert!(Template::parse("x${vpc.id}").unwrap().sole_reference().is_none());
+        assert!(
+            Template::parse("x${vpc.id}")
+                .unwrap()
+                .sole_reference()
+                .is_none()
+        );
     }
 
     #[test]
     fn escapes_and_literals() {
         let t = Template::parse("echo $${HOME} ok").unwrap();
         assert_eq!(t.as_literal().as_deref(), Some("echo ${HOME} ok"));
-        assert_eq!(Template::parse("").unwrap().as_literal().as_deref(), Some(""));
+        assert_eq!(
+            Template::parse("").unwrap().as_literal().as_deref(),
+            Some("")
+        );
     }
 
     #[test]
     fn rejects_malformed_references() {
-        assert!(Template::parse("${vpc").unwrap_err().message.contains("unterminated"));
+        assert!(
+            Template::parse("${vpc")
+                .unwrap_err()
+                .message
+                .contains("unterminated")
+        );
         assert!(Template::parse("${novalue}").is_err());
         assert!(Template::parse("${vpc.subnets[x]}").is_err());
         assert!(Template::parse("${var.x[0]}").is_err());

@@ -1,6 +1,6 @@
 //! Values from the stack file, each with the place it came from.
 
-use super::template::{Template, Target};
+use super::template::{Target, Template};
 use crate::diagnostics::Span;
 use indexmap::IndexMap;
 
@@ -41,7 +41,10 @@ impl Node {
         match &self.value {
             Value::Str(template) => {
                 for reference in template.references() {
-                    f(&reference.target, &Span::new(self.span.file, reference.range.clone()));
+                    f(
+                        &reference.target,
+                        &Span::new(self.span.file, reference.range.clone()),
+                    );
                 }
             }
             Value::List(items) => items.iter().for_each(|i| i.visit_references(f)),

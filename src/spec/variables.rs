@@ -56,9 +56,9 @@ impl VarInputs {
     pub fn gather(cli_args: &[String]) -> Result<VarInputs, String> {
         let mut inputs = VarInputs::default();
         for arg in cli_args {
-            let (name, value) = arg
-                .split_once('=')
-                .ok_or_else(|| format!("--var {arg}: expected name=value, for example --var vpc_name=demo-vpc"))?;
+            let (name, value) = arg.split_once('=').ok_or_else(|| {
+                format!("--var {arg}: expected name=value, for example --var vpc_name=demo-vpc")
+            })?;
             if name.is_empty() {
                 return Err(format!("--var {arg}: the variable name is empty"));
             }
@@ -77,7 +77,9 @@ impl VarInputs {
         if let Some(v) = self.cli.get(name) {
             return Some((v, format!("--var {name}")));
         }
-        self.env.get(name).map(|v| (v.as_str(), format!("{ENV_PREFIX}{name}")))
+        self.env
+            .get(name)
+            .map(|v| (v.as_str(), format!("{ENV_PREFIX}{name}")))
     }
 }
 

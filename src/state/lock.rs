@@ -17,7 +17,11 @@ pub struct LockInfo {
 
 impl std::fmt::Display for LockInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "`{}` by pid {} on {} since {} (lock id {})", self.operation, self.pid, self.host, self.since, self.id)
+        write!(
+            f,
+            "`{}` by pid {} on {} since {} (lock id {})",
+            self.operation, self.pid, self.host, self.since, self.id
+        )
     }
 }
 
@@ -30,7 +34,10 @@ pub enum LockError {
     #[error("no lock with id {id}: {detail}")]
     NotFound { id: String, detail: String },
     #[error("cannot lock {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl LockError {
@@ -40,8 +47,12 @@ impl LockError {
                 "wait for that run to finish; if it is gone (killed, machine lost), run `stackctl force-unlock {}`",
                 info.id
             ),
-            LockError::Unreadable { .. } => "remove the lock file by hand once you are sure no stackctl run is active".into(),
-            LockError::NotFound { .. } => "run `stackctl up` or `down` to see the current lock id".into(),
+            LockError::Unreadable { .. } => {
+                "remove the lock file by hand once you are sure no stackctl run is active".into()
+            }
+            LockError::NotFound { .. } => {
+                "run `stackctl up` or `down` to see the current lock id".into()
+            }
             LockError::Io { .. } => "check the permissions of the state directory".into(),
         }
     }
@@ -55,7 +66,10 @@ pub struct Lock {
 }
 
 pub fn lock_path(state_path: &Path) -> PathBuf {
-    let mut name = state_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = state_path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".lock");
     state_path.with_file_name(name)
 }
@@ -63,7 +77,10 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
 impl Lock {
     pub fn acquire(state_path: &Path, operation: &str) -> Result<Lock, LockError> {
         let path = lock_path(state_path);
-        let io = |source| LockError::Io { path: path.display().to_string(), source };
+        let io = |source| LockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
@@ -74,10 +91,16 @@ impl Lock {
             operation: operation.to_string(),
             since: jiff::Timestamp::now(),
         };
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut file) => {
                 let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
-                file.write_all(&body).and_then(|_| file.sync_all()).map_err(io)?;
+                file.write_all(&body)
+                    .and_then(|_| file.sync_all())
+                    .map_err(io)?;
                 Ok(Lock { path, info })
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(read_holder(&path)),
@@ -90,14 +113,21 @@ impl Lock {
         let path = lock_path(state_path);
         match read_holder(&path) {
             LockError::Held(info) if info.id == id => {
-                std::fs::remove_file(&path).map_err(|source| LockError::Io { path: path.display().to_string(), source })?;
+                std::fs::remove_file(&path).map_err(|source| LockError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 Ok(info)
             }
-            LockError::Held(info) => {
-                Err(LockError::NotFound { id: id.to_string(), detail: format!("the current lock is {}", info.id) })
-            }
+            LockError::Held(info) => Err(LockError::NotFound {
+                id: id.to_string(),
+                detail: format!("the current lock is {}", info.id),
+            }),
             LockError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                Err(LockError::NotFound { id: id.to_string(), detail: format!("{} is not locked", state_path.display()) })
+                Err(LockError::NotFound {
+                    id: id.to_string(),
+                    detail: format!("{} is not locked", state_path.display()),
+                })
             }
             other => Err(other),
         }
@@ -108,9 +138,15 @@ fn read_holder(path: &Path) -> LockError {
     match std::fs::read(path) {
         Ok(bytes) => match serde_json::from_slice::<LockInfo>(&bytes) {
             Ok(info) => LockError::Held(info),
-            Err(e) => LockError::Unreadable { path: path.display().to_string(), message: e.to_string() },
+            Err(e) => LockError::Unreadable {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            },
         },
-        Err(source) => LockError::Io { path: path.display().to_string(), source },
+        Err(source) => LockError::Io {
+            path: path.display().to_string(),
+            source,
+        },
     }
 }
 
@@ -147,7 +183,10 @@ mod tests {
         let lock = Lock::acquire(&state, "up").unwrap();
         let id = lock.info.id.clone();
         std::mem::forget(lock); // as if the process had been killed
-        assert!(matches!(Lock::force_unlock(&state, "wrong"), Err(LockError::NotFound { .. })));
+        assert!(matches!(
+            Lock::force_unlock(&state, "wrong"),
+            Err(LockError::NotFound { .. })
+        ));
         assert_eq!(Lock::force_unlock(&state, &id).unwrap().id, id);
         assert!(Lock::acquire(&state, "up").is_ok());
     }

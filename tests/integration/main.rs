@@ -1,0 +1,5 @@
+//! Runs the real `stackctl` binary against the local AWS emulator and checks results through the AWS API.
+
+mod bad_input;
+mod common;
+mod web_stack;
