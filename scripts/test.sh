@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check and test on a fresh machine: installs the emulator's Python packages, then
+# formatting, lints, unit tests and the integration tests that run stackctl against the emulator.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "==> emulator: installing pinned Python packages (emulator/.venv)"
+bash emulator/setup.sh
+
+echo "==> emulator: self-check"
+emulator/.venv/bin/python emulator/test_emulator.py >/dev/null
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --locked --all-targets
