@@ -194,8 +194,7 @@ pub async fn apply(
                     }
                 }
             }
-            signal = &mut first_interrupt, if !stopping => {
-                let _ = signal;
+            () = &mut first_interrupt, if !stopping => {
                 stopping = true;
                 outcome.interrupted = true;
                 events(Event::Stopping { reason: "interrupted: finishing what is in flight (interrupt again to exit at once)".into() });

@@ -27,10 +27,10 @@ impl NameRule {
                     ))
                 } else if name.to_ascii_lowercase().starts_with("sg-") {
                     Some("security group names cannot start with `sg-`".into())
-                } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
-                    Some(format!("security group names cannot contain `{bad}`"))
                 } else {
-                    None
+                    name.chars()
+                        .find(|c| !allowed(*c))
+                        .map(|bad| format!("security group names cannot contain `{bad}`"))
                 }
             }
             NameRule::IamRole => {
@@ -40,12 +40,10 @@ impl NameRule {
                         "IAM role names are 1 to 64 characters; this one has {}",
                         name.len()
                     ))
-                } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
-                    Some(format!(
-                        "IAM role names may only hold letters, digits and `+=,.@_-`, not `{bad}`"
-                    ))
                 } else {
-                    None
+                    name.chars()
+                        .find(|c| !allowed(*c))
+                        .map(|bad| format!("IAM role names may only hold letters, digits and `+=,.@_-`, not `{bad}`"))
                 }
             }
             NameRule::NameTag => (name.chars().count() > 256).then(|| {
