@@ -41,24 +41,7 @@ pub struct UserDataSpec {
 impl UserDataSpec {
     pub fn from_json(value: &Json) -> Option<UserDataSpec> {
         let file = value.get("file")?.as_str()?.to_string();
-        let strings = |key: &str| -> BTreeMap<String, String> {
-            value
-                .get(key)
-                .and_then(Json::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| v.to_string()),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let strings = |key: &str| crate::resources::string_map(value.get(key));
         Some(UserDataSpec {
             file,
             vars: strings("vars"),

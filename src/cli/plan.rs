@@ -2,6 +2,7 @@
 
 use super::args::PlanArgs;
 use super::{Failure, GlobalArgs, Printer, Status, context};
+use crate::aws::Aws;
 use crate::engine::{self, EngineError, Planned};
 use crate::plan::render;
 use crate::spec::Stack;
@@ -18,10 +19,18 @@ pub async fn plan(
     args: &PlanArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
+    let store = StateStore::new(context::state_path(global));
     let planned = if args.destroy {
-        plan_destroy(global).await?
+        let state = context::load_state(&store, None)?.ok_or_else(|| {
+            Failure::new(format!(
+                "no state at {}: nothing to remove",
+                store.path().display()
+            ))
+        })?;
+        plan_destroy(global, state).await?.1
     } else {
-        plan_apply(global, printer).await?.1
+        let stack = context::load_stack(global, printer)?;
+        plan_up(global, &stack, &store).await?.1
     };
     show(printer, &planned, false);
     Ok(if args.detailed_exitcode && planned.plan.has_changes() {
@@ -47,50 +56,35 @@ pub fn show(printer: &Printer, planned: &Planned, to_stderr: bool) {
     }
 }
 
-/// Loads the stack and state and plans `up`.
-pub async fn plan_apply(
-    global: &GlobalArgs,
-    printer: &Printer,
-) -> Result<(Stack, Planned), Failure> {
-    let stack = context::load_stack(global, printer)?;
-    let store = StateStore::new(context::state_path(global));
-    let planned = plan_loaded(global, &stack, &store).await?;
-    Ok((stack, planned))
-}
-
-/// Plans `up` for a loaded stack against the state in `store`.
-pub async fn plan_loaded(
+/// Plans `up` for a loaded stack against the state in `store`; returns the clients for applying it.
+pub async fn plan_up(
     global: &GlobalArgs,
     stack: &Stack,
     store: &StateStore,
-) -> Result<Planned, Failure> {
+) -> Result<(Aws, Planned), Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
     let state = context::load_state(store, Some(&stack.name))?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
-    engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
+    let planned = engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
         .await
-        .map_err(engine_failure)
+        .map_err(engine_failure)?;
+    Ok((aws, planned))
 }
 
-pub async fn plan_destroy(global: &GlobalArgs) -> Result<Planned, Failure> {
-    let store = StateStore::new(context::state_path(global));
-    let state = context::load_state(&store, None)?.ok_or_else(|| {
-        Failure::new(format!(
-            "no state at {}: nothing to remove",
-            store.path().display()
-        ))
-    })?;
+/// Plans the removal of everything in `state`, in the region the state records.
+pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Planned), Failure> {
     let region = global
         .region
         .clone()
         .unwrap_or_else(|| state.region.clone());
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
-    engine::plan_down(&aws, state, usize::from(global.parallelism))
+    let planned = engine::plan_down(&aws, state, usize::from(global.parallelism))
         .await
-        .map_err(engine_failure)
+        .map_err(engine_failure)?;
+    Ok((aws, planned))
 }
 
 pub fn check_region(state: &State, region: &str) -> Result<(), Failure> {

@@ -1,8 +1,10 @@
 //! `stackctl up`: create or update everything in the stack file.
 
-use super::plan::{engine_failure, plan_loaded, show};
+use super::plan::{engine_failure, plan_up, show};
 use super::{Failure, GlobalArgs, Printer, Status, context, progress};
-use crate::engine;
+use crate::aws::Aws;
+use crate::engine::{self, Planned};
+use crate::spec::Stack;
 use crate::state::store::StateStore;
 use std::time::Instant;
 
@@ -11,46 +13,37 @@ pub async fn up(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failur
     context::require_consent_possible(global, "up")?;
     let store = StateStore::new(context::state_path(global));
     let _lock = context::lock(&store, "up")?;
-    let planned = plan_loaded(global, &stack, &store).await?;
+    let (aws, planned) = plan_up(global, &stack, &store).await?;
+    apply_planned(global, printer, &aws, Some(&stack), planned, &store, "up").await
+}
+
+/// Shows the plan, asks for confirmation when it changes anything, applies it and reports how it ended.
+pub async fn apply_planned(
+    global: &GlobalArgs,
+    printer: &Printer,
+    aws: &Aws,
+    stack: Option<&Stack>,
+    planned: Planned,
+    store: &StateStore,
+    command: &str,
+) -> Result<Status, Failure> {
     show(printer, &planned, true);
     if planned.plan.has_changes() && !context::confirm(global, "Apply these changes?") {
         printer.info("Cancelled: nothing was changed.");
         return Ok(Status::Failure);
     }
-    let region = planned.plan.region.clone();
     let summary = planned.plan.summary;
-    let aws = context::connect(global, &region).await;
     let started = Instant::now();
     let outcome = engine::apply(
-        &aws,
-        Some(&stack),
+        aws,
+        stack,
         planned,
-        &store,
+        store,
         usize::from(global.parallelism),
         progress::sink(printer),
     )
     .await
     .map_err(engine_failure)?;
-    finish(printer, outcome, &store, "up", || {
-        format!(
-            "Up complete in {:.1}s: {} created, {} updated, {} replaced, {} deleted. See `stackctl outputs`.",
-            started.elapsed().as_secs_f64(),
-            summary.create,
-            summary.update,
-            summary.replace,
-            summary.delete
-        )
-    })
-}
-
-/// Reports how a run ended and picks the exit status.
-pub fn finish(
-    printer: &Printer,
-    outcome: engine::Outcome,
-    store: &StateStore,
-    command: &str,
-    success: impl Fn() -> String,
-) -> Result<Status, Failure> {
     if outcome.interrupted {
         printer.failure(
             &Failure::new(format!(
@@ -61,12 +54,19 @@ pub fn finish(
         );
         return Ok(Status::Interrupted);
     }
-    if outcome.failures.is_empty() {
-        printer.info(&success());
-        return Ok(Status::Success);
+    if !outcome.failures.is_empty() {
+        for failure in outcome.failures {
+            printer.failure(&engine_failure(failure));
+        }
+        return Ok(Status::Failure);
     }
-    for failure in outcome.failures {
-        printer.failure(&engine_failure(failure));
-    }
-    Ok(Status::Failure)
+    printer.info(&format!(
+        "{command} complete in {:.1}s: {} created, {} updated, {} replaced, {} deleted.",
+        started.elapsed().as_secs_f64(),
+        summary.create,
+        summary.update,
+        summary.replace,
+        summary.delete
+    ));
+    Ok(Status::Success)
 }

@@ -8,7 +8,6 @@ use crate::spec::names::physical_name;
 use crate::spec::{ResourceDecl, Stack};
 use crate::userdata::{self, UserDataSpec};
 use serde_json::{Map, Value as Json};
-use std::collections::BTreeMap;
 
 /// Stands in for an unknown value while a configuration is normalized, so normalization can treat it as
 /// an ordinary string; turned back into an unknown marker afterwards.
@@ -42,22 +41,7 @@ pub fn compute(
         physical = Some(name);
     }
     if !spec.lookup {
-        let own: BTreeMap<String, String> = fields
-            .get("tags")
-            .and_then(Json::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| v.to_string()),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let own = crate::resources::string_map(fields.get("tags"));
         let tags = merged_tags(&stack.name, &decl.name, &stack.tags, &own);
         fields.insert(
             "tags".into(),

@@ -162,6 +162,25 @@ pub fn decode<T: serde::de::DeserializeOwned>(
     serde_json::from_value(config.clone()).map_err(|e| format!("invalid {kind} configuration: {e}"))
 }
 
+/// A JSON object as a map of strings; non-string values are written out as JSON text.
+pub fn string_map(value: Option<&Json>) -> BTreeMap<String, String> {
+    value
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn encode<T: Serialize>(value: &T) -> Json {
     serde_json::to_value(value).unwrap_or(Json::Null)
 }

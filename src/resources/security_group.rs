@@ -200,15 +200,7 @@ fn rules(list: Option<&Json>, peer_key: &str) -> Result<Vec<Rule>, String> {
 }
 
 pub fn tags(config: &Json) -> BTreeMap<String, String> {
-    config
-        .get("tags")
-        .and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    super::string_map(config.get("tags"))
 }
 
 #[cfg(test)]
