@@ -21,6 +21,8 @@ import threading
 # built. AWS-managed policies (arn:aws:iam::aws:policy/...) exist in every
 # real account, and stackctl attaches some of them.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+# AWS rejects RunInstances with an AMI that does not exist (InvalidAMIID.NotFound); moto only does when asked.
+os.environ["MOTO_ENABLE_AMI_VALIDATION"] = "true"
 # The seeding client inside this process needs credentials of some kind;
 # moto accepts any. Never overrides what the caller set.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

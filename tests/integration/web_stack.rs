@@ -448,3 +448,49 @@ async fn interrupted_create_is_found_again_not_duplicated() {
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert!(live_instances(&aws).await.is_empty());
 }
+
+/// Issue #2: a failure stops new work, lets in-flight work finish and be recorded, and exits 1 naming
+/// the resource, the AWS error code and message; `down` then removes what was created.
+#[tokio::test(flavor = "multi_thread")]
+async fn failure_names_resource_and_code_and_keeps_what_was_created() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let cwd = ws.dir.path();
+    let broken = ws
+        .read("stacks/web.yaml")
+        .replace("image: amazon-linux-2", "image: ami-00000000000000000");
+    ws.write("stacks/web.yaml", &broken);
+    let up = run(stackctl(&emulator.endpoint, cwd).args(["up", "-f", "stacks/web.yaml", "--yes"]));
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("web (ec2-instance)"), "{}", up.stderr);
+    assert!(
+        up.stderr
+            .contains("RunInstances failed: InvalidAMIID.NotFound"),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("help:"), "{}", up.stderr);
+    assert!(live_instances(&aws).await.is_empty());
+    assert_eq!(
+        stack_groups(&aws).await.len(),
+        1,
+        "the group created before the failure stays"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
+    assert_eq!(state["resources"]["web_sg"]["status"], "created");
+    assert_eq!(state["resources"]["web_role"]["status"], "created");
+    let down =
+        run(stackctl(&emulator.endpoint, cwd).args(["down", "-f", "stacks/web.yaml", "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(stack_groups(&aws).await.is_empty());
+    assert!(
+        aws.iam
+            .get_role()
+            .role_name("web-demo-web-role")
+            .send()
+            .await
+            .is_err()
+    );
+}
