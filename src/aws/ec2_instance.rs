@@ -383,7 +383,7 @@ pub async fn update(
     let mut desired_tags = desired.tags.clone();
     desired_tags.insert("Name".into(), desired.name.clone());
     observed_tags.insert("Name".into(), observed.name.clone());
-    tags::sync(ctx, id, &observed_tags, &desired_tags).await?;
+    tags::sync_ec2(ctx, id, &observed_tags, &desired_tags).await?;
     let instance = describe(ctx, id)
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("instance {id} no longer exists")))?;

@@ -3,9 +3,13 @@
 //! the same form, so the plan can compare the two.
 
 pub mod ec2_instance;
+pub mod elasticache_cluster;
 pub mod error;
 pub mod iam_role;
+pub mod rds_instance;
+pub mod secrets;
 pub mod security_group;
+pub mod subnet_group;
 pub mod tags;
 pub mod vpc;
 pub mod wait;
@@ -30,7 +34,11 @@ pub struct Connection {
 #[derive(Clone, Debug)]
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
     pub iam: aws_sdk_iam::Client,
+    pub memorydb: aws_sdk_memorydb::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
@@ -57,7 +65,11 @@ impl Aws {
         let config = loader.load().await;
         Aws {
             ec2: aws_sdk_ec2::Client::new(&config),
+            elasticache: aws_sdk_elasticache::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            memorydb: aws_sdk_memorydb::Client::new(&config),
+            rds: aws_sdk_rds::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region: connection.region.clone(),
@@ -166,6 +178,11 @@ pub async fn read(
         ResourceKind::SecurityGroup => security_group::read(ctx, id).await,
         ResourceKind::IamRole => iam_role::read(ctx, id).await,
         ResourceKind::Ec2Instance => ec2_instance::read(ctx, id, prior).await,
+        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+            subnet_group::read(kind, ctx, id).await
+        }
+        ResourceKind::ElasticacheCluster => elasticache_cluster::read(ctx, id, prior).await,
+        ResourceKind::RdsInstance => rds_instance::read(ctx, id, prior).await,
     }
 }
 
@@ -181,6 +198,12 @@ pub async fn find(
         ResourceKind::SecurityGroup => security_group::find(ctx, prior).await,
         ResourceKind::IamRole => iam_role::find(ctx, prior).await,
         ResourceKind::Ec2Instance => ec2_instance::find(ctx, prior).await,
+        // Named resources: the id is the deterministic name; `read` tells whether it exists.
+        ResourceKind::ElasticacheSubnetGroup
+        | ResourceKind::RdsSubnetGroup
+        | ResourceKind::MemorydbSubnetGroup
+        | ResourceKind::ElasticacheCluster
+        | ResourceKind::RdsInstance => Ok(prior.physical_name.as_ref().map(|n| n.to_lowercase())),
     }
 }
 
@@ -198,6 +221,11 @@ pub async fn create(
         ResourceKind::SecurityGroup => security_group::create(ctx, desired).await,
         ResourceKind::IamRole => iam_role::create(ctx, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::create(ctx, desired, payload, token).await,
+        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+            subnet_group::create(kind, ctx, desired).await
+        }
+        ResourceKind::ElasticacheCluster => elasticache_cluster::create(ctx, desired).await,
+        ResourceKind::RdsInstance => rds_instance::create(ctx, desired).await,
     }
 }
 
@@ -216,16 +244,26 @@ pub async fn update(
         ResourceKind::SecurityGroup => security_group::update(ctx, id, observed, desired).await,
         ResourceKind::IamRole => iam_role::update(ctx, id, observed, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::update(ctx, id, observed, desired).await,
+        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+            subnet_group::update(kind, ctx, id, observed, desired).await
+        }
+        ResourceKind::ElasticacheCluster => elasticache_cluster::update(ctx, id, observed, desired).await,
+        ResourceKind::RdsInstance => rds_instance::update(ctx, id, observed, desired).await,
     }
 }
 
 /// Deletes and waits until the resource is gone. Deleting what is already gone succeeds.
-pub async fn delete(kind: ResourceKind, ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+pub async fn delete(kind: ResourceKind, ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), DriverError> {
     match kind {
         ResourceKind::Vpc => Ok(()),
         ResourceKind::SecurityGroup => security_group::delete(ctx, id).await,
         ResourceKind::IamRole => iam_role::delete(ctx, id).await,
         ResourceKind::Ec2Instance => ec2_instance::delete(ctx, id).await,
+        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+            subnet_group::delete(kind, ctx, id).await
+        }
+        ResourceKind::ElasticacheCluster => elasticache_cluster::delete(ctx, id).await,
+        ResourceKind::RdsInstance => rds_instance::delete(ctx, id, prior).await,
     }
 }
 
@@ -234,4 +272,13 @@ pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
+}
+
+/// An engine version as the file wrote it when AWS reports a fuller form of it (`7.1` for `7.1.0`),
+/// so that plans do not see a difference where there is none.
+pub(crate) fn version_as_written(observed: &str, prior_config: &Json) -> String {
+    match prior_config.get("engine_version").and_then(Json::as_str) {
+        Some(written) if observed == written || observed.starts_with(&format!("{written}.")) => written.to_string(),
+        _ => observed.to_string(),
+    }
 }

@@ -242,7 +242,7 @@ pub async fn update(
         &desired.egress,
     )
     .await?;
-    tags::sync(ctx, id, &observed.tags, &desired.tags).await?;
+    tags::sync_ec2(ctx, id, &observed.tags, &desired.tags).await?;
     let group = describe(ctx, id)
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("security group {id} no longer exists")))?;

@@ -1,6 +1,7 @@
-//! EC2 tags: conversion and in-place sync (only what changed is added or removed).
+//! Tags in each service's dialect: conversion and in-place sync (only what changed is added or removed).
 
 use super::{Ctx, DriverError};
+use crate::resources::ResourceKind;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use std::collections::BTreeMap;
 
@@ -27,7 +28,7 @@ pub fn specification(
 }
 
 /// Brings an EC2 resource's tags from `observed` to `desired`.
-pub async fn sync(
+pub async fn sync_ec2(
     ctx: &Ctx,
     id: &str,
     observed: &BTreeMap<String, String>,
@@ -66,6 +67,113 @@ pub async fn sync(
     Ok(())
 }
 
-pub fn from_json(config: &serde_json::Value) -> BTreeMap<String, String> {
-    crate::resources::security_group::tags(config)
+pub fn elasticache(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_elasticache::types::Tag> {
+    tags.iter().map(|(k, v)| aws_sdk_elasticache::types::Tag::builder().key(k).value(v).build()).collect()
+}
+
+pub fn rds(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {
+    tags.iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build()).collect()
+}
+
+pub fn memorydb(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_memorydb::types::Tag> {
+    tags.iter().map(|(k, v)| aws_sdk_memorydb::types::Tag::builder().key(k).value(v).build()).collect()
+}
+
+pub fn secrets(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_secretsmanager::types::Tag> {
+    tags.iter().map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// The tags on an ElastiCache, RDS or MemoryDB resource, by ARN.
+pub async fn list(ctx: &Ctx, kind: ResourceKind, arn: &str) -> Result<BTreeMap<String, String>, DriverError> {
+    let pairs: Vec<(String, String)> = match Service::of(kind) {
+        Service::ElastiCache => ctx
+            .aws
+            .elasticache
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ListTagsForResource", e))?
+            .tag_list()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect(),
+        Service::Rds => ctx
+            .aws
+            .rds
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ListTagsForResource", e))?
+            .tag_list()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect(),
+        Service::MemoryDb => ctx
+            .aws
+            .memorydb
+            .list_tags()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ListTags", e))?
+            .tag_list()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect(),
+    };
+    Ok(pairs.into_iter().collect())
+}
+
+/// Brings an ElastiCache, RDS or MemoryDB resource's tags from `observed` to `desired`.
+pub async fn sync(
+    ctx: &Ctx,
+    kind: ResourceKind,
+    arn: &str,
+    observed: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<(), DriverError> {
+    let stale: Vec<String> = observed.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
+    let changed: BTreeMap<String, String> =
+        desired.iter().filter(|(k, v)| observed.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let service = Service::of(kind);
+    if !stale.is_empty() {
+        match service {
+            Service::ElastiCache => ctx.aws.elasticache.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
+            Service::Rds => ctx.aws.rds.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
+            Service::MemoryDb => ctx.aws.memorydb.untag_resource().resource_arn(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("UntagResource", e))?,
+        }
+    }
+    if !changed.is_empty() {
+        match service {
+            Service::ElastiCache => ctx.aws.elasticache.add_tags_to_resource().resource_name(arn).set_tags(Some(elasticache(&changed))).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
+            Service::Rds => ctx.aws.rds.add_tags_to_resource().resource_name(arn).set_tags(Some(rds(&changed))).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
+            Service::MemoryDb => ctx.aws.memorydb.tag_resource().resource_arn(arn).set_tags(Some(memorydb(&changed))).send().await.map(|_| ())
+                .map_err(|e| DriverError::from_sdk("TagResource", e))?,
+        }
+    }
+    Ok(())
+}
+
+/// Which tagging dialect a resource type speaks.
+enum Service {
+    ElastiCache,
+    Rds,
+    MemoryDb,
+}
+
+impl Service {
+    fn of(kind: ResourceKind) -> Service {
+        match kind {
+            ResourceKind::RdsSubnetGroup | ResourceKind::RdsInstance => Service::Rds,
+            ResourceKind::MemorydbSubnetGroup => Service::MemoryDb,
+            _ => Service::ElastiCache,
+        }
+    }
 }

@@ -363,11 +363,12 @@ fn start(
             let timeout =
                 Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
             let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
+            let prior = entry.clone();
             Ok(Started::Spawned(
                 kind,
-                Box::pin(
-                    async move { aws::delete(kind, &ctx, &id).await.map(|_| Done::Destroyed) },
-                ),
+                Box::pin(async move {
+                    aws::delete(kind, &ctx, &id, &prior).await.map(|_| Done::Destroyed)
+                }),
             ))
         }
         Step::Create | Step::Update => {

@@ -19,15 +19,16 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
     keys.dedup();
     for key in keys {
         let before = observed_fields.get(key).filter(|v| !v.is_null());
-        let after = desired_fields.get(key).filter(|v| !v.is_null());
-        if before == after && after.is_none_or(is_fully_known) {
+        // A field the file leaves unset (and normalization gives no default) is AWS's to choose.
+        let Some(after) = desired_fields.get(key).filter(|v| !v.is_null()) else { continue };
+        if before == Some(after) && is_fully_known(after) {
             continue;
         }
         let forces_replacement = kind.field(key).is_some_and(|f| f.replaces);
         changes.push(Change {
             attribute: key.clone(),
             before: before.cloned(),
-            after: after.cloned(),
+            after: Some(after.clone()),
             forces_replacement,
         });
     }

@@ -1,9 +1,13 @@
 //! The resource types stackctl manages: their fields, their outputs, and how a desired configuration is put
 //! into the canonical form that is compared with what AWS reports. Pure: no AWS here.
 
+pub mod canonical;
 pub mod ec2_instance;
+pub mod elasticache_cluster;
 pub mod iam_role;
+pub mod rds_instance;
 pub mod security_group;
+pub mod subnet_group;
 pub mod vpc;
 
 use crate::spec::names::NameRule;
@@ -20,6 +24,11 @@ pub enum ResourceKind {
     SecurityGroup,
     IamRole,
     Ec2Instance,
+    ElasticacheSubnetGroup,
+    RdsSubnetGroup,
+    MemorydbSubnetGroup,
+    ElasticacheCluster,
+    RdsInstance,
 }
 
 /// An attribute a resource exposes to references, such as `${web_sg.id}`.
@@ -65,11 +74,16 @@ pub struct KindSpec {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 4] = [
+    pub const ALL: [ResourceKind; 9] = [
         ResourceKind::Vpc,
         ResourceKind::SecurityGroup,
         ResourceKind::IamRole,
         ResourceKind::Ec2Instance,
+        ResourceKind::ElasticacheSubnetGroup,
+        ResourceKind::RdsSubnetGroup,
+        ResourceKind::MemorydbSubnetGroup,
+        ResourceKind::ElasticacheCluster,
+        ResourceKind::RdsInstance,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -78,6 +92,11 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => &security_group::SPEC,
             ResourceKind::IamRole => &iam_role::SPEC,
             ResourceKind::Ec2Instance => &ec2_instance::SPEC,
+            ResourceKind::ElasticacheSubnetGroup => &subnet_group::ELASTICACHE_SPEC,
+            ResourceKind::RdsSubnetGroup => &subnet_group::RDS_SPEC,
+            ResourceKind::MemorydbSubnetGroup => &subnet_group::MEMORYDB_SPEC,
+            ResourceKind::ElasticacheCluster => &elasticache_cluster::SPEC,
+            ResourceKind::RdsInstance => &rds_instance::SPEC,
         }
     }
 
@@ -105,6 +124,11 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => security_group::normalize(config),
             ResourceKind::IamRole => iam_role::normalize(config, context),
             ResourceKind::Ec2Instance => ec2_instance::normalize(config),
+            ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+                subnet_group::normalize(config)
+            }
+            ResourceKind::ElasticacheCluster => elasticache_cluster::normalize(config),
+            ResourceKind::RdsInstance => rds_instance::normalize(config),
         }
     }
 }

@@ -242,7 +242,7 @@ impl<'a> Loader<'a> {
                 );
             }
         }
-        let resources = match map.get_node("resources") {
+        let mut resources = match map.get_node("resources") {
             Some(node) => self.resources(node, &name),
             None => {
                 self.error(
@@ -253,6 +253,7 @@ impl<'a> Loader<'a> {
                 IndexMap::new()
             }
         };
+        self.default_subnets(&mut resources);
         self.check_references(&resources);
         Some(Stack {
             name,
@@ -263,6 +264,33 @@ impl<'a> Loader<'a> {
             path: path.to_path_buf(),
             dir,
         })
+    }
+
+    /// Subnet groups without `subnets` take the private subnets of the stack's one VPC lookup.
+    fn default_subnets(&mut self, resources: &mut IndexMap<String, ResourceDecl>) {
+        let vpcs: Vec<String> = resources.values().filter(|r| r.kind == ResourceKind::Vpc).map(|r| r.name.clone()).collect();
+        for decl in resources.values_mut() {
+            let is_subnet_group = matches!(
+                decl.kind,
+                ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup
+            );
+            if !is_subnet_group || decl.config.contains_key("subnets") {
+                continue;
+            }
+            match vpcs.as_slice() {
+                [vpc] => {
+                    let target = Target::Resource { name: vpc.clone(), attribute: "private_subnets".into(), index: None };
+                    let reference = super::template::Reference { target, range: decl.span.start..decl.span.end };
+                    let template = Template { pieces: vec![Piece::Ref(reference)] };
+                    decl.config.insert("subnets".into(), Node { span: decl.span.clone(), value: Value::Str(template) });
+                }
+                _ => self.error(
+                    decl.span.clone(),
+                    format!("{} `{}` needs `subnets`", decl.kind, decl.name),
+                    "set `subnets: ${vpc.private_subnets}`; the default needs exactly one `vpc` lookup in the stack",
+                ),
+            }
+        }
     }
 
     fn yaml_error(&mut self, error: LoadError) {
@@ -739,7 +767,18 @@ impl<'a> Loader<'a> {
                     }
                 }
             }
-            ResourceKind::IamRole | ResourceKind::Ec2Instance => {}
+            ResourceKind::RdsInstance => {
+                let generated = config.contains_key("password_secret");
+                let managed = matches!(config.get("manage_master_password").map(|n| &n.value), Some(Value::Bool(true)));
+                if generated == managed {
+                    self.error(
+                        key_span.clone(),
+                        format!("rds-instance `{name}` needs exactly one way to make its master password"),
+                        "set `password_secret: <secret name>` (generated into that secret) or `manage_master_password: true` (managed by RDS)",
+                    );
+                }
+            }
+            _ => {}
         }
     }
 

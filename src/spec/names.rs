@@ -11,6 +11,11 @@ pub enum NameRule {
     NameTag,
     /// A stack name: a letter, then letters, digits and hyphens, up to 32 characters.
     Stack,
+    /// ElastiCache and MemoryDB ids, and subnet group names: a letter, then letters, digits and single
+    /// hyphens, not ending in a hyphen, up to 40 characters (AWS stores them in lower case).
+    DataName,
+    /// RDS instance identifiers: the same rules, up to 63 characters.
+    RdsIdentifier,
 }
 
 impl NameRule {
@@ -52,6 +57,8 @@ impl NameRule {
                     name.chars().count()
                 )
             }),
+            NameRule::DataName => data_name_violation(name, 40),
+            NameRule::RdsIdentifier => data_name_violation(name, 63),
             NameRule::Stack => {
                 let mut chars = name.chars();
                 let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
@@ -69,6 +76,19 @@ impl NameRule {
                 }
             }
         }
+    }
+}
+
+fn data_name_violation(name: &str, max: usize) -> Option<String> {
+    let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if name.is_empty() || name.len() > max {
+        Some(format!("these names are 1 to {max} characters; this one has {}", name.len()))
+    } else if !starts_with_letter || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Some("these names start with a letter and hold only letters, digits and hyphens".into())
+    } else if name.ends_with('-') || name.contains("--") {
+        Some("these names cannot end with a hyphen or hold two hyphens in a row".into())
+    } else {
+        None
     }
 }
 
@@ -122,5 +142,9 @@ mod tests {
         assert!(NameRule::Stack.violation("1web").is_some());
         assert!(NameRule::Stack.violation("web_demo").is_some());
         assert_eq!(physical_name("web", "web_sg"), "web-web-sg");
+        assert!(NameRule::DataName.violation("RedisClusterDemo").is_none());
+        assert!(NameRule::DataName.violation("redis--demo").is_some());
+        assert!(NameRule::DataName.violation(&"r".repeat(41)).is_some());
+        assert!(NameRule::RdsIdentifier.violation(&"r".repeat(63)).is_none());
     }
 }

@@ -1,0 +1,171 @@
+//! `elasticache-cluster` driver: create, wait with the service's own status, modify in place, delete
+//! and wait until gone (its subnet group and security groups can only go after that).
+
+use super::wait::{self, Poll};
+use super::{Created, Ctx, DriverError, Observed, outputs, version_as_written};
+use crate::resources::elasticache_cluster::ElasticacheClusterConfig;
+use crate::resources::{ResourceKind, decode, encode};
+use crate::state::ResourceState;
+use aws_sdk_elasticache::types::CacheCluster;
+use serde_json::{Map, Value as Json, json};
+
+fn config_of(value: &Json) -> Result<ElasticacheClusterConfig, DriverError> {
+    decode(ResourceKind::ElasticacheCluster, value).map_err(DriverError::Invalid)
+}
+
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<CacheCluster>, DriverError> {
+    match ctx.aws.elasticache.describe_cache_clusters().cache_cluster_id(id).show_cache_node_info(true).send().await {
+        Ok(out) => Ok(out.cache_clusters().first().cloned().filter(|c| c.cache_cluster_status() != Some("deleted"))),
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeCacheClusters", e);
+            if error.is_code(&["CacheClusterNotFound"]) { Ok(None) } else { Err(error) }
+        }
+    }
+}
+
+fn cluster_outputs(cluster: &CacheCluster) -> Map<String, Json> {
+    let nodes: Vec<String> = cluster
+        .cache_nodes()
+        .iter()
+        .filter_map(|n| n.endpoint())
+        .map(|e| format!("{}:{}", e.address().unwrap_or_default(), e.port().unwrap_or_default()))
+        .collect();
+    let first = cluster.cache_nodes().iter().find_map(|n| n.endpoint());
+    outputs(&[
+        ("id", json!(cluster.cache_cluster_id().unwrap_or_default())),
+        ("arn", json!(cluster.arn().unwrap_or_default())),
+        ("address", json!(first.and_then(|e| e.address()).unwrap_or_default())),
+        ("port", json!(first.and_then(|e| e.port()).unwrap_or_default())),
+        ("nodes", json!(nodes)),
+    ])
+}
+
+pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
+    let Some(cluster) = describe(ctx, id).await? else { return Ok(None) };
+    let tags = super::tags::list(ctx, ResourceKind::ElasticacheCluster, cluster.arn().unwrap_or_default()).await?;
+    let mut groups: Vec<String> = cluster.security_groups().iter().filter_map(|g| g.security_group_id().map(str::to_string)).collect();
+    groups.sort();
+    let port = cluster.cache_nodes().iter().find_map(|n| n.endpoint()).and_then(|e| e.port()).or(prior.config.get("port").and_then(Json::as_i64).map(|p| p as i32));
+    let observed = ElasticacheClusterConfig {
+        name: cluster.cache_cluster_id().unwrap_or_default().to_lowercase(),
+        engine: cluster.engine().unwrap_or_default().to_string(),
+        engine_version: cluster.engine_version().map(|v| version_as_written(v, &prior.config)),
+        node_type: cluster.cache_node_type().unwrap_or_default().to_string(),
+        nodes: cluster.num_cache_nodes().unwrap_or_default(),
+        port: port.unwrap_or_default(),
+        parameter_group: cluster.cache_parameter_group().and_then(|p| p.cache_parameter_group_name()).map(str::to_string),
+        subnet_group: cluster.cache_subnet_group_name().unwrap_or_default().to_lowercase(),
+        security_groups: groups,
+        snapshot_retention: cluster.snapshot_retention_limit().unwrap_or_default(),
+        snapshot_window: cluster.snapshot_window().map(str::to_string),
+        maintenance_window: cluster.preferred_maintenance_window().map(str::to_string),
+        tags,
+    };
+    Ok(Some(Observed { config: encode(&observed), outputs: cluster_outputs(&cluster) }))
+}
+
+pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c = config_of(desired)?;
+    ctx.aws
+        .elasticache
+        .create_cache_cluster()
+        .cache_cluster_id(&c.name)
+        .engine(&c.engine)
+        .set_engine_version(c.engine_version.clone())
+        .cache_node_type(&c.node_type)
+        .num_cache_nodes(c.nodes)
+        .port(c.port)
+        .set_cache_parameter_group_name(c.parameter_group.clone())
+        .cache_subnet_group_name(&c.subnet_group)
+        .set_security_group_ids(Some(c.security_groups.clone()))
+        .snapshot_retention_limit(c.snapshot_retention)
+        .set_snapshot_window(c.snapshot_window.clone())
+        .set_preferred_maintenance_window(c.maintenance_window.clone())
+        .set_tags(Some(super::tags::elasticache(&c.tags)))
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateCacheCluster", e))?;
+    ctx.created(&c.name);
+    let cluster = wait_available(ctx, &c.name).await?;
+    Ok(Created { id: c.name.clone(), outputs: cluster_outputs(&cluster) })
+}
+
+async fn wait_available(ctx: &Ctx, id: &str) -> Result<CacheCluster, DriverError> {
+    wait::until(ctx, &format!("cache cluster {id} to be available"), || async {
+        let Some(cluster) = describe(ctx, id).await? else { return Ok(Poll::Pending("not visible yet".into())) };
+        match cluster.cache_cluster_status() {
+            Some("available") => Ok(Poll::Done(cluster)),
+            Some(status) => Ok(Poll::Pending(status.to_string())),
+            None => Ok(Poll::Pending("unknown".into())),
+        }
+    })
+    .await
+}
+
+pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    let changed = |a: &Option<String>, b: &Option<String>| if b.is_some() && a != b { b.clone() } else { None };
+    let mut request = ctx.aws.elasticache.modify_cache_cluster().cache_cluster_id(id).apply_immediately(true);
+    let mut any = false;
+    if old.node_type != new.node_type {
+        request = request.cache_node_type(&new.node_type);
+        any = true;
+    }
+    if old.nodes != new.nodes {
+        request = request.num_cache_nodes(new.nodes);
+        any = true;
+    }
+    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
+        request = request.engine_version(version);
+        any = true;
+    }
+    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
+        request = request.cache_parameter_group_name(group);
+        any = true;
+    }
+    if old.security_groups != new.security_groups {
+        request = request.set_security_group_ids(Some(new.security_groups.clone()));
+        any = true;
+    }
+    if old.snapshot_retention != new.snapshot_retention {
+        request = request.snapshot_retention_limit(new.snapshot_retention);
+        any = true;
+    }
+    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
+        request = request.snapshot_window(window);
+        any = true;
+    }
+    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
+        request = request.preferred_maintenance_window(window);
+        any = true;
+    }
+    if any {
+        request.send().await.map_err(|e| DriverError::from_sdk("ModifyCacheCluster", e))?;
+    }
+    let cluster = wait_available(ctx, id).await?;
+    super::tags::sync(ctx, ResourceKind::ElasticacheCluster, cluster.arn().unwrap_or_default(), &old.tags, &new.tags).await?;
+    Ok(cluster_outputs(&cluster))
+}
+
+pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+    match ctx.aws.elasticache.delete_cache_cluster().cache_cluster_id(id).send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let error = DriverError::from_sdk("DeleteCacheCluster", e);
+            if error.is_code(&["CacheClusterNotFound"]) {
+                return Ok(());
+            }
+            // Already being deleted (an interrupted earlier run): wait below.
+            if !error.is_code(&["InvalidCacheClusterState"]) {
+                return Err(error);
+            }
+        }
+    }
+    wait::until(ctx, &format!("cache cluster {id} to be deleted"), || async {
+        Ok(match describe(ctx, id).await? {
+            None => Poll::Done(()),
+            Some(cluster) => Poll::Pending(cluster.cache_cluster_status().unwrap_or("deleting").to_string()),
+        })
+    })
+    .await
+}

@@ -1,0 +1,44 @@
+//! `elasticache-subnet-group`, `rds-subnet-group`, `memorydb-subnet-group`: the subnets a cache or
+//! database may place nodes in. Subnets default to the private subnets of the stack's VPC lookup.
+
+use super::canonical::Canonical;
+use super::{KindSpec, Output, ResourceKind};
+use crate::spec::names::NameRule;
+use crate::spec::schema::{Check, Field, Ty};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+
+const FIELDS: &[Field] = &[
+    Field::optional("name", Ty::Str(Check::Name(NameRule::DataName)), "Group name; defaults to `<stack>-<resource>` (stored in lower case).")
+        .forces_replacement(),
+    Field::optional("description", Ty::Str(Check::Any), "What the group is for."),
+    Field::optional(
+        "subnets",
+        Ty::List(&Ty::Str(Check::Any)),
+        "Subnet ids; default: the private subnets of the stack's `vpc` lookup (`${vpc.private_subnets}`).",
+    ),
+];
+
+const OUTPUTS: &[Output] = &[Output::scalar("name", "The group name."), Output::scalar("arn", "The group ARN.")];
+
+const fn spec(kind: ResourceKind, type_name: &'static str, doc: &'static str) -> KindSpec {
+    KindSpec { kind, type_name, doc, fields: FIELDS, outputs: OUTPUTS, lookup: false, name_rule: Some(NameRule::DataName), timeouts: [300, 300, 600] }
+}
+
+pub const ELASTICACHE_SPEC: KindSpec =
+    spec(ResourceKind::ElasticacheSubnetGroup, "elasticache-subnet-group", "Subnets an ElastiCache cluster or replication group uses.");
+pub const RDS_SPEC: KindSpec = spec(ResourceKind::RdsSubnetGroup, "rds-subnet-group", "Subnets an RDS instance uses (two AZs at least).");
+pub const MEMORYDB_SPEC: KindSpec = spec(ResourceKind::MemorydbSubnetGroup, "memorydb-subnet-group", "Subnets a MemoryDB cluster uses.");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubnetGroupConfig {
+    pub name: String,
+    pub description: String,
+    pub subnets: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub fn normalize(config: Json) -> Result<Json, String> {
+    Ok(Canonical { defaults: &[("description", json!("Managed by stackctl"))], sets: &["subnets"], lowercase: &["name"] }.apply(config))
+}
