@@ -26,6 +26,8 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "server.py")
 STARTUP_TIMEOUT = 60.0
+# STACKCTL_EMULATOR_DELETE_SECONDS of the third emulator (check_deletion_delay).
+DELETE_DELAY = 3.0
 AMI_PARAMETERS = [
     "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
@@ -45,12 +47,13 @@ TRUST_POLICY = json.dumps(
 
 
 class Emulator:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--port", "0", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=sys.stderr,
+            env={**os.environ, **(env or {})},
         )
         self.endpoint = ""
 
@@ -568,6 +571,755 @@ def check_unimplemented_is_loud(emu: Emulator) -> None:
 
 
 # --------------------------------------------------------------------------
+# ElastiCache, MemoryDB, RDS, Secrets Manager
+# --------------------------------------------------------------------------
+
+ACCOUNT = "123456789012"
+
+# Every operation stackctl calls on these services. check_data_services_not_unimplemented
+# runs a flow that makes each of them at least once and fails if any answered
+# HTTP 500 (moto's "not implemented" HTML page) or was never made.
+STACKCTL_OPERATIONS = {
+    "elasticache": {
+        "CreateCacheSubnetGroup", "DescribeCacheSubnetGroups", "ModifyCacheSubnetGroup",
+        "DeleteCacheSubnetGroup", "CreateCacheCluster", "DescribeCacheClusters",
+        "ModifyCacheCluster", "DeleteCacheCluster", "CreateReplicationGroup",
+        "DescribeReplicationGroups", "ModifyReplicationGroup", "DeleteReplicationGroup",
+        "ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource",
+    },
+    "memorydb": {
+        "CreateSubnetGroup", "DescribeSubnetGroups", "UpdateSubnetGroup", "DeleteSubnetGroup",
+        "CreateUser", "DescribeUsers", "UpdateUser", "DeleteUser", "CreateACL", "DescribeACLs",
+        "UpdateACL", "DeleteACL", "CreateCluster", "DescribeClusters", "UpdateCluster",
+        "DeleteCluster", "ListTags", "TagResource", "UntagResource",
+    },
+    "rds": {
+        "CreateDBSubnetGroup", "DescribeDBSubnetGroups", "ModifyDBSubnetGroup",
+        "DeleteDBSubnetGroup", "CreateDBInstance", "DescribeDBInstances", "ModifyDBInstance",
+        "DeleteDBInstance", "DescribeDBSnapshots", "ListTagsForResource",
+    },
+    "secretsmanager": {
+        "GetRandomPassword", "CreateSecret", "DescribeSecret", "GetSecretValue",
+        "PutSecretValue", "UpdateSecret", "TagResource", "DeleteSecret", "ListSecrets",
+    },
+}
+
+
+def _private_subnets(emu: Emulator, region: str = "us-east-1") -> list[str]:
+    ec2 = emu.client("ec2", region)
+    return [
+        ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": [name]}])["Subnets"][0]["SubnetId"]
+        for name in ("demo-vpc-private-a", "demo-vpc-private-b")
+    ]
+
+
+def _security_group(emu: Emulator, name: str) -> str:
+    vpc_id, _, _ = _network(emu)
+    return emu.client("ec2").create_security_group(GroupName=name, Description=name, VpcId=vpc_id)[
+        "GroupId"
+    ]
+
+
+def _tags(tag_list: list[dict[str, str]]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in tag_list}
+
+
+def check_data_services_not_unimplemented(emu: Emulator) -> None:
+    emu.reset_requests()
+    subnets = _private_subnets(emu)
+    sg = _security_group(emu, "ops-sg")
+    # ElastiCache
+    ec = emu.client("elasticache")
+    ec.create_cache_subnet_group(
+        CacheSubnetGroupName="ops-ec", CacheSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    ec.describe_cache_subnet_groups(CacheSubnetGroupName="ops-ec")
+    ec.modify_cache_subnet_group(CacheSubnetGroupName="ops-ec", CacheSubnetGroupDescription="d2")
+    ec.create_cache_cluster(
+        CacheClusterId="ops-ec", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="ops-ec", SecurityGroupIds=[sg],
+    )
+    ec.describe_cache_clusters(CacheClusterId="ops-ec", ShowCacheNodeInfo=True)
+    ec.modify_cache_cluster(CacheClusterId="ops-ec", SnapshotRetentionLimit=1, ApplyImmediately=True)
+    arn = f"arn:aws:elasticache:us-east-1:{ACCOUNT}:cluster:ops-ec"
+    ec.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "a", "Value": "b"}])
+    ec.list_tags_for_resource(ResourceName=arn)
+    ec.remove_tags_from_resource(ResourceName=arn, TagKeys=["a"])
+    ec.delete_cache_cluster(CacheClusterId="ops-ec")
+    ec.create_replication_group(
+        ReplicationGroupId="ops-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="ops-ec",
+    )
+    ec.describe_replication_groups(ReplicationGroupId="ops-rg")
+    ec.modify_replication_group(ReplicationGroupId="ops-rg", SnapshotRetentionLimit=2, ApplyImmediately=True)
+    ec.delete_replication_group(ReplicationGroupId="ops-rg")
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="ops-ec")
+    # MemoryDB
+    mdb = emu.client("memorydb")
+    mdb.create_subnet_group(SubnetGroupName="ops-mdb", SubnetIds=subnets)
+    mdb.describe_subnet_groups(SubnetGroupName="ops-mdb")
+    mdb.update_subnet_group(SubnetGroupName="ops-mdb", Description="d2")
+    mdb.create_user(
+        UserName="ops-user", AccessString="on ~* +@all",
+        AuthenticationMode={"Type": "password", "Passwords": ["p" * 20]},
+    )
+    mdb.describe_users(UserName="ops-user")
+    mdb.update_user(UserName="ops-user", AccessString="on ~* +@read")
+    mdb.create_acl(ACLName="ops-acl", UserNames=["ops-user"])
+    mdb.describe_acls(ACLName="ops-acl")
+    mdb.update_acl(ACLName="ops-acl", UserNamesToRemove=["ops-user"])
+    cluster_arn = mdb.create_cluster(
+        ClusterName="ops-mdb", NodeType="db.t4g.small", ACLName="ops-acl", SubnetGroupName="ops-mdb"
+    )["Cluster"]["ARN"]
+    mdb.describe_clusters(ClusterName="ops-mdb", ShowShardDetails=True)
+    mdb.update_cluster(ClusterName="ops-mdb", SnapshotRetentionLimit=1)
+    mdb.tag_resource(ResourceArn=cluster_arn, Tags=[{"Key": "a", "Value": "b"}])
+    mdb.list_tags(ResourceArn=cluster_arn)
+    mdb.untag_resource(ResourceArn=cluster_arn, TagKeys=["a"])
+    mdb.delete_cluster(ClusterName="ops-mdb")
+    mdb.delete_acl(ACLName="ops-acl")
+    mdb.delete_user(UserName="ops-user")
+    mdb.delete_subnet_group(SubnetGroupName="ops-mdb")
+    # RDS
+    rds = emu.client("rds")
+    rds.create_db_subnet_group(DBSubnetGroupName="ops-rds", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.describe_db_subnet_groups(DBSubnetGroupName="ops-rds")
+    rds.modify_db_subnet_group(DBSubnetGroupName="ops-rds", SubnetIds=subnets)
+    db_arn = rds.create_db_instance(
+        DBInstanceIdentifier="ops-rds", DBInstanceClass="db.t3.micro", Engine="postgres",
+        AllocatedStorage=20, MasterUsername="app", ManageMasterUserPassword=True,
+        DBSubnetGroupName="ops-rds",
+    )["DBInstance"]["DBInstanceArn"]
+    rds.describe_db_instances(DBInstanceIdentifier="ops-rds")
+    rds.modify_db_instance(DBInstanceIdentifier="ops-rds", BackupRetentionPeriod=3, ApplyImmediately=True)
+    rds.list_tags_for_resource(ResourceName=db_arn)
+    rds.delete_db_instance(DBInstanceIdentifier="ops-rds", FinalDBSnapshotIdentifier="ops-final")
+    rds.describe_db_snapshots(DBSnapshotIdentifier="ops-final")
+    rds.delete_db_subnet_group(DBSubnetGroupName="ops-rds")
+    # Secrets Manager
+    sm = emu.client("secretsmanager")
+    password = sm.get_random_password(PasswordLength=24, ExcludePunctuation=True)["RandomPassword"]
+    sm.create_secret(Name="ops/secret", SecretString=password, Tags=[{"Key": "a", "Value": "b"}])
+    sm.describe_secret(SecretId="ops/secret")
+    sm.get_secret_value(SecretId="ops/secret")
+    sm.put_secret_value(SecretId="ops/secret", SecretString="v2")
+    sm.update_secret(SecretId="ops/secret", Description="d2")
+    sm.tag_resource(SecretId="ops/secret", Tags=[{"Key": "c", "Value": "d"}])
+    sm.list_secrets(Filters=[{"Key": "name", "Values": ["ops/"]}])
+    sm.delete_secret(SecretId="ops/secret", ForceDeleteWithoutRecovery=True)
+
+    log = emu.requests()
+    errors = [e for e in log if (e["status"] or 500) >= 500]
+    assert not errors, errors
+    made = {(e["service"], e["action"]) for e in log}
+    missing = sorted(
+        (service, op) for service, ops in STACKCTL_OPERATIONS.items() for op in ops
+        if (service, op) not in made
+    )
+    assert not missing, missing
+    emu.reset_requests()
+
+
+def check_elasticache_subnet_groups(emu: Emulator) -> None:
+    ec = emu.client("elasticache")
+    subnets = _private_subnets(emu)
+    group = ec.create_cache_subnet_group(
+        CacheSubnetGroupName="EC-Subnets", CacheSubnetGroupDescription="d", SubnetIds=subnets,
+        Tags=[{"Key": "stackctl:stack", "Value": "ec"}],
+    )["CacheSubnetGroup"]
+    # Stored lower-case; each subnet reports its zone.
+    assert group["CacheSubnetGroupName"] == "ec-subnets", group
+    zones = sorted(s["SubnetAvailabilityZone"]["Name"] for s in group["Subnets"])
+    assert zones == ["us-east-1a", "us-east-1b"], group
+    assert _tags(ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"]) == {
+        "stackctl:stack": "ec"
+    }
+    expect_error(
+        "InvalidSubnet", 400,
+        lambda: ec.create_cache_subnet_group(
+            CacheSubnetGroupName="ec-bad", CacheSubnetGroupDescription="d", SubnetIds=["subnet-0123456789abcdef0"]
+        ),
+    )
+    modified = ec.modify_cache_subnet_group(
+        CacheSubnetGroupName="ec-subnets", CacheSubnetGroupDescription="d2", SubnetIds=subnets[:1]
+    )["CacheSubnetGroup"]
+    assert modified["CacheSubnetGroupDescription"] == "d2", modified
+    assert [s["SubnetIdentifier"] for s in modified["Subnets"]] == subnets[:1], modified
+    got = ec.describe_cache_subnet_groups(CacheSubnetGroupName="ec-subnets")["CacheSubnetGroups"][0]
+    assert [s["SubnetIdentifier"] for s in got["Subnets"]] == subnets[:1], got
+    ec.modify_cache_subnet_group(CacheSubnetGroupName="ec-subnets", SubnetIds=subnets)
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", 400,
+        lambda: ec.modify_cache_subnet_group(CacheSubnetGroupName="ec-nope", CacheSubnetGroupDescription="x"),
+    )
+
+    # In use by a cluster -> CacheSubnetGroupInUse; free again once it is gone.
+    ec.create_cache_cluster(
+        CacheClusterId="ec-user", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="ec-subnets",
+    )
+    expect_error(
+        "CacheSubnetGroupInUse", 400, lambda: ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-subnets")
+    )
+    ec.delete_cache_cluster(CacheClusterId="ec-user")
+    # ... and by a replication group.
+    ec.create_replication_group(
+        ReplicationGroupId="ec-user-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=1, CacheSubnetGroupName="ec-subnets",
+    )
+    expect_error(
+        "CacheSubnetGroupInUse", 400, lambda: ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-subnets")
+    )
+    ec.delete_replication_group(ReplicationGroupId="ec-user-rg")
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-subnets")
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", 400,
+        lambda: ec.describe_cache_subnet_groups(CacheSubnetGroupName="ec-subnets"),
+    )
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", 400,
+        lambda: ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-subnets"),
+    )
+
+
+def check_elasticache_clusters(emu: Emulator) -> None:
+    ec = emu.client("elasticache")
+    subnets = _private_subnets(emu)
+    sg1 = _security_group(emu, "ec-cluster-1")
+    sg2 = _security_group(emu, "ec-cluster-2")
+    ec.create_cache_subnet_group(CacheSubnetGroupName="ec-cl", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", 400,
+        lambda: ec.create_cache_cluster(
+            CacheClusterId="ec-x", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+            CacheSubnetGroupName="ec-nope",
+        ),
+    )
+    created = ec.create_cache_cluster(
+        CacheClusterId="EC-Redis", CacheNodeType="cache.t3.micro", Engine="redis", EngineVersion="7.1",
+        NumCacheNodes=1, CacheSubnetGroupName="ec-cl", SecurityGroupIds=[sg1],
+        SnapshotRetentionLimit=3, SnapshotWindow="04:00-05:00",
+        PreferredMaintenanceWindow="sun:05:00-sun:06:00", CacheParameterGroupName="default.redis7",
+        Tags=[{"Key": "stackctl:stack", "Value": "ec"}],
+    )["CacheCluster"]
+    assert created["CacheClusterId"] == "ec-redis", created  # lower-cased, as AWS stores it
+    arn = f"arn:aws:elasticache:us-east-1:{ACCOUNT}:cluster:ec-redis"
+    assert created["ARN"] == arn, created
+    assert _tags(ec.list_tags_for_resource(ResourceName=arn)["TagList"]) == {"stackctl:stack": "ec"}
+
+    plain = ec.describe_cache_clusters(CacheClusterId="ec-redis")["CacheClusters"][0]
+    assert "CacheNodes" not in plain, plain  # only with ShowCacheNodeInfo
+    cluster = ec.describe_cache_clusters(CacheClusterId="EC-Redis", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    nodes = cluster["CacheNodes"]
+    assert len(nodes) == 1 and nodes[0]["CacheNodeId"] == "0001", nodes
+    assert nodes[0]["Endpoint"]["Address"].endswith(".cache.amazonaws.com"), nodes
+    assert nodes[0]["Endpoint"]["Port"] == 6379, nodes
+    assert cluster["SecurityGroups"] == [{"SecurityGroupId": sg1, "Status": "active"}], cluster
+    assert cluster["CacheSubnetGroupName"] == "ec-cl", cluster
+    assert cluster["SnapshotRetentionLimit"] == 3 and cluster["SnapshotWindow"] == "04:00-05:00", cluster
+    assert cluster["PreferredMaintenanceWindow"] == "sun:05:00-sun:06:00", cluster
+    assert cluster["EngineVersion"] == "7.1", cluster
+    assert cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "default.redis7", cluster
+    assert cluster["ARN"] == arn and cluster["CacheClusterStatus"] == "available", cluster
+    assert cluster["PreferredAvailabilityZone"] in ("us-east-1a", "us-east-1b"), cluster
+
+    # ModifyCacheCluster with ApplyImmediately: response and Describe agree.
+    modified = ec.modify_cache_cluster(
+        CacheClusterId="ec-redis", CacheNodeType="cache.t3.small", SnapshotRetentionLimit=5,
+        SnapshotWindow="06:00-07:00", PreferredMaintenanceWindow="mon:01:00-mon:02:00",
+        SecurityGroupIds=[sg2], EngineVersion="7.1.1", CacheParameterGroupName="custom-redis7",
+        ApplyImmediately=True,
+    )["CacheCluster"]
+    for got in (modified, ec.describe_cache_clusters(CacheClusterId="ec-redis")["CacheClusters"][0]):
+        assert got["CacheNodeType"] == "cache.t3.small", got
+        assert got["SnapshotRetentionLimit"] == 5 and got["SnapshotWindow"] == "06:00-07:00", got
+        assert got["PreferredMaintenanceWindow"] == "mon:01:00-mon:02:00", got
+        assert got["SecurityGroups"] == [{"SecurityGroupId": sg2, "Status": "active"}], got
+        assert got["EngineVersion"] == "7.1.1", got
+        assert got["CacheParameterGroup"]["CacheParameterGroupName"] == "custom-redis7", got
+        assert got["PendingModifiedValues"] == {}, got
+    # Without ApplyImmediately the node type waits for the maintenance window.
+    pending = ec.modify_cache_cluster(CacheClusterId="ec-redis", CacheNodeType="cache.t3.medium")["CacheCluster"]
+    assert pending["CacheNodeType"] == "cache.t3.small", pending
+    assert pending["PendingModifiedValues"] == {"CacheNodeType": "cache.t3.medium"}, pending
+
+    # Memcached: NumCacheNodes nodes, each with an endpoint; resize.
+    ec.create_cache_cluster(
+        CacheClusterId="ec-mc", CacheNodeType="cache.t3.micro", Engine="memcached", NumCacheNodes=2,
+        CacheSubnetGroupName="ec-cl", AZMode="cross-az",
+    )
+    mc = ec.describe_cache_clusters(CacheClusterId="ec-mc", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert [n["CacheNodeId"] for n in mc["CacheNodes"]] == ["0001", "0002"], mc
+    assert all(n["Endpoint"]["Port"] == 11211 for n in mc["CacheNodes"]), mc
+    assert {n["CustomerAvailabilityZone"] for n in mc["CacheNodes"]} == {"us-east-1a", "us-east-1b"}, mc
+    assert mc["ConfigurationEndpoint"]["Port"] == 11211, mc
+    ec.modify_cache_cluster(CacheClusterId="ec-mc", NumCacheNodes=3, ApplyImmediately=True)
+    mc = ec.describe_cache_clusters(CacheClusterId="ec-mc", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert mc["NumCacheNodes"] == 3 and len(mc["CacheNodes"]) == 3, mc
+
+    expect_error(
+        "CacheClusterNotFound", 404,
+        lambda: ec.modify_cache_cluster(CacheClusterId="ec-nope", SnapshotRetentionLimit=1),
+    )
+    # Delete: "deleting", then gone (delay 0 here); its tags go with it.
+    deleted = ec.delete_cache_cluster(CacheClusterId="ec-redis")["CacheCluster"]
+    assert deleted["CacheClusterStatus"] == "deleting", deleted
+    expect_error("CacheClusterNotFound", 404, lambda: ec.describe_cache_clusters(CacheClusterId="ec-redis"))
+    expect_error("CacheClusterNotFound", 404, lambda: ec.list_tags_for_resource(ResourceName=arn))
+    expect_error("CacheClusterNotFound", 404, lambda: ec.delete_cache_cluster(CacheClusterId="ec-redis"))
+    ec.delete_cache_cluster(CacheClusterId="ec-mc")
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-cl")
+
+
+def check_elasticache_replication_groups(emu: Emulator) -> None:
+    ec = emu.client("elasticache")
+    subnets = _private_subnets(emu)
+    sg1 = _security_group(emu, "ec-rg-1")
+    sg2 = _security_group(emu, "ec-rg-2")
+    ec.create_cache_subnet_group(CacheSubnetGroupName="ec-rg", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    expect_error(
+        "CacheSubnetGroupNotFoundFault", 400,
+        lambda: ec.create_replication_group(
+            ReplicationGroupId="ec-x", ReplicationGroupDescription="d", Engine="redis",
+            CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="ec-nope",
+        ),
+    )
+    # Cluster mode disabled: primary + reader endpoints, NumCacheClusters members.
+    group = ec.create_replication_group(
+        ReplicationGroupId="EC-Sessions", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, AutomaticFailoverEnabled=True,
+        CacheSubnetGroupName="ec-rg", SecurityGroupIds=[sg1], TransitEncryptionEnabled=True,
+        AtRestEncryptionEnabled=True, AuthToken="a-long-enough-auth-token",
+        Tags=[{"Key": "stackctl:stack", "Value": "ec"}],
+    )["ReplicationGroup"]
+    assert group["ReplicationGroupId"] == "ec-sessions", group
+    assert group["MemberClusters"] == ["ec-sessions-001", "ec-sessions-002"], group
+    node_group = group["NodeGroups"][0]
+    assert node_group["PrimaryEndpoint"]["Address"] and node_group["PrimaryEndpoint"]["Port"] == 6379, group
+    assert node_group["ReaderEndpoint"]["Address"] and node_group["ReaderEndpoint"]["Port"] == 6379, group
+    assert group["TransitEncryptionEnabled"] is True and group["AtRestEncryptionEnabled"] is True, group
+    assert group["AuthTokenEnabled"] is True and group["AutomaticFailover"] == "enabled", group
+    arn = f"arn:aws:elasticache:us-east-1:{ACCOUNT}:replicationgroup:ec-sessions"
+    assert group["ARN"] == arn, group
+    assert _tags(ec.list_tags_for_resource(ResourceName=arn)["TagList"]) == {"stackctl:stack": "ec"}
+    members = ec.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    members = {c["CacheClusterId"]: c for c in members if c.get("ReplicationGroupId") == "ec-sessions"}
+    assert sorted(members) == ["ec-sessions-001", "ec-sessions-002"], members
+    for member in members.values():
+        assert member["SecurityGroups"] == [{"SecurityGroupId": sg1, "Status": "active"}], member
+        assert member["CacheNodes"][0]["Endpoint"]["Address"], member
+
+    modified = ec.modify_replication_group(
+        ReplicationGroupId="ec-sessions", SnapshotRetentionLimit=4, CacheNodeType="cache.t3.small",
+        AutomaticFailoverEnabled=False, SecurityGroupIds=[sg2], ApplyImmediately=True,
+    )["ReplicationGroup"]
+    described = ec.describe_replication_groups(ReplicationGroupId="ec-sessions")["ReplicationGroups"][0]
+    for got in (modified, described):
+        assert got["SnapshotRetentionLimit"] == 4 and got["CacheNodeType"] == "cache.t3.small", got
+        assert got["AutomaticFailover"] == "disabled", got
+    member = ec.describe_cache_clusters(CacheClusterId="ec-sessions-002")["CacheClusters"][0]
+    assert member["SecurityGroups"] == [{"SecurityGroupId": sg2, "Status": "active"}], member
+    assert member["CacheNodeType"] == "cache.t3.small", member
+
+    # Cluster mode enabled: configuration endpoint.
+    sharded = ec.create_replication_group(
+        ReplicationGroupId="ec-sharded", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumNodeGroups=2, ReplicasPerNodeGroup=1,
+        AutomaticFailoverEnabled=True, CacheSubnetGroupName="ec-rg",
+        CacheParameterGroupName="default.redis7.cluster.on",
+    )["ReplicationGroup"]
+    assert sharded["ClusterEnabled"] is True, sharded
+    assert sharded["ConfigurationEndpoint"]["Address"] and sharded["ConfigurationEndpoint"]["Port"] == 6379
+    assert len(sharded["NodeGroups"]) == 2 and len(sharded["MemberClusters"]) == 4, sharded
+
+    for group_id in ("ec-sessions", "ec-sharded"):
+        deleted = ec.delete_replication_group(ReplicationGroupId=group_id)["ReplicationGroup"]
+        assert deleted["Status"] == "deleting", deleted
+        expect_error(
+            "ReplicationGroupNotFoundFault", 404,
+            lambda: ec.describe_replication_groups(ReplicationGroupId=group_id),
+        )
+    expect_error(
+        "CacheClusterNotFound", 404, lambda: ec.describe_cache_clusters(CacheClusterId="ec-sessions-001")
+    )
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="ec-rg")
+
+
+def check_memorydb_acls_and_users(emu: Emulator) -> None:
+    mdb = emu.client("memorydb")
+    acls = {a["Name"]: a for a in mdb.describe_acls()["ACLs"]}
+    assert acls["open-access"]["UserNames"] == ["default"], acls
+    assert acls["open-access"]["Status"] == "active", acls
+
+    user = mdb.create_user(
+        UserName="app-user", AccessString="on ~app:* +@all",
+        AuthenticationMode={"Type": "password", "Passwords": ["a-long-password-123"]},
+        Tags=[{"Key": "stackctl:stack", "Value": "mdb"}],
+    )["User"]
+    assert user["Authentication"] == {"Type": "password", "PasswordCount": 1}, user
+    got = mdb.describe_users(UserName="app-user")["Users"][0]
+    assert "a-long-password-123" not in json.dumps(got, default=str), got
+    assert set(got["Authentication"]) == {"Type", "PasswordCount"}, got
+    mdb.update_user(
+        UserName="app-user", AccessString="on ~app:* +@read",
+        AuthenticationMode={"Type": "password", "Passwords": ["another-password-1", "another-password-2"]},
+    )
+    got = mdb.describe_users(UserName="app-user")["Users"][0]
+    assert got["AccessString"] == "on ~app:* +@read" and got["Authentication"]["PasswordCount"] == 2, got
+
+    expect_error("UserNotFoundFault", 400, lambda: mdb.create_acl(ACLName="app-acl", UserNames=["nobody"]))
+    acl = mdb.create_acl(
+        ACLName="app-acl", UserNames=["app-user"], Tags=[{"Key": "stackctl:stack", "Value": "mdb"}]
+    )["ACL"]
+    assert acl["Name"] == "app-acl" and acl["Status"] == "active", acl
+    assert acl["UserNames"] == ["app-user"] and acl["MinimumEngineVersion"], acl
+    assert acl["ARN"] == f"arn:aws:memorydb:us-east-1:{ACCOUNT}:acl/app-acl", acl
+    assert "PendingChanges" in acl and acl["Clusters"] == [], acl
+    assert _tags(mdb.list_tags(ResourceArn=acl["ARN"])["TagList"]) == {"stackctl:stack": "mdb"}
+    expect_error("ACLAlreadyExistsFault", 400, lambda: mdb.create_acl(ACLName="app-acl"))
+    assert mdb.describe_users(UserName="app-user")["Users"][0]["ACLNames"] == ["app-acl"]
+    expect_error("ACLNotFoundFault", 400, lambda: mdb.describe_acls(ACLName="nope"))
+    expect_error("ACLNotFoundFault", 400, lambda: mdb.update_acl(ACLName="nope", UserNamesToAdd=["app-user"]))
+    expect_error(
+        "UserNotFoundFault", 400, lambda: mdb.update_acl(ACLName="app-acl", UserNamesToAdd=["nobody"])
+    )
+    mdb.create_user(
+        UserName="ro-user", AccessString="on ~* +@read",
+        AuthenticationMode={"Type": "password", "Passwords": ["a-long-password-456"]},
+    )
+    updated = mdb.update_acl(ACLName="app-acl", UserNamesToAdd=["ro-user"], UserNamesToRemove=["app-user"])["ACL"]
+    assert updated["UserNames"] == ["ro-user"], updated
+    assert mdb.describe_acls(ACLName="app-acl")["ACLs"][0]["UserNames"] == ["ro-user"]
+    # DeleteUser takes the user out of every ACL.
+    mdb.delete_user(UserName="ro-user")
+    assert mdb.describe_acls(ACLName="app-acl")["ACLs"][0]["UserNames"] == []
+    expect_error("UserNotFoundFault", 400, lambda: mdb.describe_users(UserName="ro-user"))
+    deleted = mdb.delete_acl(ACLName="app-acl")["ACL"]
+    assert deleted["Status"] == "deleting", deleted
+    expect_error("ACLNotFoundFault", 400, lambda: mdb.describe_acls(ACLName="app-acl"))
+    expect_error("ACLNotFoundFault", 400, lambda: mdb.delete_acl(ACLName="app-acl"))
+    mdb.delete_user(UserName="app-user")
+
+
+def check_memorydb_clusters(emu: Emulator) -> None:
+    mdb = emu.client("memorydb")
+    subnets = _private_subnets(emu)
+    sg1 = _security_group(emu, "mdb-1")
+    sg2 = _security_group(emu, "mdb-2")
+    group = mdb.create_subnet_group(
+        SubnetGroupName="mdb-sg", SubnetIds=subnets, Tags=[{"Key": "stackctl:stack", "Value": "mdb"}]
+    )["SubnetGroup"]
+    assert _tags(mdb.list_tags(ResourceArn=group["ARN"])["TagList"]) == {"stackctl:stack": "mdb"}
+    expect_error(
+        "InvalidSubnet", 400,
+        lambda: mdb.create_subnet_group(SubnetGroupName="mdb-bad", SubnetIds=[subnets[0], "subnet-0123456789abcdef0"]),
+    )
+    updated = mdb.update_subnet_group(SubnetGroupName="mdb-sg", Description="d2", SubnetIds=subnets[:1])["SubnetGroup"]
+    assert updated["Description"] == "d2" and [s["Identifier"] for s in updated["Subnets"]] == subnets[:1]
+    mdb.update_subnet_group(SubnetGroupName="mdb-sg", SubnetIds=subnets)
+    expect_error("SubnetGroupNotFoundFault", 400, lambda: mdb.update_subnet_group(SubnetGroupName="nope", Description="x"))
+
+    mdb.create_user(
+        UserName="mdb-app", AccessString="on ~* +@all",
+        AuthenticationMode={"Type": "password", "Passwords": ["a-long-password-789"]},
+    )
+    mdb.create_acl(ACLName="mdb-acl", UserNames=["mdb-app"])
+    mdb.create_acl(ACLName="mdb-acl-2")
+    expect_error(
+        "ACLNotFoundFault", 400,
+        lambda: mdb.create_cluster(ClusterName="mdb-x", NodeType="db.t4g.small", ACLName="nope", SubnetGroupName="mdb-sg"),
+    )
+    expect_error(
+        "SubnetGroupNotFoundFault", 400,
+        lambda: mdb.create_cluster(ClusterName="mdb-x", NodeType="db.t4g.small", ACLName="mdb-acl", SubnetGroupName="nope"),
+    )
+    created = mdb.create_cluster(
+        ClusterName="mdb-cache", NodeType="db.t4g.small", ACLName="mdb-acl", SubnetGroupName="mdb-sg",
+        NumShards=2, NumReplicasPerShard=1, SecurityGroupIds=[sg1], TLSEnabled=True,
+        SnapshotRetentionLimit=2, SnapshotWindow="02:00-03:00", MaintenanceWindow="sun:05:00-sun:06:00",
+        SnsTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts", EngineVersion="7.1",
+        ParameterGroupName="default.memorydb-redis7",
+        SnapshotArns=["arn:aws:s3:::stackctl-seed/dump.rdb"],
+        Tags=[{"Key": "stackctl:stack", "Value": "mdb"}],
+    )["Cluster"]
+    arn = f"arn:aws:memorydb:us-east-1:{ACCOUNT}:cluster/mdb-cache"
+    assert created["ARN"] == arn, created
+    assert _tags(mdb.list_tags(ResourceArn=arn)["TagList"]) == {"stackctl:stack": "mdb"}
+    cluster = mdb.describe_clusters(ClusterName="mdb-cache", ShowShardDetails=True)["Clusters"][0]
+    assert cluster["NumberOfShards"] == 2 and len(cluster["Shards"]) == 2, cluster
+    assert [s["Slots"] for s in cluster["Shards"]] == ["0-8191", "8192-16383"], cluster
+    for shard in cluster["Shards"]:
+        assert len(shard["Nodes"]) == 2, shard
+        for node in shard["Nodes"]:
+            assert node["Endpoint"]["Address"] and node["Endpoint"]["Port"] == 6379, node
+            assert node["AvailabilityZone"] in ("us-east-1a", "us-east-1b"), node
+    assert cluster["ClusterEndpoint"]["Address"] and cluster["ClusterEndpoint"]["Port"] == 6379, cluster
+    expected = {
+        "NodeType": "db.t4g.small", "EngineVersion": "7.1", "TLSEnabled": True,
+        "SnapshotRetentionLimit": 2, "SnapshotWindow": "02:00-03:00",
+        "MaintenanceWindow": "sun:05:00-sun:06:00", "SnsTopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts",
+        "ACLName": "mdb-acl", "SubnetGroupName": "mdb-sg", "ParameterGroupName": "default.memorydb-redis7",
+        "SecurityGroups": [{"SecurityGroupId": sg1, "Status": "active"}],
+    }
+    assert {k: cluster.get(k) for k in expected} == expected, cluster
+    assert "Shards" not in mdb.describe_clusters(ClusterName="mdb-cache")["Clusters"][0]
+    assert mdb.describe_acls(ACLName="mdb-acl")["ACLs"][0]["Clusters"] == ["mdb-cache"]
+    expect_error("InvalidACLStateFault", 400, lambda: mdb.delete_acl(ACLName="mdb-acl"))
+
+    expect_error("ACLNotFoundFault", 400, lambda: mdb.update_cluster(ClusterName="mdb-cache", ACLName="nope"))
+    mdb.update_cluster(
+        ClusterName="mdb-cache", NodeType="db.r7g.large", ShardConfiguration={"ShardCount": 3},
+        ReplicaConfiguration={"ReplicaCount": 2}, SnapshotRetentionLimit=4, SnapshotWindow="01:00-02:00",
+        MaintenanceWindow="mon:05:00-mon:06:00", SecurityGroupIds=[sg2], ACLName="mdb-acl-2",
+        SnsTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts-2",
+    )
+    cluster = mdb.describe_clusters(ClusterName="mdb-cache", ShowShardDetails=True)["Clusters"][0]
+    expected = {
+        "NodeType": "db.r7g.large", "NumberOfShards": 3, "SnapshotRetentionLimit": 4,
+        "SnapshotWindow": "01:00-02:00", "MaintenanceWindow": "mon:05:00-mon:06:00",
+        "SecurityGroups": [{"SecurityGroupId": sg2, "Status": "active"}], "ACLName": "mdb-acl-2",
+        "SnsTopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts-2",
+    }
+    assert {k: cluster.get(k) for k in expected} == expected, cluster
+    assert [len(s["Nodes"]) for s in cluster["Shards"]] == [3, 3, 3], cluster
+    mdb.delete_acl(ACLName="mdb-acl")  # no longer in use
+
+    expect_error("SubnetGroupInUseFault", 400, lambda: mdb.delete_subnet_group(SubnetGroupName="mdb-sg"))
+    deleted = mdb.delete_cluster(ClusterName="mdb-cache")["Cluster"]
+    assert deleted["Status"] == "deleting", deleted
+    expect_error("ClusterNotFoundFault", 400, lambda: mdb.describe_clusters(ClusterName="mdb-cache"))
+    expect_error("ClusterNotFoundFault", 400, lambda: mdb.list_tags(ResourceArn=arn))
+    mdb.delete_subnet_group(SubnetGroupName="mdb-sg")
+    mdb.delete_acl(ACLName="mdb-acl-2")
+    mdb.delete_user(UserName="mdb-app")
+
+
+def check_rds(emu: Emulator) -> None:
+    rds = emu.client("rds")
+    sm = emu.client("secretsmanager")
+    subnets = _private_subnets(emu)
+    sg1 = _security_group(emu, "rds-1")
+    sg2 = _security_group(emu, "rds-2")
+    expect_error(
+        "DBSubnetGroupDoesNotCoverEnoughAZs", 400,
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName="rds-one-az", DBSubnetGroupDescription="d", SubnetIds=subnets[:1]
+        ),
+    )
+    expect_error(
+        "InvalidSubnet", 400,
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName="rds-bad", DBSubnetGroupDescription="d", SubnetIds=["subnet-0123456789abcdef0"]
+        ),
+    )
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="RDS-Subnets", DBSubnetGroupDescription="d", SubnetIds=subnets,
+        Tags=[{"Key": "stackctl:stack", "Value": "rds"}],
+    )
+    # ModifyDBSubnetGroup keeps the group (moto used to drop it).
+    modified = rds.modify_db_subnet_group(
+        DBSubnetGroupName="rds-subnets", DBSubnetGroupDescription="d2", SubnetIds=list(reversed(subnets))
+    )["DBSubnetGroup"]
+    assert modified["DBSubnetGroupDescription"] == "d2", modified
+    got = rds.describe_db_subnet_groups(DBSubnetGroupName="rds-subnets")["DBSubnetGroups"][0]
+    assert got["DBSubnetGroupDescription"] == "d2", got
+    expect_error(
+        "DBSubnetGroupNotFoundFault", 404,
+        lambda: rds.modify_db_subnet_group(DBSubnetGroupName="rds-nope", SubnetIds=subnets),
+    )
+
+    db = rds.create_db_instance(
+        DBInstanceIdentifier="RDS-Main", DBInstanceClass="db.t3.micro", Engine="postgres",
+        EngineVersion="16.3", AllocatedStorage=20, MasterUsername="app", ManageMasterUserPassword=True,
+        EnableIAMDatabaseAuthentication=True, StorageEncrypted=True, DeletionProtection=True,
+        PubliclyAccessible=False, BackupRetentionPeriod=7, VpcSecurityGroupIds=[sg1],
+        DBSubnetGroupName="rds-subnets", Tags=[{"Key": "stackctl:stack", "Value": "rds"}],
+    )["DBInstance"]
+    assert db["DBInstanceIdentifier"] == "rds-main", db
+    got = rds.describe_db_instances(DBInstanceIdentifier="rds-main")["DBInstances"][0]
+    assert got["IAMDatabaseAuthenticationEnabled"] is True and got["StorageEncrypted"] is True, got
+    assert got["KmsKeyId"].startswith("arn:aws:kms:us-east-1:"), got
+    assert got["DeletionProtection"] is True and got["PubliclyAccessible"] is False, got
+    assert got["BackupRetentionPeriod"] == 7, got
+    assert got["VpcSecurityGroups"] == [{"VpcSecurityGroupId": sg1, "Status": "active"}], got
+    assert got["PendingModifiedValues"] == {}, got
+    secret_arn = got["MasterUserSecret"]["SecretArn"]
+    assert json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"])["username"] == "app"
+    assert _tags(rds.list_tags_for_resource(ResourceName=got["DBInstanceArn"])["TagList"]) == {
+        "stackctl:stack": "rds"
+    }
+    # Without ApplyImmediately, class and storage wait for the maintenance window.
+    pending = rds.modify_db_instance(
+        DBInstanceIdentifier="rds-main", DBInstanceClass="db.t3.large", AllocatedStorage=50,
+        BackupRetentionPeriod=3,
+    )["DBInstance"]
+    assert pending["DBInstanceClass"] == "db.t3.micro" and pending["AllocatedStorage"] == 20, pending
+    assert pending["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.large", "AllocatedStorage": 50}
+    assert pending["BackupRetentionPeriod"] == 3, pending
+    rds.modify_db_instance(
+        DBInstanceIdentifier="rds-main", DBInstanceClass="db.t3.small", VpcSecurityGroupIds=[sg2],
+        ApplyImmediately=True,
+    )
+    got = rds.describe_db_instances(DBInstanceIdentifier="rds-main")["DBInstances"][0]
+    assert got["DBInstanceClass"] == "db.t3.small" and got["AllocatedStorage"] == 50, got
+    assert got["PendingModifiedValues"] == {}, got
+    assert got["VpcSecurityGroups"] == [{"VpcSecurityGroupId": sg2, "Status": "active"}], got
+
+    expect_error(
+        "InvalidDBSubnetGroupStateFault", 400,
+        lambda: rds.delete_db_subnet_group(DBSubnetGroupName="rds-subnets"),
+    )
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.delete_db_instance(DBInstanceIdentifier="rds-main", SkipFinalSnapshot=True),
+    )
+    rds.modify_db_instance(DBInstanceIdentifier="rds-main", DeletionProtection=False, ApplyImmediately=True)
+    expect_error(
+        "InvalidParameterCombination", 400, lambda: rds.delete_db_instance(DBInstanceIdentifier="rds-main")
+    )
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.delete_db_instance(
+            DBInstanceIdentifier="rds-main", SkipFinalSnapshot=True, FinalDBSnapshotIdentifier="rds-x"
+        ),
+    )
+    deleted = rds.delete_db_instance(DBInstanceIdentifier="rds-main", FinalDBSnapshotIdentifier="rds-main-final")
+    assert deleted["DBInstance"]["DBInstanceStatus"] == "deleting", deleted
+    expect_error("DBInstanceNotFound", 404, lambda: rds.describe_db_instances(DBInstanceIdentifier="rds-main"))
+    snap = rds.describe_db_snapshots(DBSnapshotIdentifier="rds-main-final")["DBSnapshots"][0]
+    assert snap["DBInstanceIdentifier"] == "rds-main" and snap["SnapshotType"] == "manual", snap
+
+    rds.create_db_instance(
+        DBInstanceIdentifier="rds-pw", DBInstanceClass="db.t3.micro", Engine="mysql", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="rds-subnets",
+    )
+    rds.delete_db_instance(DBInstanceIdentifier="rds-pw", SkipFinalSnapshot=True)
+    assert not rds.describe_db_snapshots(DBInstanceIdentifier="rds-pw", SnapshotType="manual")["DBSnapshots"]
+    rds.delete_db_subnet_group(DBSubnetGroupName="rds-subnets")
+    expect_error(
+        "DBSubnetGroupNotFoundFault", 404, lambda: rds.describe_db_subnet_groups(DBSubnetGroupName="rds-subnets")
+    )
+
+
+def check_secretsmanager(emu: Emulator) -> None:
+    sm = emu.client("secretsmanager")
+    password = sm.get_random_password(
+        PasswordLength=40, ExcludePunctuation=True, ExcludeCharacters="abcXYZ", RequireEachIncludedType=True
+    )["RandomPassword"]
+    assert len(password) == 40 and not set(password) & set("abcXYZ"), password
+    assert all(ch.isalnum() for ch in password), password
+    assert any(ch.isdigit() for ch in password) and any(ch.isupper() for ch in password), password
+    lower = sm.get_random_password(PasswordLength=16, ExcludeUppercase=True, ExcludeNumbers=True, ExcludePunctuation=True)
+    assert lower["RandomPassword"].isalpha() and lower["RandomPassword"].islower(), lower
+    expect_error("ValidationException", 400, lambda: sm.get_random_password(PasswordLength=5000))
+
+    arn = sm.create_secret(
+        Name="sm/app/db", SecretString='{"password":"one"}', Description="d",
+        Tags=[{"Key": "stackctl:stack", "Value": "sm"}],
+    )["ARN"]
+    expect_error("ResourceExistsException", 400, lambda: sm.create_secret(Name="sm/app/db", SecretString="x"))
+    described = sm.describe_secret(SecretId="sm/app/db")
+    assert described["ARN"] == arn and _tags(described["Tags"]) == {"stackctl:stack": "sm"}, described
+    sm.put_secret_value(SecretId="sm/app/db", SecretString='{"password":"two"}')
+    sm.update_secret(SecretId=arn, Description="d2", SecretString='{"password":"three"}')
+    assert sm.get_secret_value(SecretId="sm/app/db")["SecretString"] == '{"password":"three"}'
+    previous = sm.get_secret_value(SecretId="sm/app/db", VersionStage="AWSPREVIOUS")["SecretString"]
+    assert previous == '{"password":"two"}', previous
+    # Versions without staging labels are deprecated and not listed.
+    stages = sm.describe_secret(SecretId="sm/app/db")["VersionIdsToStages"]
+    assert sorted(s for labels in stages.values() for s in labels) == ["AWSCURRENT", "AWSPREVIOUS"], stages
+    assert all(stages.values()), stages
+    sm.tag_resource(SecretId="sm/app/db", Tags=[{"Key": "owner", "Value": "team"}])
+    found = sm.list_secrets(Filters=[{"Key": "tag-key", "Values": ["owner"]}, {"Key": "name", "Values": ["sm/app"]}])
+    assert [s["Name"] for s in found["SecretList"]] == ["sm/app/db"], found
+
+    deleted = sm.delete_secret(SecretId="sm/app/db", RecoveryWindowInDays=7)
+    assert deleted["DeletionDate"], deleted
+    assert sm.describe_secret(SecretId="sm/app/db")["DeletedDate"]
+    expect_error("InvalidRequestException", 400, lambda: sm.get_secret_value(SecretId="sm/app/db"))
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": ["sm/app/db"]}])["SecretList"]
+    expect_error("InvalidRequestException", 400, lambda: sm.create_secret(Name="sm/app/db", SecretString="x"))
+    expect_error(
+        "InvalidParameterException", 400,
+        lambda: sm.delete_secret(SecretId="sm/app/db", RecoveryWindowInDays=7, ForceDeleteWithoutRecovery=True),
+    )
+    sm.delete_secret(SecretId="sm/app/db", ForceDeleteWithoutRecovery=True)
+    expect_error("ResourceNotFoundException", 404, lambda: sm.describe_secret(SecretId="sm/app/db"))
+    sm.create_secret(Name="sm/app/db", SecretString="again")
+    sm.delete_secret(SecretId="sm/app/db", ForceDeleteWithoutRecovery=True)
+
+
+def check_deletion_delay(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_DELETE_SECONDS: deleted resources stay
+    # "deleting" (and keep their subnet groups in use) until the delay passed.
+    subnets = _private_subnets(emu)
+    ec = emu.client("elasticache")
+    mdb = emu.client("memorydb")
+    rds = emu.client("rds")
+    ec.create_cache_subnet_group(CacheSubnetGroupName="dl", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    ec.create_cache_cluster(
+        CacheClusterId="dl-cache", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="dl",
+    )
+    ec.create_replication_group(
+        ReplicationGroupId="dl-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="dl",
+    )
+    mdb.create_subnet_group(SubnetGroupName="dl", SubnetIds=subnets)
+    mdb.create_cluster(ClusterName="dl-mdb", NodeType="db.t4g.small", ACLName="open-access", SubnetGroupName="dl")
+    rds.create_db_subnet_group(DBSubnetGroupName="dl", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.create_db_instance(
+        DBInstanceIdentifier="dl-db", DBInstanceClass="db.t3.micro", Engine="postgres", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="dl",
+    )
+    started = time.monotonic()
+    ec.delete_cache_cluster(CacheClusterId="dl-cache")
+    ec.delete_replication_group(ReplicationGroupId="dl-rg")
+    mdb.delete_cluster(ClusterName="dl-mdb")
+    rds.delete_db_instance(DBInstanceIdentifier="dl-db", SkipFinalSnapshot=True)
+
+    assert ec.describe_cache_clusters(CacheClusterId="dl-cache")["CacheClusters"][0]["CacheClusterStatus"] == "deleting"
+    assert ec.describe_replication_groups(ReplicationGroupId="dl-rg")["ReplicationGroups"][0]["Status"] == "deleting"
+    assert mdb.describe_clusters(ClusterName="dl-mdb")["Clusters"][0]["Status"] == "deleting"
+    assert rds.describe_db_instances(DBInstanceIdentifier="dl-db")["DBInstances"][0]["DBInstanceStatus"] == "deleting"
+    expect_error("InvalidCacheClusterState", 400, lambda: ec.delete_cache_cluster(CacheClusterId="dl-cache"))
+    expect_error("InvalidDBInstanceState", 400, lambda: rds.delete_db_instance(DBInstanceIdentifier="dl-db", SkipFinalSnapshot=True))
+    expect_error("CacheSubnetGroupInUse", 400, lambda: ec.delete_cache_subnet_group(CacheSubnetGroupName="dl"))
+    expect_error("SubnetGroupInUseFault", 400, lambda: mdb.delete_subnet_group(SubnetGroupName="dl"))
+    expect_error("InvalidDBSubnetGroupStateFault", 400, lambda: rds.delete_db_subnet_group(DBSubnetGroupName="dl"))
+    assert time.monotonic() - started < DELETE_DELAY, "checks took longer than the delay"
+
+    time.sleep(DELETE_DELAY - (time.monotonic() - started) + 0.2)
+    expect_error("CacheClusterNotFound", 404, lambda: ec.describe_cache_clusters(CacheClusterId="dl-cache"))
+    expect_error("ReplicationGroupNotFoundFault", 404, lambda: ec.describe_replication_groups(ReplicationGroupId="dl-rg"))
+    expect_error("ClusterNotFoundFault", 400, lambda: mdb.describe_clusters(ClusterName="dl-mdb"))
+    expect_error("DBInstanceNotFound", 404, lambda: rds.describe_db_instances(DBInstanceIdentifier="dl-db"))
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="dl")
+    mdb.delete_subnet_group(SubnetGroupName="dl")
+    rds.delete_db_subnet_group(DBSubnetGroupName="dl")
+
+
+def check_data_services_unimplemented_is_loud(emu: Emulator) -> None:
+    # Operations moto lacks on these services must still fail with HTTP 500.
+    calls = [
+        lambda: emu.client("elasticache").create_cache_parameter_group(
+            CacheParameterGroupName="p", CacheParameterGroupFamily="redis7", Description="d"
+        ),
+        lambda: emu.client("memorydb").create_parameter_group(ParameterGroupName="p", Family="memorydb_redis7"),
+    ]
+    for call in calls:
+        try:
+            call()
+        except ClientError as err:
+            status = err.response["ResponseMetadata"]["HTTPStatusCode"]
+            assert status == 500, f"expected HTTP 500, got {status}: {err}"
+        except Exception:  # noqa: BLE001 - botocore cannot parse moto's HTML 500 page
+            pass
+        else:
+            raise AssertionError("unimplemented operation answered as if it succeeded")
+
+
+# --------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -588,9 +1340,13 @@ def main() -> int:
 
     main_emu = Emulator("--exit-with-stdin")
     multi = Emulator("--region", "us-east-1", "--region", "eu-west-1", "--exit-with-stdin")
+    delayed = Emulator(
+        "--exit-with-stdin", env={"STACKCTL_EMULATOR_DELETE_SECONDS": str(DELETE_DELAY)}
+    )
     try:
         main_emu.wait_ready()
         multi.wait_ready()
+        delayed.wait_ready()
 
         run("seeded network us-east-1", lambda: check_seeded_network(main_emu))
         run("seeded network eu-west-1 (--region twice)", lambda: check_seeded_network(multi, "eu-west-1"))
@@ -604,6 +1360,16 @@ def main() -> int:
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))
         run("unimplemented operation fails loudly", lambda: check_unimplemented_is_loud(main_emu))
+        run("elasticache/memorydb/rds/secretsmanager: no operation unimplemented", lambda: check_data_services_not_unimplemented(main_emu))
+        run("elasticache/memorydb: unimplemented operation fails loudly", lambda: check_data_services_unimplemented_is_loud(main_emu))
+        run("elasticache subnet groups", lambda: check_elasticache_subnet_groups(main_emu))
+        run("elasticache cache clusters", lambda: check_elasticache_clusters(main_emu))
+        run("elasticache replication groups", lambda: check_elasticache_replication_groups(main_emu))
+        run("memorydb ACLs and users", lambda: check_memorydb_acls_and_users(main_emu))
+        run("memorydb clusters", lambda: check_memorydb_clusters(main_emu))
+        run("rds subnet groups and instances", lambda: check_rds(main_emu))
+        run("secretsmanager", lambda: check_secretsmanager(main_emu))
+        run(f"deletions finish after STACKCTL_EMULATOR_DELETE_SECONDS={DELETE_DELAY:g}", lambda: check_deletion_delay(delayed))
         run("request log", lambda: check_request_log(main_emu))
 
         def stdin_eof() -> None:
@@ -625,6 +1391,7 @@ def main() -> int:
     finally:
         main_emu.kill()
         multi.kill()
+        delayed.kill()
 
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0

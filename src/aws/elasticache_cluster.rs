@@ -14,11 +14,27 @@ fn config_of(value: &Json) -> Result<ElasticacheClusterConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<CacheCluster>, DriverError> {
-    match ctx.aws.elasticache.describe_cache_clusters().cache_cluster_id(id).show_cache_node_info(true).send().await {
-        Ok(out) => Ok(out.cache_clusters().first().cloned().filter(|c| c.cache_cluster_status() != Some("deleted"))),
+    match ctx
+        .aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(id)
+        .show_cache_node_info(true)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .cache_clusters()
+            .first()
+            .cloned()
+            .filter(|c| c.cache_cluster_status() != Some("deleted"))),
         Err(e) => {
             let error = DriverError::from_sdk("DescribeCacheClusters", e);
-            if error.is_code(&["CacheClusterNotFound"]) { Ok(None) } else { Err(error) }
+            if error.is_code(&["CacheClusterNotFound"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
@@ -28,40 +44,90 @@ fn cluster_outputs(cluster: &CacheCluster) -> Map<String, Json> {
         .cache_nodes()
         .iter()
         .filter_map(|n| n.endpoint())
-        .map(|e| format!("{}:{}", e.address().unwrap_or_default(), e.port().unwrap_or_default()))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.address().unwrap_or_default(),
+                e.port().unwrap_or_default()
+            )
+        })
         .collect();
     let first = cluster.cache_nodes().iter().find_map(|n| n.endpoint());
     outputs(&[
         ("id", json!(cluster.cache_cluster_id().unwrap_or_default())),
         ("arn", json!(cluster.arn().unwrap_or_default())),
-        ("address", json!(first.and_then(|e| e.address()).unwrap_or_default())),
-        ("port", json!(first.and_then(|e| e.port()).unwrap_or_default())),
+        (
+            "address",
+            json!(first.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        (
+            "port",
+            json!(first.and_then(|e| e.port()).unwrap_or_default()),
+        ),
         ("nodes", json!(nodes)),
     ])
 }
 
-pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
-    let Some(cluster) = describe(ctx, id).await? else { return Ok(None) };
-    let tags = super::tags::list(ctx, ResourceKind::ElasticacheCluster, cluster.arn().unwrap_or_default()).await?;
-    let mut groups: Vec<String> = cluster.security_groups().iter().filter_map(|g| g.security_group_id().map(str::to_string)).collect();
+pub async fn read(
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(cluster) = describe(ctx, id).await? else {
+        return Ok(None);
+    };
+    let tags = super::tags::list(
+        ctx,
+        ResourceKind::ElasticacheCluster,
+        cluster.arn().unwrap_or_default(),
+    )
+    .await?;
+    let mut groups: Vec<String> = cluster
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.security_group_id().map(str::to_string))
+        .collect();
     groups.sort();
-    let port = cluster.cache_nodes().iter().find_map(|n| n.endpoint()).and_then(|e| e.port()).or(prior.config.get("port").and_then(Json::as_i64).map(|p| p as i32));
+    let port = cluster
+        .cache_nodes()
+        .iter()
+        .find_map(|n| n.endpoint())
+        .and_then(|e| e.port())
+        .or(prior
+            .config
+            .get("port")
+            .and_then(Json::as_i64)
+            .map(|p| p as i32));
     let observed = ElasticacheClusterConfig {
-        name: cluster.cache_cluster_id().unwrap_or_default().to_lowercase(),
+        name: cluster
+            .cache_cluster_id()
+            .unwrap_or_default()
+            .to_lowercase(),
         engine: cluster.engine().unwrap_or_default().to_string(),
-        engine_version: cluster.engine_version().map(|v| version_as_written(v, &prior.config)),
+        engine_version: cluster
+            .engine_version()
+            .map(|v| version_as_written(v, &prior.config)),
         node_type: cluster.cache_node_type().unwrap_or_default().to_string(),
         nodes: cluster.num_cache_nodes().unwrap_or_default(),
         port: port.unwrap_or_default(),
-        parameter_group: cluster.cache_parameter_group().and_then(|p| p.cache_parameter_group_name()).map(str::to_string),
-        subnet_group: cluster.cache_subnet_group_name().unwrap_or_default().to_lowercase(),
+        parameter_group: cluster
+            .cache_parameter_group()
+            .and_then(|p| p.cache_parameter_group_name())
+            .map(str::to_string),
+        subnet_group: cluster
+            .cache_subnet_group_name()
+            .unwrap_or_default()
+            .to_lowercase(),
         security_groups: groups,
         snapshot_retention: cluster.snapshot_retention_limit().unwrap_or_default(),
         snapshot_window: cluster.snapshot_window().map(str::to_string),
         maintenance_window: cluster.preferred_maintenance_window().map(str::to_string),
         tags,
     };
-    Ok(Some(Observed { config: encode(&observed), outputs: cluster_outputs(&cluster) }))
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: cluster_outputs(&cluster),
+    }))
 }
 
 pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
@@ -87,25 +153,50 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .map_err(|e| DriverError::from_sdk("CreateCacheCluster", e))?;
     ctx.created(&c.name);
     let cluster = wait_available(ctx, &c.name).await?;
-    Ok(Created { id: c.name.clone(), outputs: cluster_outputs(&cluster) })
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: cluster_outputs(&cluster),
+    })
 }
 
 async fn wait_available(ctx: &Ctx, id: &str) -> Result<CacheCluster, DriverError> {
-    wait::until(ctx, &format!("cache cluster {id} to be available"), || async {
-        let Some(cluster) = describe(ctx, id).await? else { return Ok(Poll::Pending("not visible yet".into())) };
-        match cluster.cache_cluster_status() {
-            Some("available") => Ok(Poll::Done(cluster)),
-            Some(status) => Ok(Poll::Pending(status.to_string())),
-            None => Ok(Poll::Pending("unknown".into())),
-        }
-    })
+    wait::until(
+        ctx,
+        &format!("cache cluster {id} to be available"),
+        || async {
+            let Some(cluster) = describe(ctx, id).await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            match cluster.cache_cluster_status() {
+                Some("available") => Ok(Poll::Done(cluster)),
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".into())),
+            }
+        },
+    )
     .await
 }
 
-pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
-    let changed = |a: &Option<String>, b: &Option<String>| if b.is_some() && a != b { b.clone() } else { None };
-    let mut request = ctx.aws.elasticache.modify_cache_cluster().cache_cluster_id(id).apply_immediately(true);
+    let changed = |a: &Option<String>, b: &Option<String>| {
+        if b.is_some() && a != b {
+            b.clone()
+        } else {
+            None
+        }
+    };
+    let mut request = ctx
+        .aws
+        .elasticache
+        .modify_cache_cluster()
+        .cache_cluster_id(id)
+        .apply_immediately(true);
     let mut any = false;
     if old.node_type != new.node_type {
         request = request.cache_node_type(&new.node_type);
@@ -140,15 +231,32 @@ pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Res
         any = true;
     }
     if any {
-        request.send().await.map_err(|e| DriverError::from_sdk("ModifyCacheCluster", e))?;
+        request
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ModifyCacheCluster", e))?;
     }
     let cluster = wait_available(ctx, id).await?;
-    super::tags::sync(ctx, ResourceKind::ElasticacheCluster, cluster.arn().unwrap_or_default(), &old.tags, &new.tags).await?;
+    super::tags::sync(
+        ctx,
+        ResourceKind::ElasticacheCluster,
+        cluster.arn().unwrap_or_default(),
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
     Ok(cluster_outputs(&cluster))
 }
 
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
-    match ctx.aws.elasticache.delete_cache_cluster().cache_cluster_id(id).send().await {
+    match ctx
+        .aws
+        .elasticache
+        .delete_cache_cluster()
+        .cache_cluster_id(id)
+        .send()
+        .await
+    {
         Ok(_) => {}
         Err(e) => {
             let error = DriverError::from_sdk("DeleteCacheCluster", e);
@@ -161,11 +269,20 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
             }
         }
     }
-    wait::until(ctx, &format!("cache cluster {id} to be deleted"), || async {
-        Ok(match describe(ctx, id).await? {
-            None => Poll::Done(()),
-            Some(cluster) => Poll::Pending(cluster.cache_cluster_status().unwrap_or("deleting").to_string()),
-        })
-    })
+    wait::until(
+        ctx,
+        &format!("cache cluster {id} to be deleted"),
+        || async {
+            Ok(match describe(ctx, id).await? {
+                None => Poll::Done(()),
+                Some(cluster) => Poll::Pending(
+                    cluster
+                        .cache_cluster_status()
+                        .unwrap_or("deleting")
+                        .to_string(),
+                ),
+            })
+        },
+    )
     .await
 }

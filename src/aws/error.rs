@@ -1,5 +1,6 @@
 //! Errors from AWS calls, carrying the service's error code so callers match on codes, never on text.
 
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
@@ -27,10 +28,9 @@ pub enum DriverError {
 }
 
 impl DriverError {
-    pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> DriverError
+    pub fn from_sdk<E>(operation: &str, error: SdkError<E, HttpResponse>) -> DriverError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
         match &error {
             SdkError::ServiceError(service) => {
@@ -41,10 +41,22 @@ impl DriverError {
                         code: code.to_string(),
                         message: inner.message().unwrap_or("").to_string(),
                     },
-                    None => DriverError::Transport {
-                        operation: operation.to_string(),
-                        message: format!("unexpected response: {:?}", service.raw()),
-                    },
+                    None => {
+                        let raw = service.raw();
+                        let body = raw
+                            .body()
+                            .bytes()
+                            .map(|b| String::from_utf8_lossy(b).into_owned())
+                            .unwrap_or_default();
+                        let text: String = strip_markup(&body).chars().take(200).collect();
+                        DriverError::Transport {
+                            operation: operation.to_string(),
+                            message: format!(
+                                "the service answered HTTP {} with no AWS error code: {text}",
+                                raw.status().as_u16()
+                            ),
+                        }
+                    }
                 }
             }
             other => DriverError::Transport {
@@ -65,6 +77,24 @@ impl DriverError {
     pub fn is_code(&self, codes: &[&str]) -> bool {
         self.code().is_some_and(|c| codes.contains(&c))
     }
+}
+
+/// The text of an HTML error page, tags removed and whitespace collapsed.
+fn strip_markup(body: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// An error and its causes on one line: SDK errors say little at the top level.

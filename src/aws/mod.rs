@@ -6,6 +6,7 @@ pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod error;
 pub mod iam_role;
+pub mod memorydb;
 pub mod rds_instance;
 pub mod secrets;
 pub mod security_group;
@@ -156,6 +157,8 @@ pub struct Created {
 #[derive(Debug, Clone, Default)]
 pub struct Payload {
     pub user_data: Option<String>,
+    /// A `secret`'s composed value.
+    pub secret_value: Option<String>,
 }
 
 /// Reads a lookup (the VPC) from its configuration.
@@ -178,11 +181,15 @@ pub async fn read(
         ResourceKind::SecurityGroup => security_group::read(ctx, id).await,
         ResourceKind::IamRole => iam_role::read(ctx, id).await,
         ResourceKind::Ec2Instance => ec2_instance::read(ctx, id, prior).await,
-        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
-            subnet_group::read(kind, ctx, id).await
-        }
+        ResourceKind::ElasticacheSubnetGroup
+        | ResourceKind::RdsSubnetGroup
+        | ResourceKind::MemorydbSubnetGroup => subnet_group::read(kind, ctx, id).await,
         ResourceKind::ElasticacheCluster => elasticache_cluster::read(ctx, id, prior).await,
         ResourceKind::RdsInstance => rds_instance::read(ctx, id, prior).await,
+        ResourceKind::Secret => secrets::read(ctx, id, prior).await,
+        ResourceKind::MemorydbUser => memorydb::read_user(ctx, id, prior).await,
+        ResourceKind::MemorydbAcl => memorydb::read_acl(ctx, id).await,
+        ResourceKind::MemorydbCluster => memorydb::read_cluster(ctx, id, prior).await,
     }
 }
 
@@ -203,7 +210,13 @@ pub async fn find(
         | ResourceKind::RdsSubnetGroup
         | ResourceKind::MemorydbSubnetGroup
         | ResourceKind::ElasticacheCluster
-        | ResourceKind::RdsInstance => Ok(prior.physical_name.as_ref().map(|n| n.to_lowercase())),
+        | ResourceKind::RdsInstance
+        | ResourceKind::MemorydbUser
+        | ResourceKind::MemorydbAcl
+        | ResourceKind::MemorydbCluster => {
+            Ok(prior.physical_name.as_ref().map(|n| n.to_lowercase()))
+        }
+        ResourceKind::Secret => Ok(prior.physical_name.clone()),
     }
 }
 
@@ -221,11 +234,15 @@ pub async fn create(
         ResourceKind::SecurityGroup => security_group::create(ctx, desired).await,
         ResourceKind::IamRole => iam_role::create(ctx, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::create(ctx, desired, payload, token).await,
-        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
-            subnet_group::create(kind, ctx, desired).await
-        }
+        ResourceKind::ElasticacheSubnetGroup
+        | ResourceKind::RdsSubnetGroup
+        | ResourceKind::MemorydbSubnetGroup => subnet_group::create(kind, ctx, desired).await,
         ResourceKind::ElasticacheCluster => elasticache_cluster::create(ctx, desired).await,
         ResourceKind::RdsInstance => rds_instance::create(ctx, desired).await,
+        ResourceKind::Secret => secrets::create_resource(ctx, desired, payload).await,
+        ResourceKind::MemorydbUser => memorydb::create_user(ctx, desired).await,
+        ResourceKind::MemorydbAcl => memorydb::create_acl(ctx, desired).await,
+        ResourceKind::MemorydbCluster => memorydb::create_cluster(ctx, desired).await,
     }
 }
 
@@ -236,6 +253,7 @@ pub async fn update(
     id: &str,
     observed: &Json,
     desired: &Json,
+    payload: &Payload,
 ) -> Result<Map<String, Json>, DriverError> {
     match kind {
         ResourceKind::Vpc => Err(DriverError::Invalid(
@@ -244,26 +262,43 @@ pub async fn update(
         ResourceKind::SecurityGroup => security_group::update(ctx, id, observed, desired).await,
         ResourceKind::IamRole => iam_role::update(ctx, id, observed, desired).await,
         ResourceKind::Ec2Instance => ec2_instance::update(ctx, id, observed, desired).await,
-        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
+        ResourceKind::ElasticacheSubnetGroup
+        | ResourceKind::RdsSubnetGroup
+        | ResourceKind::MemorydbSubnetGroup => {
             subnet_group::update(kind, ctx, id, observed, desired).await
         }
-        ResourceKind::ElasticacheCluster => elasticache_cluster::update(ctx, id, observed, desired).await,
+        ResourceKind::ElasticacheCluster => {
+            elasticache_cluster::update(ctx, id, observed, desired).await
+        }
         ResourceKind::RdsInstance => rds_instance::update(ctx, id, observed, desired).await,
+        ResourceKind::Secret => secrets::update(ctx, id, observed, desired, payload).await,
+        ResourceKind::MemorydbUser => memorydb::update_user(ctx, id, observed, desired).await,
+        ResourceKind::MemorydbAcl => memorydb::update_acl(ctx, id, observed, desired).await,
+        ResourceKind::MemorydbCluster => memorydb::update_cluster(ctx, id, observed, desired).await,
     }
 }
 
 /// Deletes and waits until the resource is gone. Deleting what is already gone succeeds.
-pub async fn delete(kind: ResourceKind, ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), DriverError> {
+pub async fn delete(
+    kind: ResourceKind,
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<(), DriverError> {
     match kind {
         ResourceKind::Vpc => Ok(()),
         ResourceKind::SecurityGroup => security_group::delete(ctx, id).await,
         ResourceKind::IamRole => iam_role::delete(ctx, id).await,
         ResourceKind::Ec2Instance => ec2_instance::delete(ctx, id).await,
-        ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
-            subnet_group::delete(kind, ctx, id).await
-        }
+        ResourceKind::ElasticacheSubnetGroup
+        | ResourceKind::RdsSubnetGroup
+        | ResourceKind::MemorydbSubnetGroup => subnet_group::delete(kind, ctx, id).await,
         ResourceKind::ElasticacheCluster => elasticache_cluster::delete(ctx, id).await,
         ResourceKind::RdsInstance => rds_instance::delete(ctx, id, prior).await,
+        ResourceKind::Secret => secrets::delete_resource(ctx, id, prior).await,
+        ResourceKind::MemorydbUser => memorydb::delete_user(ctx, id).await,
+        ResourceKind::MemorydbAcl => memorydb::delete_acl(ctx, id).await,
+        ResourceKind::MemorydbCluster => memorydb::delete_cluster(ctx, id).await,
     }
 }
 
@@ -278,7 +313,9 @@ pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
 /// so that plans do not see a difference where there is none.
 pub(crate) fn version_as_written(observed: &str, prior_config: &Json) -> String {
     match prior_config.get("engine_version").and_then(Json::as_str) {
-        Some(written) if observed == written || observed.starts_with(&format!("{written}.")) => written.to_string(),
+        Some(written) if observed == written || observed.starts_with(&format!("{written}.")) => {
+            written.to_string()
+        }
         _ => observed.to_string(),
     }
 }

@@ -17,23 +17,44 @@ fn config_of(value: &Json) -> Result<RdsInstanceConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<DbInstance>, DriverError> {
-    match ctx.aws.rds.describe_db_instances().db_instance_identifier(id).send().await {
+    match ctx
+        .aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out.db_instances().first().cloned()),
         Err(e) => {
             let error = DriverError::from_sdk("DescribeDBInstances", e);
-            if error.is_code(&["DBInstanceNotFound", "DBInstanceNotFoundFault"]) { Ok(None) } else { Err(error) }
+            if error.is_code(&["DBInstanceNotFound", "DBInstanceNotFoundFault"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
 
 /// The secret holding the credentials: the generated one, or the one RDS manages.
-async fn secret_of(ctx: &Ctx, instance: &DbInstance, password_secret: Option<&str>) -> Result<(String, String), DriverError> {
+async fn secret_of(
+    ctx: &Ctx,
+    instance: &DbInstance,
+    password_secret: Option<&str>,
+) -> Result<(String, String), DriverError> {
     if let Some(managed) = instance.master_user_secret().and_then(|s| s.secret_arn()) {
         let name = managed.rsplit(':').next().unwrap_or(managed).to_string();
         return Ok((managed.to_string(), name));
     }
     match password_secret {
-        Some(name) => Ok((secrets::describe(ctx, name).await?.map(|(arn, _)| arn).unwrap_or_default(), name.to_string())),
+        Some(name) => Ok((
+            secrets::describe(ctx, name)
+                .await?
+                .map(|(arn, _)| arn)
+                .unwrap_or_default(),
+            name.to_string(),
+        )),
         None => Ok((String::new(), String::new())),
     }
 }
@@ -41,67 +62,138 @@ async fn secret_of(ctx: &Ctx, instance: &DbInstance, password_secret: Option<&st
 fn instance_outputs(instance: &DbInstance, secret: (String, String)) -> Map<String, Json> {
     let endpoint = instance.endpoint();
     outputs(&[
-        ("id", json!(instance.db_instance_identifier().unwrap_or_default())),
+        (
+            "id",
+            json!(instance.db_instance_identifier().unwrap_or_default()),
+        ),
         ("arn", json!(instance.db_instance_arn().unwrap_or_default())),
-        ("address", json!(endpoint.and_then(|e| e.address()).unwrap_or_default())),
-        ("port", json!(endpoint.and_then(|e| e.port()).unwrap_or_default())),
+        (
+            "address",
+            json!(endpoint.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        (
+            "port",
+            json!(endpoint.and_then(|e| e.port()).unwrap_or_default()),
+        ),
         ("secret_arn", json!(secret.0)),
         ("secret_name", json!(secret.1)),
     ])
 }
 
-pub async fn read(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<Option<Observed>, DriverError> {
-    let Some(instance) = describe(ctx, id).await? else { return Ok(None) };
+pub async fn read(
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(instance) = describe(ctx, id).await? else {
+        return Ok(None);
+    };
     if instance.db_instance_status() == Some("deleting") {
         return Ok(None);
     }
     let prior_config: Option<RdsInstanceConfig> = serde_json::from_value(prior.config.clone()).ok();
-    let password_secret = prior_config.as_ref().and_then(|c| c.password_secret.clone());
-    let mut groups: Vec<String> = instance.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect();
+    let password_secret = prior_config
+        .as_ref()
+        .and_then(|c| c.password_secret.clone());
+    let mut groups: Vec<String> = instance
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+        .collect();
     groups.sort();
-    let tags = instance.tag_list().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
+    let tags = instance
+        .tag_list()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
     let observed = RdsInstanceConfig {
-        name: instance.db_instance_identifier().unwrap_or_default().to_lowercase(),
+        name: instance
+            .db_instance_identifier()
+            .unwrap_or_default()
+            .to_lowercase(),
         engine: instance.engine().unwrap_or_default().to_string(),
-        engine_version: instance.engine_version().map(|v| version_as_written(v, &prior.config)),
+        engine_version: instance
+            .engine_version()
+            .map(|v| version_as_written(v, &prior.config)),
         instance_class: instance.db_instance_class().unwrap_or_default().to_string(),
         allocated_storage: instance.allocated_storage().unwrap_or_default(),
         storage_type: instance.storage_type().unwrap_or_default().to_string(),
         database_name: instance.db_name().map(str::to_string),
-        port: instance.endpoint().and_then(|e| e.port()).or(instance.db_instance_port()).unwrap_or_default(),
+        port: instance
+            .endpoint()
+            .and_then(|e| e.port())
+            .or(instance.db_instance_port())
+            .unwrap_or_default(),
         master_username: instance.master_username().unwrap_or_default().to_string(),
         password_secret: password_secret.clone(),
         manage_master_password: instance.master_user_secret().is_some(),
-        iam_auth: instance.iam_database_authentication_enabled().unwrap_or(false),
+        iam_auth: instance
+            .iam_database_authentication_enabled()
+            .unwrap_or(false),
         storage_encrypted: instance.storage_encrypted().unwrap_or(false),
         deletion_protection: instance.deletion_protection().unwrap_or(false),
         publicly_accessible: instance.publicly_accessible().unwrap_or(false),
         backup_retention: instance.backup_retention_period().unwrap_or_default(),
-        subnet_group: instance.db_subnet_group().and_then(|g| g.db_subnet_group_name()).unwrap_or_default().to_lowercase(),
+        subnet_group: instance
+            .db_subnet_group()
+            .and_then(|g| g.db_subnet_group_name())
+            .unwrap_or_default()
+            .to_lowercase(),
         security_groups: groups,
         // Not an AWS attribute: what `down` should do is whatever the file said last.
-        removal_policy: prior_config.map(|c| c.removal_policy).unwrap_or_else(|| "snapshot".into()),
+        removal_policy: prior_config
+            .map(|c| c.removal_policy)
+            .unwrap_or_else(|| "snapshot".into()),
         tags,
     };
     let secret = secret_of(ctx, &instance, password_secret.as_deref()).await?;
-    Ok(Some(Observed { config: encode(&observed), outputs: instance_outputs(&instance, secret) }))
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: instance_outputs(&instance, secret),
+    }))
 }
 
 /// The master password: generated into the named secret, or — when an interrupted run already made
 /// that secret for this resource — read back from it, so the database and the secret always agree.
-async fn master_password(ctx: &Ctx, c: &RdsInstanceConfig, secret_name: &str) -> Result<String, DriverError> {
+async fn master_password(
+    ctx: &Ctx,
+    c: &RdsInstanceConfig,
+    secret_name: &str,
+) -> Result<String, DriverError> {
     match secrets::describe(ctx, secret_name).await? {
         Some((_, true)) => {
             let current: Json = serde_json::from_str(&secrets::value(ctx, secret_name).await?)
-                .map_err(|_| DriverError::Invalid(format!("secret {secret_name} does not hold JSON credentials")))?;
-            current.get("password").and_then(Json::as_str).map(str::to_string).ok_or_else(|| DriverError::Invalid(format!("secret {secret_name} holds no password")))
+                .map_err(|_| {
+                    DriverError::Invalid(format!(
+                        "secret {secret_name} does not hold JSON credentials"
+                    ))
+                })?;
+            current
+                .get("password")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    DriverError::Invalid(format!("secret {secret_name} holds no password"))
+                })
         }
         Some((arn, false)) => Err(DriverError::Invalid(format!(
             "secret {secret_name} ({arn}) already exists and does not belong to this stack: choose another `password_secret` or delete it"
         ))),
         None => {
-            let password = secrets::random_password(ctx, PASSWORD_LENGTH, secrets::EXCLUDED_FOR_DATABASES).await?;
-            let value = json!({ "username": c.master_username, "password": password, "engine": c.engine });
+            let password = secrets::random_password(
+                ctx,
+                PASSWORD_LENGTH,
+                secrets::EXCLUDED_FOR_DATABASES,
+                false,
+            )
+            .await?;
+            let value =
+                json!({ "username": c.master_username, "password": password, "engine": c.engine });
             secrets::create(ctx, secret_name, &value.to_string(), &c.tags).await?;
             Ok(password)
         }
@@ -137,7 +229,10 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .db_subnet_group_name(&c.subnet_group)
         .set_vpc_security_group_ids(Some(c.security_groups.clone()))
         .set_tags(Some(super::tags::rds(&c.tags)));
-    request.send().await.map_err(|e| DriverError::from_sdk("CreateDBInstance", e))?;
+    request
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateDBInstance", e))?;
     ctx.created(&c.name);
     let instance = wait_available(ctx, &c.name).await?;
     if let (Some(name), Some(password)) = (&c.password_secret, &password) {
@@ -154,15 +249,23 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         secrets::put(ctx, name, &attached.to_string()).await?;
     }
     let secret = secret_of(ctx, &instance, c.password_secret.as_deref()).await?;
-    Ok(Created { id: c.name.clone(), outputs: instance_outputs(&instance, secret) })
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: instance_outputs(&instance, secret),
+    })
 }
 
 /// Waits until the instance can be used: `available`, or `backing-up` once the endpoint is known
 /// (the first backup runs right after creation and takes minutes).
 async fn wait_available(ctx: &Ctx, id: &str) -> Result<DbInstance, DriverError> {
     wait::until(ctx, &format!("database {id} to be available"), || async {
-        let Some(instance) = describe(ctx, id).await? else { return Ok(Poll::Pending("not visible yet".into())) };
-        let status = instance.db_instance_status().unwrap_or("unknown").to_string();
+        let Some(instance) = describe(ctx, id).await? else {
+            return Ok(Poll::Pending("not visible yet".into()));
+        };
+        let status = instance
+            .db_instance_status()
+            .unwrap_or("unknown")
+            .to_string();
         let has_endpoint = instance.endpoint().and_then(|e| e.address()).is_some();
         match status.as_str() {
             "available" => Ok(Poll::Done(instance)),
@@ -176,9 +279,19 @@ async fn wait_available(ctx: &Ctx, id: &str) -> Result<DbInstance, DriverError> 
     .await
 }
 
-pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Result<Map<String, Json>, DriverError> {
+pub async fn update(
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
-    let mut request = ctx.aws.rds.modify_db_instance().db_instance_identifier(id).apply_immediately(true);
+    let mut request = ctx
+        .aws
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(id)
+        .apply_immediately(true);
     let mut any = false;
     macro_rules! set_if_changed {
         ($field:ident, $setter:ident) => {
@@ -205,10 +318,20 @@ pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Res
         any = true;
     }
     if any {
-        request.send().await.map_err(|e| DriverError::from_sdk("ModifyDBInstance", e))?;
+        request
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ModifyDBInstance", e))?;
     }
     let instance = wait_available(ctx, id).await?;
-    super::tags::sync(ctx, ResourceKind::RdsInstance, instance.db_instance_arn().unwrap_or_default(), &old.tags, &new.tags).await?;
+    super::tags::sync(
+        ctx,
+        ResourceKind::RdsInstance,
+        instance.db_instance_arn().unwrap_or_default(),
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
     let secret = secret_of(ctx, &instance, new.password_secret.as_deref()).await?;
     Ok(instance_outputs(&instance, secret))
 }
@@ -218,33 +341,54 @@ pub async fn update(ctx: &Ctx, id: &str, observed: &Json, desired: &Json) -> Res
 /// or `retain` (nothing is deleted; the instance only leaves the state).
 pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), DriverError> {
     let config: Option<RdsInstanceConfig> = serde_json::from_value(prior.config.clone()).ok();
-    let policy = config.as_ref().map(|c| c.removal_policy.as_str()).unwrap_or("snapshot");
+    let policy = config
+        .as_ref()
+        .map(|c| c.removal_policy.as_str())
+        .unwrap_or("snapshot");
     if policy == "retain" {
-        ctx.status(format!("removal_policy is retain: database {id} is left in place and dropped from state"));
+        ctx.status(format!(
+            "removal_policy is retain: database {id} is left in place and dropped from state"
+        ));
         return Ok(());
     }
     let request = ctx.aws.rds.delete_db_instance().db_instance_identifier(id);
     let request = if policy == "destroy" {
-        request.skip_final_snapshot(true).delete_automated_backups(true)
+        request
+            .skip_final_snapshot(true)
+            .delete_automated_backups(true)
     } else {
-        request.skip_final_snapshot(false).final_db_snapshot_identifier(final_snapshot_name(id))
+        request
+            .skip_final_snapshot(false)
+            .final_db_snapshot_identifier(final_snapshot_name(id))
     };
     if let Err(e) = request.send().await {
         let error = DriverError::from_sdk("DeleteDBInstance", e);
-        if !error.is_code(&["DBInstanceNotFound", "DBInstanceNotFoundFault", "InvalidDBInstanceState", "InvalidDBInstanceStateFault"]) {
+        if !error.is_code(&[
+            "DBInstanceNotFound",
+            "DBInstanceNotFoundFault",
+            "InvalidDBInstanceState",
+            "InvalidDBInstanceStateFault",
+        ]) {
             return Err(error);
         }
     }
     wait::until(ctx, &format!("database {id} to be deleted"), || async {
         Ok(match describe(ctx, id).await? {
             None => Poll::Done(()),
-            Some(instance) => Poll::Pending(instance.db_instance_status().unwrap_or("deleting").to_string()),
+            Some(instance) => Poll::Pending(
+                instance
+                    .db_instance_status()
+                    .unwrap_or("deleting")
+                    .to_string(),
+            ),
         })
     })
     .await?;
     if policy == "destroy"
         && let Some(secret) = config.as_ref().and_then(|c| c.password_secret.as_deref())
-        && secrets::describe(ctx, secret).await?.is_some_and(|(_, ours)| ours)
+        && secrets::describe(ctx, secret)
+            .await?
+            .is_some_and(|(_, ours)| ours)
     {
         secrets::delete(ctx, secret, None).await?;
     }

@@ -8,40 +8,68 @@ use std::collections::BTreeMap;
 /// Characters RDS refuses in a master password, plus quotes that break shell and JSON handling.
 pub const EXCLUDED_FOR_DATABASES: &str = "\"'@/\\`";
 
-pub async fn random_password(ctx: &Ctx, length: i64, exclude: &str) -> Result<String, DriverError> {
+pub async fn random_password(
+    ctx: &Ctx,
+    length: i64,
+    exclude: &str,
+    exclude_punctuation: bool,
+) -> Result<String, DriverError> {
     let out = ctx
         .aws
         .secrets
         .get_random_password()
         .password_length(length)
-        .exclude_characters(exclude)
+        .set_exclude_characters((!exclude.is_empty()).then(|| exclude.to_string()))
+        .exclude_punctuation(exclude_punctuation)
         .include_space(false)
         .require_each_included_type(true)
         .send()
         .await
         .map_err(|e| DriverError::from_sdk("GetRandomPassword", e))?;
-    out.random_password.ok_or_else(|| DriverError::Invalid("GetRandomPassword returned nothing".into()))
+    out.random_password
+        .ok_or_else(|| DriverError::Invalid("GetRandomPassword returned nothing".into()))
 }
 
 /// A secret's ARN and whether it belongs to this stack's resource (by its tags).
 pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, DriverError> {
-    match ctx.aws.secrets.describe_secret().secret_id(name).send().await {
+    match ctx
+        .aws
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+    {
         Ok(out) => {
             if out.deleted_date().is_some() {
                 return Ok(None);
             }
-            let tags: BTreeMap<&str, &str> = out.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-            let ours = tags.get(TAG_STACK) == Some(&ctx.stack.as_str()) && tags.get(TAG_RESOURCE) == Some(&ctx.resource.as_str());
+            let tags: BTreeMap<&str, &str> = out
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?, t.value()?)))
+                .collect();
+            let ours = tags.get(TAG_STACK) == Some(&ctx.stack.as_str())
+                && tags.get(TAG_RESOURCE) == Some(&ctx.resource.as_str());
             Ok(Some((out.arn().unwrap_or_default().to_string(), ours)))
         }
         Err(e) => {
             let error = DriverError::from_sdk("DescribeSecret", e);
-            if error.is_code(&["ResourceNotFoundException"]) { Ok(None) } else { Err(error) }
+            if error.is_code(&["ResourceNotFoundException"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
         }
     }
 }
 
-pub async fn create(ctx: &Ctx, name: &str, value: &str, tags: &BTreeMap<String, String>) -> Result<String, DriverError> {
+pub async fn create(
+    ctx: &Ctx,
+    name: &str,
+    value: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, DriverError> {
     let out = ctx
         .aws
         .secrets
@@ -56,12 +84,27 @@ pub async fn create(ctx: &Ctx, name: &str, value: &str, tags: &BTreeMap<String, 
 }
 
 pub async fn value(ctx: &Ctx, id: &str) -> Result<String, DriverError> {
-    let out = ctx.aws.secrets.get_secret_value().secret_id(id).send().await.map_err(|e| DriverError::from_sdk("GetSecretValue", e))?;
-    out.secret_string.ok_or_else(|| DriverError::Invalid(format!("secret {id} holds no string value")))
+    let out = ctx
+        .aws
+        .secrets
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("GetSecretValue", e))?;
+    out.secret_string
+        .ok_or_else(|| DriverError::Invalid(format!("secret {id} holds no string value")))
 }
 
 pub async fn put(ctx: &Ctx, id: &str, value: &str) -> Result<(), DriverError> {
-    ctx.aws.secrets.put_secret_value().secret_id(id).secret_string(value).send().await.map_err(|e| DriverError::from_sdk("PutSecretValue", e))?;
+    ctx.aws
+        .secrets
+        .put_secret_value()
+        .secret_id(id)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("PutSecretValue", e))?;
     Ok(())
 }
 
@@ -76,7 +119,211 @@ pub async fn delete(ctx: &Ctx, id: &str, recovery_days: Option<i64>) -> Result<(
         Ok(_) => Ok(()),
         Err(e) => {
             let error = DriverError::from_sdk("DeleteSecret", e);
-            if error.is_code(&["ResourceNotFoundException"]) { Ok(()) } else { Err(error) }
+            if error.is_code(&["ResourceNotFoundException"]) {
+                Ok(())
+            } else {
+                Err(error)
+            }
         }
     }
+}
+
+// The `secret` resource.
+
+use super::{Created, Observed, Payload, outputs};
+use crate::resources::secret::SecretConfig;
+use crate::resources::{ResourceKind, decode, encode};
+use crate::state::ResourceState;
+use serde_json::{Map, Value as Json, json};
+
+fn config_of(value: &Json) -> Result<SecretConfig, DriverError> {
+    decode(ResourceKind::Secret, value).map_err(DriverError::Invalid)
+}
+
+fn secret_outputs(arn: &str, name: &str) -> Map<String, Json> {
+    outputs(&[("arn", json!(arn)), ("name", json!(name))])
+}
+
+/// The value to store: generated now, or the composed value the engine rendered.
+async fn new_value(ctx: &Ctx, c: &SecretConfig, payload: &Payload) -> Result<String, DriverError> {
+    match (&c.generate, &payload.secret_value) {
+        (Some(rules), _) => {
+            let exclude = rules.exclude_characters.clone().unwrap_or_default();
+            random_password(ctx, rules.length, &exclude, rules.exclude_punctuation).await
+        }
+        (None, Some(value)) => Ok(value.clone()),
+        (None, None) => Err(DriverError::Invalid(format!(
+            "secret {} has neither `generate` nor `value`",
+            c.name
+        ))),
+    }
+}
+
+pub async fn read(
+    ctx: &Ctx,
+    name: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let out = match ctx
+        .aws
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeSecret", e);
+            return if error.is_code(&["ResourceNotFoundException"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            };
+        }
+    };
+    if out.deleted_date().is_some() {
+        return Ok(None);
+    }
+    let prior_config: Option<SecretConfig> = serde_json::from_value(prior.config.clone()).ok();
+    // A composed value is compared by digest, so a change made outside stackctl shows up as drift.
+    let value = match prior_config.as_ref().and_then(|c| c.value.as_ref()) {
+        Some(_) => Some(crate::userdata::digest(&value(ctx, name).await?)),
+        None => None,
+    };
+    let observed = SecretConfig {
+        name: out.name().unwrap_or_default().to_string(),
+        description: out
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        generate: prior_config.as_ref().and_then(|c| c.generate.clone()),
+        value,
+        recovery_window_days: prior_config
+            .as_ref()
+            .map(|c| c.recovery_window_days)
+            .unwrap_or(30),
+        tags: out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect(),
+    };
+    let arn = out.arn().unwrap_or_default().to_string();
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: secret_outputs(&arn, &observed.name),
+    }))
+}
+
+pub async fn create_resource(
+    ctx: &Ctx,
+    desired: &Json,
+    payload: &Payload,
+) -> Result<Created, DriverError> {
+    let c = config_of(desired)?;
+    let arn = match describe(ctx, &c.name).await? {
+        // Made by an interrupted run of this very resource: keep it, and its value.
+        Some((arn, true)) => arn,
+        Some((arn, false)) => {
+            return Err(DriverError::Invalid(format!(
+                "secret {} ({arn}) already exists and does not belong to this stack: choose another name",
+                c.name
+            )));
+        }
+        None => {
+            let secret = new_value(ctx, &c, payload).await?;
+            let arn = create(ctx, &c.name, &secret, &c.tags).await?;
+            if let Some(description) = &c.description {
+                ctx.aws
+                    .secrets
+                    .update_secret()
+                    .secret_id(&arn)
+                    .description(description)
+                    .send()
+                    .await
+                    .map_err(|e| DriverError::from_sdk("UpdateSecret", e))?;
+            }
+            arn
+        }
+    };
+    ctx.created(&c.name);
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: secret_outputs(&arn, &c.name),
+    })
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    name: &str,
+    observed: &Json,
+    desired: &Json,
+    payload: &Payload,
+) -> Result<Map<String, Json>, DriverError> {
+    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    if new.description.is_some() && old.description != new.description {
+        ctx.aws
+            .secrets
+            .update_secret()
+            .secret_id(name)
+            .set_description(new.description.clone())
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UpdateSecret", e))?;
+    }
+    if new.value.is_some() && old.value != new.value {
+        put(ctx, name, &new_value(ctx, &new, payload).await?).await?;
+    }
+    let stale: Vec<String> = old
+        .tags
+        .keys()
+        .filter(|k| !new.tags.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        ctx.aws
+            .secrets
+            .untag_resource()
+            .secret_id(name)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UntagResource", e))?;
+    }
+    let changed: BTreeMap<String, String> = new
+        .tags
+        .iter()
+        .filter(|(k, v)| old.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        ctx.aws
+            .secrets
+            .tag_resource()
+            .secret_id(name)
+            .set_tags(Some(super::tags::secrets(&changed)))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("TagResource", e))?;
+    }
+    let arn = describe(ctx, name)
+        .await?
+        .map(|(arn, _)| arn)
+        .unwrap_or_default();
+    Ok(secret_outputs(&arn, name))
+}
+
+/// Deletes with the recovery window the file asked for (0: at once).
+pub async fn delete_resource(
+    ctx: &Ctx,
+    name: &str,
+    prior: &ResourceState,
+) -> Result<(), DriverError> {
+    let days = prior
+        .config
+        .get("recovery_window_days")
+        .and_then(Json::as_i64)
+        .unwrap_or(30);
+    delete(ctx, name, Some(days)).await
 }

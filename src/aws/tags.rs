@@ -68,23 +68,50 @@ pub async fn sync_ec2(
 }
 
 pub fn elasticache(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_elasticache::types::Tag> {
-    tags.iter().map(|(k, v)| aws_sdk_elasticache::types::Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_elasticache::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
 }
 
 pub fn rds(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_rds::types::Tag> {
-    tags.iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 pub fn memorydb(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_memorydb::types::Tag> {
-    tags.iter().map(|(k, v)| aws_sdk_memorydb::types::Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_memorydb::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
 }
 
 pub fn secrets(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_secretsmanager::types::Tag> {
-    tags.iter().map(|(k, v)| aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_secretsmanager::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
 }
 
 /// The tags on an ElastiCache, RDS or MemoryDB resource, by ARN.
-pub async fn list(ctx: &Ctx, kind: ResourceKind, arn: &str) -> Result<BTreeMap<String, String>, DriverError> {
+pub async fn list(
+    ctx: &Ctx,
+    kind: ResourceKind,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, DriverError> {
     let pairs: Vec<(String, String)> = match Service::of(kind) {
         Service::ElastiCache => ctx
             .aws
@@ -96,7 +123,12 @@ pub async fn list(ctx: &Ctx, kind: ResourceKind, arn: &str) -> Result<BTreeMap<S
             .map_err(|e| DriverError::from_sdk("ListTagsForResource", e))?
             .tag_list()
             .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
             .collect(),
         Service::Rds => ctx
             .aws
@@ -108,7 +140,12 @@ pub async fn list(ctx: &Ctx, kind: ResourceKind, arn: &str) -> Result<BTreeMap<S
             .map_err(|e| DriverError::from_sdk("ListTagsForResource", e))?
             .tag_list()
             .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
             .collect(),
         Service::MemoryDb => ctx
             .aws
@@ -120,7 +157,12 @@ pub async fn list(ctx: &Ctx, kind: ResourceKind, arn: &str) -> Result<BTreeMap<S
             .map_err(|e| DriverError::from_sdk("ListTags", e))?
             .tag_list()
             .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
             .collect(),
     };
     Ok(pairs.into_iter().collect())
@@ -134,27 +176,82 @@ pub async fn sync(
     observed: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), DriverError> {
-    let stale: Vec<String> = observed.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
-    let changed: BTreeMap<String, String> =
-        desired.iter().filter(|(k, v)| observed.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let stale: Vec<String> = observed
+        .keys()
+        .filter(|k| !desired.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed: BTreeMap<String, String> = desired
+        .iter()
+        .filter(|(k, v)| observed.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let service = Service::of(kind);
     if !stale.is_empty() {
         match service {
-            Service::ElastiCache => ctx.aws.elasticache.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+            Service::ElastiCache => ctx
+                .aws
+                .elasticache
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
-            Service::Rds => ctx.aws.rds.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+            Service::Rds => ctx
+                .aws
+                .rds
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
-            Service::MemoryDb => ctx.aws.memorydb.untag_resource().resource_arn(arn).set_tag_keys(Some(stale)).send().await.map(|_| ())
+            Service::MemoryDb => ctx
+                .aws
+                .memorydb
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("UntagResource", e))?,
         }
     }
     if !changed.is_empty() {
         match service {
-            Service::ElastiCache => ctx.aws.elasticache.add_tags_to_resource().resource_name(arn).set_tags(Some(elasticache(&changed))).send().await.map(|_| ())
+            Service::ElastiCache => ctx
+                .aws
+                .elasticache
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(elasticache(&changed)))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
-            Service::Rds => ctx.aws.rds.add_tags_to_resource().resource_name(arn).set_tags(Some(rds(&changed))).send().await.map(|_| ())
+            Service::Rds => ctx
+                .aws
+                .rds
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(rds(&changed)))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
-            Service::MemoryDb => ctx.aws.memorydb.tag_resource().resource_arn(arn).set_tags(Some(memorydb(&changed))).send().await.map(|_| ())
+            Service::MemoryDb => ctx
+                .aws
+                .memorydb
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(memorydb(&changed)))
+                .send()
+                .await
+                .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("TagResource", e))?,
         }
     }
@@ -172,7 +269,10 @@ impl Service {
     fn of(kind: ResourceKind) -> Service {
         match kind {
             ResourceKind::RdsSubnetGroup | ResourceKind::RdsInstance => Service::Rds,
-            ResourceKind::MemorydbSubnetGroup => Service::MemoryDb,
+            ResourceKind::MemorydbSubnetGroup
+            | ResourceKind::MemorydbUser
+            | ResourceKind::MemorydbAcl
+            | ResourceKind::MemorydbCluster => Service::MemoryDb,
             _ => Service::ElastiCache,
         }
     }

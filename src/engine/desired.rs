@@ -63,6 +63,20 @@ pub fn compute(
         };
         fields.insert("user_data".into(), digest);
     }
+    if decl.kind == ResourceKind::Secret
+        && let Some(value) = fields.get("value").cloned()
+    {
+        // The composed value goes to AWS through the payload; state and plans see only its digest.
+        let digest = if is_fully_known(&value) {
+            let text = value.to_string();
+            let digest = userdata::digest(&text);
+            payload.secret_value = Some(text);
+            Json::String(digest)
+        } else {
+            unknown("value")
+        };
+        fields.insert("value".into(), digest);
+    }
     let context = NormalizeContext {
         partition: partition_of(region).to_string(),
     };

@@ -367,7 +367,9 @@ fn start(
             Ok(Started::Spawned(
                 kind,
                 Box::pin(async move {
-                    aws::delete(kind, &ctx, &id, &prior).await.map(|_| Done::Destroyed)
+                    aws::delete(kind, &ctx, &id, &prior)
+                        .await
+                        .map(|_| Done::Destroyed)
                 }),
             ))
         }
@@ -449,12 +451,12 @@ fn start(
                     decl.timeouts.update,
                     Some(progress),
                 );
-                let config = wanted.config;
+                let (config, payload) = (wanted.config, wanted.payload);
                 Ok(Started::Spawned(
                     kind,
                     Box::pin(async move {
                         // The recorded configuration changes only once the update succeeds.
-                        aws::update(kind, &ctx, &id, &current, &config)
+                        aws::update(kind, &ctx, &id, &current, &config, &payload)
                             .await
                             .map(|outputs| Done::Updated { outputs, config })
                     }),

@@ -20,7 +20,9 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
     for key in keys {
         let before = observed_fields.get(key).filter(|v| !v.is_null());
         // A field the file leaves unset (and normalization gives no default) is AWS's to choose.
-        let Some(after) = desired_fields.get(key).filter(|v| !v.is_null()) else { continue };
+        let Some(after) = desired_fields.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
         if before == Some(after) && is_fully_known(after) {
             continue;
         }

@@ -21,7 +21,9 @@ impl Canonical<'_> {
         };
         fields.retain(|_, v| !v.is_null());
         for (key, value) in self.defaults {
-            fields.entry(key.to_string()).or_insert_with(|| value.clone());
+            fields
+                .entry(key.to_string())
+                .or_insert_with(|| value.clone());
         }
         for key in self.sets {
             if let Some(Json::Array(items)) = fields.get_mut(*key) {
@@ -45,8 +47,16 @@ mod tests {
 
     #[test]
     fn fills_sorts_and_lowercases() {
-        let canonical = Canonical { defaults: &[("port", json!(6379))], sets: &["subnets"], lowercase: &["name"] };
-        let out = canonical.apply(json!({ "name": "RedisClusterDemo", "subnets": ["b", "a", "b"], "gone": null }));
-        assert_eq!(out, json!({ "name": "redisclusterdemo", "subnets": ["a", "b"], "port": 6379 }));
+        let canonical = Canonical {
+            defaults: &[("port", json!(6379))],
+            sets: &["subnets"],
+            lowercase: &["name"],
+        };
+        let out = canonical
+            .apply(json!({ "name": "RedisClusterDemo", "subnets": ["b", "a", "b"], "gone": null }));
+        assert_eq!(
+            out,
+            json!({ "name": "redisclusterdemo", "subnets": ["a", "b"], "port": 6379 })
+        );
     }
 }

@@ -15,24 +15,81 @@ pub const SPEC: KindSpec = KindSpec {
     type_name: "elasticache-cluster",
     doc: "An ElastiCache cluster (Redis or Valkey). Waits until available.",
     fields: &[
-        Field::optional("name", Ty::Str(Check::Name(NameRule::DataName)), "Cluster id; defaults to `<stack>-<resource>` (stored in lower case).")
-            .forces_replacement(),
-        Field::optional("engine", Ty::Str(Check::OneOf(ENGINES)), "`redis` (default) or `valkey`.").forces_replacement(),
-        Field::optional("engine_version", Ty::Str(Check::Any), "Such as `7.1`; upgraded in place."),
-        Field::required("node_type", Ty::Str(Check::Any), "Such as `cache.t3.small`; changed in place."),
-        Field::optional("nodes", Ty::Int { min: 1, max: 40 }, "Number of cache nodes (Redis: 1)."),
-        Field::optional("port", Ty::Int { min: 1024, max: 65535 }, "Default 6379.").forces_replacement(),
-        Field::optional("parameter_group", Ty::Str(Check::Any), "Cache parameter group name."),
-        Field::required("subnet_group", Ty::Str(Check::Any), "Usually `${cache_subnets.name}`.").forces_replacement(),
-        Field::optional("security_groups", Ty::List(&Ty::Str(Check::Any)), "Security group ids."),
-        Field::optional("snapshot_retention", Ty::Int { min: 0, max: 35 }, "Days to keep automatic snapshots (0: none)."),
-        Field::optional("snapshot_window", Ty::Str(Check::Any), "Daily snapshot window, such as `05:00-06:00` (UTC)."),
-        Field::optional("maintenance_window", Ty::Str(Check::Any), "Weekly window, such as `sun:06:00-sun:07:00` (UTC)."),
+        Field::optional(
+            "name",
+            Ty::Str(Check::Name(NameRule::DataName)),
+            "Cluster id; defaults to `<stack>-<resource>` (stored in lower case).",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "engine",
+            Ty::Str(Check::OneOf(ENGINES)),
+            "`redis` (default) or `valkey`.",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "engine_version",
+            Ty::Str(Check::Any),
+            "Such as `7.1`; upgraded in place.",
+        ),
+        Field::required(
+            "node_type",
+            Ty::Str(Check::Any),
+            "Such as `cache.t3.small`; changed in place.",
+        ),
+        Field::optional(
+            "nodes",
+            Ty::Int { min: 1, max: 40 },
+            "Number of cache nodes (Redis: 1).",
+        ),
+        Field::optional(
+            "port",
+            Ty::Int {
+                min: 1024,
+                max: 65535,
+            },
+            "Default 6379.",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "parameter_group",
+            Ty::Str(Check::Any),
+            "Cache parameter group name.",
+        ),
+        Field::required(
+            "subnet_group",
+            Ty::Str(Check::Any),
+            "Usually `${cache_subnets.name}`.",
+        )
+        .forces_replacement(),
+        Field::optional(
+            "security_groups",
+            Ty::List(&Ty::Str(Check::Any)),
+            "Security group ids.",
+        ),
+        Field::optional(
+            "snapshot_retention",
+            Ty::Int { min: 0, max: 35 },
+            "Days to keep automatic snapshots (0: none).",
+        ),
+        Field::optional(
+            "snapshot_window",
+            Ty::Str(Check::Any),
+            "Daily snapshot window, such as `05:00-06:00` (UTC).",
+        ),
+        Field::optional(
+            "maintenance_window",
+            Ty::Str(Check::Any),
+            "Weekly window, such as `sun:06:00-sun:07:00` (UTC).",
+        ),
     ],
     outputs: &[
         Output::scalar("id", "The cluster id."),
         Output::scalar("arn", "The cluster ARN."),
-        Output::scalar("address", "The first node's address: where the application connects."),
+        Output::scalar(
+            "address",
+            "The first node's address: where the application connects.",
+        ),
         Output::scalar("port", "The port."),
         Output::list("nodes", "Every node as `address:port`."),
     ],

@@ -5,7 +5,9 @@ pub mod canonical;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod iam_role;
+pub mod memorydb;
 pub mod rds_instance;
+pub mod secret;
 pub mod security_group;
 pub mod subnet_group;
 pub mod vpc;
@@ -29,6 +31,10 @@ pub enum ResourceKind {
     MemorydbSubnetGroup,
     ElasticacheCluster,
     RdsInstance,
+    Secret,
+    MemorydbUser,
+    MemorydbAcl,
+    MemorydbCluster,
 }
 
 /// An attribute a resource exposes to references, such as `${web_sg.id}`.
@@ -74,7 +80,7 @@ pub struct KindSpec {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 9] = [
+    pub const ALL: [ResourceKind; 13] = [
         ResourceKind::Vpc,
         ResourceKind::SecurityGroup,
         ResourceKind::IamRole,
@@ -84,6 +90,10 @@ impl ResourceKind {
         ResourceKind::MemorydbSubnetGroup,
         ResourceKind::ElasticacheCluster,
         ResourceKind::RdsInstance,
+        ResourceKind::Secret,
+        ResourceKind::MemorydbUser,
+        ResourceKind::MemorydbAcl,
+        ResourceKind::MemorydbCluster,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -97,6 +107,10 @@ impl ResourceKind {
             ResourceKind::MemorydbSubnetGroup => &subnet_group::MEMORYDB_SPEC,
             ResourceKind::ElasticacheCluster => &elasticache_cluster::SPEC,
             ResourceKind::RdsInstance => &rds_instance::SPEC,
+            ResourceKind::Secret => &secret::SPEC,
+            ResourceKind::MemorydbUser => &memorydb::USER_SPEC,
+            ResourceKind::MemorydbAcl => &memorydb::ACL_SPEC,
+            ResourceKind::MemorydbCluster => &memorydb::CLUSTER_SPEC,
         }
     }
 
@@ -124,12 +138,39 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => security_group::normalize(config),
             ResourceKind::IamRole => iam_role::normalize(config, context),
             ResourceKind::Ec2Instance => ec2_instance::normalize(config),
-            ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup => {
-                subnet_group::normalize(config)
-            }
+            ResourceKind::ElasticacheSubnetGroup
+            | ResourceKind::RdsSubnetGroup
+            | ResourceKind::MemorydbSubnetGroup => subnet_group::normalize(config),
             ResourceKind::ElasticacheCluster => elasticache_cluster::normalize(config),
             ResourceKind::RdsInstance => rds_instance::normalize(config),
+            ResourceKind::Secret => secret::normalize(config),
+            ResourceKind::MemorydbUser
+            | ResourceKind::MemorydbAcl
+            | ResourceKind::MemorydbCluster => memorydb::normalize(self, config),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_and_found_by_its_type_name() {
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::from_type_name(kind.type_name()), Some(kind));
+            assert_eq!(kind.spec().kind, kind);
+        }
+        let json = serde_json::to_string(&ResourceKind::ALL).unwrap();
+        let names: Vec<String> = ResourceKind::ALL
+            .iter()
+            .map(|k| format!("\"{}\"", k.type_name()))
+            .collect();
+        assert_eq!(
+            json,
+            format!("[{}]", names.join(",")),
+            "serde names match type names"
+        );
     }
 }
 

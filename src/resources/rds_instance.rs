@@ -93,7 +93,11 @@ pub fn default_port(engine: &str) -> i64 {
 }
 
 pub fn normalize(config: Json) -> Result<Json, String> {
-    let engine = config.get("engine").and_then(Json::as_str).unwrap_or("mysql").to_string();
+    let engine = config
+        .get("engine")
+        .and_then(Json::as_str)
+        .unwrap_or("mysql")
+        .to_string();
     Ok(Canonical {
         defaults: &[
             ("engine", json!(engine)),

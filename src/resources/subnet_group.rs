@@ -10,8 +10,12 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
 const FIELDS: &[Field] = &[
-    Field::optional("name", Ty::Str(Check::Name(NameRule::DataName)), "Group name; defaults to `<stack>-<resource>` (stored in lower case).")
-        .forces_replacement(),
+    Field::optional(
+        "name",
+        Ty::Str(Check::Name(NameRule::DataName)),
+        "Group name; defaults to `<stack>-<resource>` (stored in lower case).",
+    )
+    .forces_replacement(),
     Field::optional("description", Ty::Str(Check::Any), "What the group is for."),
     Field::optional(
         "subnets",
@@ -20,16 +24,39 @@ const FIELDS: &[Field] = &[
     ),
 ];
 
-const OUTPUTS: &[Output] = &[Output::scalar("name", "The group name."), Output::scalar("arn", "The group ARN.")];
+const OUTPUTS: &[Output] = &[
+    Output::scalar("name", "The group name."),
+    Output::scalar("arn", "The group ARN."),
+];
 
 const fn spec(kind: ResourceKind, type_name: &'static str, doc: &'static str) -> KindSpec {
-    KindSpec { kind, type_name, doc, fields: FIELDS, outputs: OUTPUTS, lookup: false, name_rule: Some(NameRule::DataName), timeouts: [300, 300, 600] }
+    KindSpec {
+        kind,
+        type_name,
+        doc,
+        fields: FIELDS,
+        outputs: OUTPUTS,
+        lookup: false,
+        name_rule: Some(NameRule::DataName),
+        timeouts: [300, 300, 600],
+    }
 }
 
-pub const ELASTICACHE_SPEC: KindSpec =
-    spec(ResourceKind::ElasticacheSubnetGroup, "elasticache-subnet-group", "Subnets an ElastiCache cluster or replication group uses.");
-pub const RDS_SPEC: KindSpec = spec(ResourceKind::RdsSubnetGroup, "rds-subnet-group", "Subnets an RDS instance uses (two AZs at least).");
-pub const MEMORYDB_SPEC: KindSpec = spec(ResourceKind::MemorydbSubnetGroup, "memorydb-subnet-group", "Subnets a MemoryDB cluster uses.");
+pub const ELASTICACHE_SPEC: KindSpec = spec(
+    ResourceKind::ElasticacheSubnetGroup,
+    "elasticache-subnet-group",
+    "Subnets an ElastiCache cluster or replication group uses.",
+);
+pub const RDS_SPEC: KindSpec = spec(
+    ResourceKind::RdsSubnetGroup,
+    "rds-subnet-group",
+    "Subnets an RDS instance uses (two AZs at least).",
+);
+pub const MEMORYDB_SPEC: KindSpec = spec(
+    ResourceKind::MemorydbSubnetGroup,
+    "memorydb-subnet-group",
+    "Subnets a MemoryDB cluster uses.",
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubnetGroupConfig {
@@ -40,5 +67,10 @@ pub struct SubnetGroupConfig {
 }
 
 pub fn normalize(config: Json) -> Result<Json, String> {
-    Ok(Canonical { defaults: &[("description", json!("Managed by stackctl"))], sets: &["subnets"], lowercase: &["name"] }.apply(config))
+    Ok(Canonical {
+        defaults: &[("description", json!("Managed by stackctl"))],
+        sets: &["subnets"],
+        lowercase: &["name"],
+    }
+    .apply(config))
 }

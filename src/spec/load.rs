@@ -268,11 +268,17 @@ impl<'a> Loader<'a> {
 
     /// Subnet groups without `subnets` take the private subnets of the stack's one VPC lookup.
     fn default_subnets(&mut self, resources: &mut IndexMap<String, ResourceDecl>) {
-        let vpcs: Vec<String> = resources.values().filter(|r| r.kind == ResourceKind::Vpc).map(|r| r.name.clone()).collect();
+        let vpcs: Vec<String> = resources
+            .values()
+            .filter(|r| r.kind == ResourceKind::Vpc)
+            .map(|r| r.name.clone())
+            .collect();
         for decl in resources.values_mut() {
             let is_subnet_group = matches!(
                 decl.kind,
-                ResourceKind::ElasticacheSubnetGroup | ResourceKind::RdsSubnetGroup | ResourceKind::MemorydbSubnetGroup
+                ResourceKind::ElasticacheSubnetGroup
+                    | ResourceKind::RdsSubnetGroup
+                    | ResourceKind::MemorydbSubnetGroup
             );
             if !is_subnet_group || decl.config.contains_key("subnets") {
                 continue;
@@ -769,7 +775,10 @@ impl<'a> Loader<'a> {
             }
             ResourceKind::RdsInstance => {
                 let generated = config.contains_key("password_secret");
-                let managed = matches!(config.get("manage_master_password").map(|n| &n.value), Some(Value::Bool(true)));
+                let managed = matches!(
+                    config.get("manage_master_password").map(|n| &n.value),
+                    Some(Value::Bool(true))
+                );
                 if generated == managed {
                     self.error(
                         key_span.clone(),

@@ -16,6 +16,8 @@ pub enum NameRule {
     DataName,
     /// RDS instance identifiers: the same rules, up to 63 characters.
     RdsIdentifier,
+    /// Secrets Manager names: 1-512 of `A-Za-z0-9/_+=.@-`.
+    SecretName,
 }
 
 impl NameRule {
@@ -59,6 +61,21 @@ impl NameRule {
             }),
             NameRule::DataName => data_name_violation(name, 40),
             NameRule::RdsIdentifier => data_name_violation(name, 63),
+            NameRule::SecretName => {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+                if name.is_empty() || name.len() > 512 {
+                    Some(format!(
+                        "secret names are 1 to 512 characters; this one has {}",
+                        name.len()
+                    ))
+                } else {
+                    name.chars().find(|c| !allowed(*c)).map(|bad| {
+                        format!(
+                            "secret names may only hold letters, digits and `/_+=.@-`, not `{bad}`"
+                        )
+                    })
+                }
+            }
             NameRule::Stack => {
                 let mut chars = name.chars();
                 let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
@@ -82,7 +99,10 @@ impl NameRule {
 fn data_name_violation(name: &str, max: usize) -> Option<String> {
     let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if name.is_empty() || name.len() > max {
-        Some(format!("these names are 1 to {max} characters; this one has {}", name.len()))
+        Some(format!(
+            "these names are 1 to {max} characters; this one has {}",
+            name.len()
+        ))
     } else if !starts_with_letter || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Some("these names start with a letter and hold only letters, digits and hyphens".into())
     } else if name.ends_with('-') || name.contains("--") {

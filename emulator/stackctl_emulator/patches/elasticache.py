@@ -1,0 +1,797 @@
+"""ElastiCache patches: where moto 5.2.5 answers differently from AWS for the
+calls stackctl makes.
+
+Checked and already faithful in moto (no patch): CreateCacheSubnetGroup /
+CreateCacheCluster / CreateReplicationGroup duplicates
+(CacheSubnetGroupAlreadyExists, CacheClusterAlreadyExists,
+ReplicationGroupAlreadyExists); Describe* of an unknown name
+(CacheSubnetGroupNotFoundFault, CacheClusterNotFound 404,
+ReplicationGroupNotFoundFault 404); AddTagsToResource /
+RemoveTagsFromResource; TransitEncryptionEnabled, AtRestEncryptionEnabled,
+AuthTokenEnabled, AutomaticFailover, ConfigurationEndpoint (cluster mode)
+and PrimaryEndpoint (non-cluster mode) of a replication group.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+import string
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult, PaginatedResult
+from moto.core.utils import utcnow
+from moto.elasticache.exceptions import (
+    CacheClusterNotFound,
+    CacheSubnetGroupNotFound,
+    ElastiCacheException,
+    InvalidParameterValueException,
+    InvalidSubnet,
+    ReplicationGroupNotFound,
+)
+from moto.elasticache.models import (
+    CacheCluster,
+    CacheSubnetGroup,
+    ElastiCacheBackend,
+    ReplicationGroup,
+    elasticache_backends,
+)
+from moto.elasticache.responses import ElastiCacheResponse
+
+from .. import deletion
+
+
+class CacheSubnetGroupInUse(ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+
+class InvalidCacheClusterState(ElastiCacheException):
+    code = "InvalidCacheClusterState"
+
+
+class InvalidReplicationGroupState(ElastiCacheException):
+    code = "InvalidReplicationGroupState"
+
+
+def _backend(response: ElastiCacheResponse) -> ElastiCacheBackend:
+    return elasticache_backends[response.current_account][response.region]
+
+
+_REGION_WORDS = {
+    "north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+    "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw",
+}
+
+
+def _region_short(region: str) -> str:
+    # us-east-1 -> use1, eu-west-1 -> euw1: the region part of ElastiCache
+    # endpoint names.
+    parts = region.split("-")
+    if len(parts) == 3:
+        return parts[0] + _REGION_WORDS.get(parts[1], parts[1][:1]) + parts[2]
+    return region.replace("-", "")
+
+
+def _random_domain_label() -> str:
+    return "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
+
+
+# ---------------------------------------------------------------------------
+# Identifiers are stored lower-case
+# ---------------------------------------------------------------------------
+# AWS: CacheClusterId, ReplicationGroupId and CacheSubnetGroupName are "stored
+# as a lowercase string"; the lower-cased id is what later calls (and ARNs)
+# use, and requests naming the resource in another case find it. moto stored
+# the id as given, so "MyCache" could not be found as "mycache" (or the
+# reverse) and its ARN kept the capitals.
+_LOWERCASED_PARAMS = {"CacheClusterId", "ReplicationGroupId", "CacheSubnetGroupName", "PrimaryClusterId"}
+
+
+def _patch_lowercase_identifiers() -> None:
+    original = ElastiCacheResponse._get_param
+
+    @functools.wraps(original)
+    def _get_param(self: ElastiCacheResponse, param_name: str, if_none: Any = None) -> Any:
+        value = original(self, param_name, if_none)
+        if param_name in _LOWERCASED_PARAMS and isinstance(value, str):
+            return value.lower()
+        return value
+
+    ElastiCacheResponse._get_param = _get_param  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# Cache subnet groups
+# ---------------------------------------------------------------------------
+# AWS (CreateCacheSubnetGroup / ModifyCacheSubnetGroup): every subnet must
+# exist, else InvalidSubnet; each subnet is reported with
+# SubnetAvailabilityZone {Name}. moto invented subnets in us-east-1a for ids
+# that do not exist, and put the zone name where a structure belongs (so
+# SubnetAvailabilityZone came back empty).
+def _patch_cache_subnet_group_model() -> None:
+    original_init = CacheSubnetGroup.__init__
+
+    @functools.wraps(original_init)
+    def __init__(
+        self: CacheSubnetGroup,
+        account_id: str,
+        region_name: str,
+        cache_subnet_group_name: str,
+        cache_subnet_group_description: str,
+        subnet_ids: list[str],
+        tags: Any,
+    ) -> None:
+        from moto.ec2.models import ec2_backends
+
+        ec2_backend = ec2_backends[account_id][region_name]
+        for subnet_id in subnet_ids:
+            try:
+                ec2_backend.get_subnet(subnet_id)
+            except Exception:  # noqa: BLE001 - moto's InvalidSubnetIdError
+                raise InvalidSubnet(subnet_id) from None
+        original_init(
+            self,
+            account_id,
+            region_name,
+            cache_subnet_group_name,
+            cache_subnet_group_description,
+            subnet_ids,
+            tags,
+        )
+        for subnet in self.subnets:
+            zone = subnet.get("subnet_availability_zone")
+            if isinstance(zone, str):
+                subnet["subnet_availability_zone"] = {"Name": zone}
+
+    CacheSubnetGroup.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _subnet_group_zones(backend: ElastiCacheBackend, name: str | None) -> list[str]:
+    group = backend.cache_subnet_groups.get(name or "")
+    zones: list[str] = []
+    if group is not None:
+        for subnet in group.subnets:
+            zone = (subnet.get("subnet_availability_zone") or {}).get("Name")
+            if zone and zone not in zones:
+                zones.append(zone)
+    return zones or [f"{backend.region_name}a"]
+
+
+def _cache_subnet_group_users(backend: ElastiCacheBackend, name: str) -> list[str]:
+    users = [
+        cluster.cache_cluster_id
+        for cluster in list(backend.cache_clusters.values())
+        if cluster.cache_subnet_group_name == name
+    ]
+    users += [
+        group.replication_group_id
+        for group in list(backend.replication_groups.values())
+        if group.cache_subnet_group_name == name
+    ]
+    return users
+
+
+# AWS ModifyCacheSubnetGroup: changes the description and/or replaces the
+# subnets (each must exist: InvalidSubnet); unknown group:
+# CacheSubnetGroupNotFoundFault. moto answered 500 (not implemented).
+def modify_cache_subnet_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    name = self._get_param("CacheSubnetGroupName")
+    group = backend.describe_cache_subnet_groups(cache_subnet_group_name=name)[0]
+    description = self._get_param("CacheSubnetGroupDescription")
+    subnet_ids = self._get_param("SubnetIds")
+    if subnet_ids:
+        rebuilt = CacheSubnetGroup(
+            account_id=backend.account_id,
+            region_name=backend.region_name,
+            cache_subnet_group_name=group.cache_subnet_group_name,
+            cache_subnet_group_description=group.cache_subnet_group_description,
+            subnet_ids=subnet_ids,
+            tags=None,
+        )
+        group.subnet_ids = rebuilt.subnet_ids
+        group.subnets = rebuilt.subnets
+        group.supported_network_types = rebuilt.supported_network_types
+        group.vpc_id = rebuilt.vpc_id
+    if description is not None:
+        group.cache_subnet_group_description = description
+    return ActionResult({"CacheSubnetGroup": group})
+
+
+# AWS DeleteCacheSubnetGroup: CacheSubnetGroupNotFoundFault for an unknown
+# name, CacheSubnetGroupInUse while any cache cluster or replication group
+# (deleting ones included) is in the group. moto answered 500 (not
+# implemented).
+def delete_cache_subnet_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    name = self._get_param("CacheSubnetGroupName")
+    group = backend.describe_cache_subnet_groups(cache_subnet_group_name=name)[0]
+    if _cache_subnet_group_users(backend, group.cache_subnet_group_name):
+        raise CacheSubnetGroupInUse(group.cache_subnet_group_name)
+    del backend.cache_subnet_groups[group.cache_subnet_group_name]
+    backend.tagging_service.delete_all_tags_for_resource(group.arn)
+    return EmptyResult()
+
+
+# ---------------------------------------------------------------------------
+# Cache clusters
+# ---------------------------------------------------------------------------
+# AWS CacheCluster, as DescribeCacheClusters returns it:
+#  * SecurityGroups [{SecurityGroupId, Status: active}] for the VPC security
+#    groups (moto dropped them).
+#  * CacheParameterGroup {CacheParameterGroupName, ParameterApplyStatus,
+#    CacheNodeIdsToReboot}, the engine's default group when none was given
+#    (moto: missing).
+#  * With ShowCacheNodeInfo=true only: CacheNodes, each with CacheNodeId
+#    (0001, 0002, ...), CacheNodeStatus, CacheNodeCreateTime, Endpoint
+#    {Address, Port}, ParameterGroupStatus, CustomerAvailabilityZone (moto:
+#    missing). Memcached clusters also have ConfigurationEndpoint.
+#  * PreferredAvailabilityZone, EngineVersion (the current one when none was
+#    asked for), Port 11211 for memcached (moto: 6379 for every engine),
+#    PendingModifiedValues.
+_DEFAULT_ENGINE_VERSION = {"redis": "7.1.0", "valkey": "8.0.1", "memcached": "1.6.22"}
+
+
+def _default_parameter_group(engine: str, version: str | None) -> str:
+    # default.redis7, default.redis6.x, default.redis5.0, default.valkey8,
+    # default.memcached1.6: the family of the engine version.
+    parts = (version or _DEFAULT_ENGINE_VERSION.get(engine, "0")).split(".")
+    if engine == "memcached":
+        return f"default.memcached{'.'.join(parts[:2])}"
+    if engine == "redis" and parts[0] == "6":
+        return "default.redis6.x"
+    if engine == "redis" and int(parts[0] or 0) < 6:
+        return f"default.redis{'.'.join(parts[:2])}"
+    return f"default.{engine}{parts[0]}"
+
+
+def _security_groups(self: CacheCluster) -> list[dict[str, str]]:
+    return [{"SecurityGroupId": sg, "Status": "active"} for sg in self.security_group_ids or []]
+
+
+def _cache_parameter_group(self: CacheCluster) -> dict[str, Any]:
+    return {
+        "CacheParameterGroupName": self.cache_parameter_group_name
+        or _default_parameter_group(self.engine, self.engine_version),
+        "ParameterApplyStatus": "in-sync",
+        "CacheNodeIdsToReboot": [],
+    }
+
+
+def _make_node(cluster: CacheCluster, index: int, zone: str, address: str) -> dict[str, Any]:
+    return {
+        "CacheNodeId": f"{index:04d}",
+        "CacheNodeStatus": "available",
+        "CacheNodeCreateTime": utcnow(),
+        "Endpoint": {"Address": address, "Port": cluster.port},
+        "ParameterGroupStatus": "in-sync",
+        "CustomerAvailabilityZone": zone,
+    }
+
+
+def _standalone_node_address(backend: ElastiCacheBackend, cluster: CacheCluster, index: int) -> str:
+    return (
+        f"{cluster.cache_cluster_id}.{cluster._stackctl_domain}.{index:04d}."
+        f"{_region_short(backend.region_name)}.cache.amazonaws.com"
+    )
+
+
+def _resize_nodes(backend: ElastiCacheBackend, cluster: CacheCluster, count: int, remove: list[str] | None = None) -> None:
+    nodes: list[dict[str, Any]] = cluster._stackctl_nodes
+    if remove:
+        nodes[:] = [n for n in nodes if n["CacheNodeId"] not in remove]
+    zones = _subnet_group_zones(backend, cluster.cache_subnet_group_name)
+    while len(nodes) > count:
+        nodes.pop()
+    next_index = max([int(n["CacheNodeId"]) for n in nodes] or [0]) + 1
+    while len(nodes) < count:
+        if cluster.az_mode == "cross-az":
+            zone = zones[(next_index - 1) % len(zones)]
+        else:
+            zone = cluster.preferred_availability_zone or zones[0]
+        nodes.append(
+            _make_node(cluster, next_index, zone, _standalone_node_address(backend, cluster, next_index))
+        )
+        next_index += 1
+    cluster.num_cache_nodes = len(nodes)
+
+
+def _finish_cluster(
+    backend: ElastiCacheBackend,
+    cluster: CacheCluster,
+    member_address: str | None = None,
+) -> None:
+    engine = cluster.engine or "redis"
+    cluster.engine = engine
+    # moto sets these only for engine == "redis" (not valkey).
+    for attribute in ("replication_group_id", "snapshot_window", "snapshot_name"):
+        if not hasattr(cluster, attribute):
+            setattr(cluster, attribute, None)
+    if engine != "memcached":
+        cluster.num_cache_nodes = 1
+    if not cluster.engine_version:
+        cluster.engine_version = _DEFAULT_ENGINE_VERSION.get(engine)
+    if engine == "memcached" and cluster.port == 6379:
+        cluster.port = 11211
+    zones = _subnet_group_zones(backend, cluster.cache_subnet_group_name)
+    if not cluster.preferred_availability_zone:
+        cluster.preferred_availability_zone = (
+            "Multiple" if cluster.az_mode == "cross-az" and cluster.num_cache_nodes > 1 else zones[0]
+        )
+    cluster.pending_modified_values = {}
+    cluster._stackctl_domain = _random_domain_label()
+    cluster._stackctl_nodes = []
+    if member_address is not None:
+        cluster._stackctl_nodes.append(
+            _make_node(cluster, 1, cluster.preferred_availability_zone, member_address)
+        )
+    else:
+        _resize_nodes(backend, cluster, cluster.num_cache_nodes)
+    if engine == "memcached":
+        cluster.configuration_endpoint = {
+            "Address": (
+                f"{cluster.cache_cluster_id}.{cluster._stackctl_domain}.cfg."
+                f"{_region_short(backend.region_name)}.cache.amazonaws.com"
+            ),
+            "Port": cluster.port,
+        }
+
+
+def _patch_cache_cluster_model() -> None:
+    CacheCluster.security_groups = property(_security_groups)  # type: ignore[attr-defined]
+    CacheCluster.cache_parameter_group = property(_cache_parameter_group)  # type: ignore[attr-defined]
+
+
+def _check_redis_node_count(engine: str | None, count: int | None) -> None:
+    # AWS (CreateCacheCluster / ModifyCacheCluster NumCacheNodes): "For
+    # clusters running Valkey or Redis OSS, this value must be 1." moto
+    # silently used 1.
+    if (engine or "redis") != "memcached" and count is not None and count != 1:
+        raise InvalidParameterValueException(
+            f"NumCacheNodes must be 1 for engine {engine or 'redis'}, got {count}."
+        )
+
+
+# AWS CreateCacheCluster: an unknown CacheSubnetGroupName is
+# CacheSubnetGroupNotFoundFault, an unknown ReplicationGroupId is
+# ReplicationGroupNotFoundFault. moto created the cluster anyway.
+_original_create_cache_cluster = ElastiCacheBackend.create_cache_cluster
+
+
+def _patch_create_cache_cluster() -> None:
+    @functools.wraps(_original_create_cache_cluster)
+    def create_cache_cluster(self: ElastiCacheBackend, **kwargs: Any) -> CacheCluster:
+        subnet_group = kwargs.get("cache_subnet_group_name")
+        if subnet_group and subnet_group not in self.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(subnet_group)
+        group_id = kwargs.get("replication_group_id")
+        if group_id and group_id not in self.replication_groups:
+            raise ReplicationGroupNotFound(group_id)
+        _check_redis_node_count(kwargs.get("engine"), kwargs.get("num_cache_nodes"))
+        cluster = _original_create_cache_cluster(self, **kwargs)
+        _finish_cluster(self, cluster)
+        return cluster
+
+    ElastiCacheBackend.create_cache_cluster = create_cache_cluster  # type: ignore[method-assign]
+
+
+# AWS DescribeCacheClusters: CacheNodes only with ShowCacheNodeInfo=true;
+# ShowCacheClustersNotInReplicationGroups=true leaves out replication group
+# members. moto ignored both.
+def describe_cache_clusters(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    clusters = backend.describe_cache_clusters(cache_cluster_id=self._get_param("CacheClusterId"))
+    if self._get_bool_param("ShowCacheClustersNotInReplicationGroups", False):
+        clusters = [c for c in clusters if not getattr(c, "replication_group_id", None)]
+    show_nodes = self._get_bool_param("ShowCacheNodeInfo", False)
+    views = []
+    for cluster in clusters:
+        view = copy.copy(cluster)
+        view.cache_nodes = (
+            copy.deepcopy(getattr(cluster, "_stackctl_nodes", [])) if show_nodes else None
+        )
+        views.append(view)
+    return PaginatedResult({"CacheClusters": views})
+
+
+def _require_available_cluster(cluster: CacheCluster) -> None:
+    if cluster.cache_cluster_status != "available":
+        raise InvalidCacheClusterState(
+            f"Cache cluster {cluster.cache_cluster_id} is not in available state"
+            f" (it is {cluster.cache_cluster_status})."
+        )
+
+
+# AWS ModifyCacheCluster (moto: 500 not implemented). Applied at once:
+# SecurityGroupIds, PreferredMaintenanceWindow, SnapshotRetentionLimit,
+# SnapshotWindow, CacheParameterGroupName, NotificationTopicArn,
+# AutoMinorVersionUpgrade. CacheNodeType, NumCacheNodes and EngineVersion are
+# applied at once only with ApplyImmediately=true (which also applies what
+# was pending); otherwise they wait in PendingModifiedValues for the
+# maintenance window (which never comes here). Unknown cluster:
+# CacheClusterNotFound; a cluster that is not available (e.g. deleting):
+# InvalidCacheClusterState.
+def modify_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    cluster = backend.describe_cache_clusters(cache_cluster_id=self._get_param("CacheClusterId"))[0]
+    _require_available_cluster(cluster)
+    apply_now = self._get_bool_param("ApplyImmediately", False)
+
+    num_nodes = self._get_int_param("NumCacheNodes")
+    _check_redis_node_count(cluster.engine, num_nodes)
+    to_remove = self._get_param("CacheNodeIdsToRemove") or []
+
+    security_group_ids = self._get_param("SecurityGroupIds")
+    if security_group_ids is not None:
+        cluster.security_group_ids = list(security_group_ids)
+    for param, attribute in (
+        ("PreferredMaintenanceWindow", "preferred_maintenance_window"),
+        ("SnapshotWindow", "snapshot_window"),
+        ("CacheParameterGroupName", "cache_parameter_group_name"),
+        ("NotificationTopicArn", "notification_topic_arn"),
+    ):
+        value = self._get_param(param)
+        if value is not None:
+            setattr(cluster, attribute, value)
+    retention = self._get_int_param("SnapshotRetentionLimit")
+    if retention is not None:
+        cluster.snapshot_retention_limit = retention
+    auto_minor = self._get_bool_param("AutoMinorVersionUpgrade")
+    if auto_minor is not None:
+        cluster.auto_minor_version_upgrade = auto_minor
+
+    pending: dict[str, Any] = cluster.pending_modified_values
+    requested: dict[str, Any] = {}
+    node_type = self._get_param("CacheNodeType")
+    if node_type is not None and node_type != cluster.cache_node_type:
+        requested["CacheNodeType"] = node_type
+    engine_version = self._get_param("EngineVersion")
+    if engine_version is not None and engine_version != cluster.engine_version:
+        requested["EngineVersion"] = engine_version
+    if num_nodes is not None and num_nodes != cluster.num_cache_nodes:
+        requested["NumCacheNodes"] = num_nodes
+        if to_remove:
+            requested["CacheNodeIdsToRemove"] = list(to_remove)
+    pending.update(requested)
+    if apply_now and pending:
+        if "CacheNodeType" in pending:
+            cluster.cache_node_type = pending["CacheNodeType"]
+        if "EngineVersion" in pending:
+            cluster.engine_version = pending["EngineVersion"]
+        if "NumCacheNodes" in pending:
+            _resize_nodes(backend, cluster, pending["NumCacheNodes"], pending.get("CacheNodeIdsToRemove"))
+        pending.clear()
+    return ActionResult({"CacheCluster": cluster})
+
+
+def _mark_deleting(cluster: CacheCluster) -> None:
+    cluster.cache_cluster_status = "deleting"
+    cluster.status = "deleting"
+    for node in getattr(cluster, "_stackctl_nodes", []):
+        node["CacheNodeStatus"] = "deleting"
+
+
+def _forget_cluster(backend: ElastiCacheBackend, cluster_id: str) -> None:
+    cluster = backend.cache_clusters.pop(cluster_id, None)
+    if cluster is not None:
+        backend.tagging_service.delete_all_tags_for_resource(cluster.arn)
+
+
+# AWS DeleteCacheCluster: answers the cluster as "deleting", a while later it
+# is gone (DescribeCacheClusters: CacheClusterNotFound). moto left it
+# "deleting" forever, so waiting for the deletion never ended (and its
+# subnet group stayed in use). FinalSnapshotIdentifier makes a final
+# snapshot (moto ignored it). Deleting a cluster that is not available is
+# InvalidCacheClusterState. Members of a replication group are removed
+# through the replication group (not supported here: a loud
+# InvalidCacheClusterState rather than a silent half-deletion).
+def delete_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    cluster_id = self._get_param("CacheClusterId")
+    cluster = backend.describe_cache_clusters(cache_cluster_id=cluster_id)[0]
+    _require_available_cluster(cluster)
+    group_id = getattr(cluster, "replication_group_id", None)
+    if group_id and group_id in backend.replication_groups:
+        raise InvalidCacheClusterState(
+            f"Cache cluster {cluster_id} is a member of replication group {group_id};"
+            " the emulator only deletes it with the replication group."
+        )
+    final_snapshot = self._get_param("FinalSnapshotIdentifier")
+    if final_snapshot:
+        backend.create_snapshot(
+            snapshot_name=final_snapshot,
+            replication_group_id=None,
+            cache_cluster_id=cluster.cache_cluster_id,
+            kms_key_id=None,
+            tags=None,
+        )
+    _mark_deleting(cluster)
+    deletion.pending(backend).schedule(
+        ("cluster", cluster.cache_cluster_id),
+        lambda: _forget_cluster(backend, cluster.cache_cluster_id),
+    )
+    return ActionResult({"CacheCluster": cluster})
+
+
+# ---------------------------------------------------------------------------
+# Replication groups
+# ---------------------------------------------------------------------------
+# AWS CreateReplicationGroup:
+#  * unknown CacheSubnetGroupName: CacheSubnetGroupNotFoundFault (moto
+#    created the group anyway);
+#  * NumCacheClusters (cluster mode disabled) is the number of nodes: primary
+#    plus NumCacheClusters-1 replicas (moto made only the primary unless
+#    ReplicasPerNodeGroup was given);
+#  * NodeGroups[].ReaderEndpoint {Address, Port} next to PrimaryEndpoint in
+#    cluster mode disabled (moto: missing);
+#  * every member is a cache cluster of its own, listed by
+#    DescribeCacheClusters with ReplicationGroupId, the group's node type,
+#    engine, subnet group and security groups, one cache node each (moto:
+#    members did not exist as clusters);
+#  * the default SnapshotWindow is a valid hh:mm-hh:mm range (moto:
+#    "05:00-6:00");
+#  * a parameter group whose name ends in ".cluster.on" means cluster mode
+#    enabled, as in AWS (moto only looked at ClusterMode).
+_original_create_replication_group = ElastiCacheBackend.create_replication_group
+
+
+def _group_domain(group: ReplicationGroup) -> str:
+    if group.cluster_mode == "enabled":
+        return group.configuration_endpoint["address"].split(".", 1)[1]
+    return group.node_groups[0]["primary_endpoint_address"].split(".", 1)[1]
+
+
+def _member_kwargs(group: ReplicationGroup, cluster_id: str, zone: str, engine_version: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        name: None
+        for name in _original_create_cache_cluster.__code__.co_varnames[
+            1 : _original_create_cache_cluster.__code__.co_argcount
+        ]
+    }
+    kwargs.update(
+        cache_cluster_id=cluster_id,
+        replication_group_id=group.replication_group_id,
+        preferred_availability_zone=zone,
+        num_cache_nodes=1,
+        cache_node_type=group.cache_node_type,
+        engine=group.engine,
+        engine_version=engine_version,
+        cache_parameter_group_name=group.cache_parameter_group_name,
+        cache_subnet_group_name=group.cache_subnet_group_name,
+        security_group_ids=list(group.security_group_ids or []),
+        preferred_maintenance_window=group.preferred_maintenance_window,
+        port=group.port,
+        notification_topic_arn=group.notification_topic_arn,
+        auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+        snapshot_retention_limit=group.snapshot_retention_limit,
+        snapshot_window=group.snapshot_window,
+        transit_encryption_enabled=group.transit_encryption_enabled,
+        tags=[],
+        log_delivery_configurations=[],
+        cache_node_ids_to_remove=[],
+        cache_node_ids_to_reboot=[],
+    )
+    return kwargs
+
+
+def _patch_create_replication_group() -> None:
+    @functools.wraps(_original_create_replication_group)
+    def create_replication_group(self: ElastiCacheBackend, **kwargs: Any) -> ReplicationGroup:
+        subnet_group = kwargs.get("cache_subnet_group_name")
+        if subnet_group and subnet_group not in self.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(subnet_group)
+        if not kwargs.get("cluster_mode") and (kwargs.get("cache_parameter_group_name") or "").endswith(
+            ".cluster.on"
+        ):
+            kwargs["cluster_mode"] = "enabled"
+        cluster_mode_enabled = kwargs.get("cluster_mode") == "enabled"
+        if not cluster_mode_enabled and kwargs.get("num_cache_clusters") and not kwargs.get(
+            "replicas_per_node_group"
+        ):
+            kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
+        explicit_zones = bool(kwargs.get("preferred_cache_cluster_azs") or kwargs.get("node_group_configuration"))
+
+        group = _original_create_replication_group(self, **kwargs)
+
+        if not kwargs.get("snapshot_window"):
+            group.snapshot_window = "05:00-06:00"
+        zones = _subnet_group_zones(self, group.cache_subnet_group_name)
+        domain = _group_domain(group)
+        for node_group in group.node_groups:
+            if group.cluster_mode != "enabled":
+                node_group["reader_endpoint"] = {
+                    "address": node_group["reader_endpoint_address"],
+                    "port": group.port,
+                }
+            for index, member in enumerate(node_group["node_group_members"]):
+                if not explicit_zones:
+                    member["preferred_availability_zone"] = zones[index % len(zones)]
+                cluster_id = member["cache_cluster_id"]
+                cluster = _original_create_cache_cluster(
+                    self,
+                    **_member_kwargs(
+                        group, cluster_id, member["preferred_availability_zone"], kwargs.get("engine_version")
+                    ),
+                )
+                cluster.replication_group_id = group.replication_group_id
+                address = (member.get("read_endpoint") or {}).get("address") or f"{cluster_id}.{domain}"
+                _finish_cluster(self, cluster, member_address=address)
+                cluster.auth_token_enabled = group.auth_token_enabled
+                cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+                self.cache_clusters[cluster_id] = cluster
+        return group
+
+    ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign]
+
+
+def _members(backend: ElastiCacheBackend, group: ReplicationGroup) -> list[CacheCluster]:
+    return [
+        backend.cache_clusters[cid] for cid in group.member_clusters if cid in backend.cache_clusters
+    ]
+
+
+def _require_available_group(group: ReplicationGroup) -> None:
+    if group.status != "available":
+        raise InvalidReplicationGroupState(
+            f"Replication group {group.replication_group_id} is not in available state"
+            f" (it is {group.status})."
+        )
+
+
+# AWS ModifyReplicationGroup: besides what moto handled (description,
+# CacheNodeType, AutomaticFailoverEnabled, MultiAZEnabled,
+# SnapshotRetentionLimit), SecurityGroupIds, SnapshotWindow,
+# PreferredMaintenanceWindow, CacheParameterGroupName, EngineVersion,
+# AutoMinorVersionUpgrade, NotificationTopicArn and AuthToken change the
+# group; node-level settings (node type, security groups, engine version,
+# parameter group, windows) show on every member cluster. moto ignored those
+# parameters (SecurityGroupIds silently did nothing). A group that is not
+# available: InvalidReplicationGroupState.
+def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    group_id = self._get_param("ReplicationGroupId")
+    group = backend.describe_replication_groups(replication_group_id=group_id)[0]
+    _require_available_group(group)
+    backend.modify_replication_group(
+        replication_group_id=group.replication_group_id,
+        replication_group_description=self._get_param("ReplicationGroupDescription"),
+        engine=self._get_param("Engine"),
+        cache_node_type=self._get_param("CacheNodeType"),
+        automatic_failover_enabled=self._get_bool_param("AutomaticFailoverEnabled"),
+        multi_az_enabled=self._get_bool_param("MultiAZEnabled"),
+        snapshot_retention_limit=self._get_int_param("SnapshotRetentionLimit"),
+    )
+    security_group_ids = self._get_param("SecurityGroupIds")
+    if security_group_ids is not None:
+        group.security_group_ids = list(security_group_ids)
+    for param, attribute in (
+        ("SnapshotWindow", "snapshot_window"),
+        ("PreferredMaintenanceWindow", "preferred_maintenance_window"),
+        ("CacheParameterGroupName", "cache_parameter_group_name"),
+        ("EngineVersion", "engine_version"),
+        ("NotificationTopicArn", "notification_topic_arn"),
+    ):
+        value = self._get_param(param)
+        if value is not None:
+            setattr(group, attribute, value)
+    auto_minor = self._get_bool_param("AutoMinorVersionUpgrade")
+    if auto_minor is not None:
+        group.auto_minor_version_upgrade = auto_minor
+    if self._get_param("AuthToken"):
+        group.auth_token_enabled = True
+        group.auth_token_last_modified_date = utcnow()
+    for member in _members(backend, group):
+        member.cache_node_type = group.cache_node_type
+        member.security_group_ids = list(group.security_group_ids or [])
+        member.snapshot_retention_limit = group.snapshot_retention_limit
+        member.snapshot_window = group.snapshot_window
+        member.preferred_maintenance_window = group.preferred_maintenance_window
+        member.cache_parameter_group_name = group.cache_parameter_group_name
+        member.auth_token_enabled = group.auth_token_enabled
+        if group.engine_version:
+            member.engine_version = group.engine_version
+    return ActionResult({"ReplicationGroup": group})
+
+
+def _forget_replication_group(backend: ElastiCacheBackend, group_id: str, keep: str | None) -> None:
+    group = backend.replication_groups.pop(group_id, None)
+    if group is None:
+        return
+    backend.tagging_service.delete_all_tags_for_resource(group.arn)
+    for cluster_id in list(group.member_clusters):
+        if cluster_id == keep and cluster_id in backend.cache_clusters:
+            cluster = backend.cache_clusters[cluster_id]
+            cluster.replication_group_id = None
+            continue
+        _forget_cluster(backend, cluster_id)
+
+
+# AWS DeleteReplicationGroup: answers the group as "deleting" and deletes all
+# its member clusters; a while later the group is gone
+# (ReplicationGroupNotFoundFault). RetainPrimaryCluster=true keeps the
+# primary as a standalone cluster; FinalSnapshotIdentifier takes a final
+# snapshot. moto left the group "deleting" forever (and its members never
+# existed as clusters); it also dropped the primary from MemberClusters.
+def delete_replication_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
+    group = backend.describe_replication_groups(
+        replication_group_id=self._get_param("ReplicationGroupId")
+    )[0]
+    _require_available_group(group)
+    final_snapshot = self._get_param("FinalSnapshotIdentifier")
+    if final_snapshot:
+        backend.create_snapshot(
+            snapshot_name=final_snapshot,
+            replication_group_id=group.replication_group_id,
+            cache_cluster_id=None,
+            kms_key_id=None,
+            tags=None,
+        )
+    keep = group.member_clusters[0] if self._get_bool_param("RetainPrimaryCluster", False) else None
+    group.status = "deleting"
+    for member in _members(backend, group):
+        if member.cache_cluster_id != keep:
+            _mark_deleting(member)
+    deletion.pending(backend).schedule(
+        ("replicationgroup", group.replication_group_id),
+        lambda: _forget_replication_group(backend, group.replication_group_id, keep),
+    )
+    return ActionResult({"ReplicationGroup": group})
+
+
+# ---------------------------------------------------------------------------
+# Tags
+# ---------------------------------------------------------------------------
+# AWS ListTagsForResource / AddTagsToResource / RemoveTagsFromResource on the
+# ARN of a cluster, replication group or subnet group that does not exist:
+# CacheClusterNotFound / ReplicationGroupNotFoundFault /
+# CacheSubnetGroupNotFoundFault. moto answered an empty tag list, and kept a
+# deleted resource's tags for a new one of the same name.
+def _check_tagged_resource(backend: ElastiCacheBackend, arn: str) -> None:
+    parts = arn.split(":")
+    if len(parts) < 7:
+        return  # moto's own InvalidARN check applies
+    kind, name = parts[5], ":".join(parts[6:])
+    if kind == "cluster" and name not in backend.cache_clusters:
+        raise CacheClusterNotFound(name)
+    if kind == "replicationgroup" and name not in backend.replication_groups:
+        raise ReplicationGroupNotFound(name)
+    if kind == "subnetgroup" and name not in backend.cache_subnet_groups:
+        raise CacheSubnetGroupNotFound(name)
+
+
+def _patch_tagging() -> None:
+    for method_name in ("list_tags_for_resource", "add_tags_to_resource", "remove_tags_from_resource"):
+        original = getattr(ElastiCacheBackend, method_name)
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def wrapper(self: ElastiCacheBackend, arn: str, *args: Any) -> Any:
+                if self.arn_regex.match(arn):
+                    _check_tagged_resource(self, arn)
+                return original(self, arn, *args)
+
+            return wrapper
+
+        setattr(ElastiCacheBackend, method_name, make(original))
+
+
+def apply() -> None:
+    _patch_lowercase_identifiers()
+    _patch_cache_subnet_group_model()
+    _patch_cache_cluster_model()
+    _patch_create_cache_cluster()
+    _patch_create_replication_group()
+    _patch_tagging()
+    ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group  # type: ignore[attr-defined]
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
+    ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters  # type: ignore[method-assign]
+    ElastiCacheResponse.modify_cache_cluster = modify_cache_cluster  # type: ignore[attr-defined]
+    ElastiCacheResponse.delete_cache_cluster = delete_cache_cluster  # type: ignore[method-assign]
+    ElastiCacheResponse.modify_replication_group = modify_replication_group  # type: ignore[method-assign]
+    ElastiCacheResponse.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+    deletion.purge_before_each_request(ElastiCacheResponse, _backend)

@@ -1,0 +1,276 @@
+"""RDS patches: where moto 5.2.5 answers differently from AWS for the calls
+stackctl makes.
+
+Checked and already faithful in moto (no patch): CreateDBInstance with
+ManageMasterUserPassword (MasterUserSecret {SecretArn, SecretStatus,
+KmsKeyId}, the secret exists in Secrets Manager and goes with the
+instance) or MasterUserPassword; EnableIAMDatabaseAuthentication,
+StorageEncrypted, DeletionProtection, PubliclyAccessible,
+BackupRetentionPeriod, VpcSecurityGroupIds and Tags reported back;
+identifiers stored lower-case; DeleteDBInstance on a protected instance is
+InvalidParameterCombination; FinalDBSnapshotIdentifier creates a manual
+snapshot that DescribeDBSnapshots finds; ListTagsForResource on the
+instance ARN; DescribeDBInstances / DescribeDBSubnetGroups of an unknown
+name (DBInstanceNotFound, DBSubnetGroupNotFoundFault).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.rds.exceptions import (
+    DBInstanceNotFoundError,
+    DBSubnetGroupNotFoundError,
+    InvalidParameterCombination,
+    RDSClientError,
+)
+from moto.rds.models import DBInstance, DBSubnetGroup, RDSBackend, rds_backends
+from moto.rds.responses import RDSResponse
+
+from .. import deletion
+
+
+# ---------------------------------------------------------------------------
+# DB subnet groups
+# ---------------------------------------------------------------------------
+# AWS CreateDBSubnetGroup / ModifyDBSubnetGroup:
+#  * a subnet that does not exist is InvalidSubnet ("Some input subnets in
+#    :[subnet-...] are invalid."); moto answered EC2's
+#    InvalidSubnetID.NotFound;
+#  * the subnets must cover at least two availability zones, else
+#    DBSubnetGroupDoesNotCoverEnoughAZs; moto accepted one zone.
+def _subnets(backend: RDSBackend, subnet_ids: list[str]) -> list[Any]:
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    subnets, invalid = [], []
+    for subnet_id in subnet_ids or []:
+        try:
+            subnets.append(ec2.get_subnet(subnet_id))
+        except Exception:  # noqa: BLE001 - moto's InvalidSubnetIdError
+            invalid.append(subnet_id)
+    if invalid:
+        raise RDSClientError("InvalidSubnet", f"Some input subnets in :[{', '.join(invalid)}] are invalid.")
+    zones = {subnet.availability_zone for subnet in subnets}
+    if len(zones) < 2:
+        raise RDSClientError(
+            "DBSubnetGroupDoesNotCoverEnoughAZs",
+            "DB Subnet Group doesn't meet availability zone coverage requirement. Please add"
+            f" subnets to cover at least 2 availability zones. Current coverage: {len(zones)}",
+        )
+    return subnets
+
+
+def create_db_subnet_group(self: RDSResponse) -> Any:
+    from moto.core.responses import ActionResult
+
+    subnets = _subnets(self.backend, self.params.get("SubnetIds", []))
+    group = self.backend.create_subnet_group(
+        self.params.get("DBSubnetGroupName"),
+        self.params.get("DBSubnetGroupDescription"),
+        subnets,
+        self.params.get("Tags", []),
+    )
+    return ActionResult({"DBSubnetGroup": group})
+
+
+# AWS ModifyDBSubnetGroup: replaces the subnets (and description) of the
+# group; unknown group: DBSubnetGroupNotFoundFault. moto *removed the group*
+# from the account (DescribeDBSubnetGroups no longer found it, and new
+# instances could not use it), and answered 500 for an unknown group.
+def modify_db_subnet_group(self: RDSResponse) -> Any:
+    from moto.core.responses import ActionResult
+
+    name = self.params.get("DBSubnetGroupName")
+    group = self.backend.subnet_groups.get(name)
+    if group is None:
+        raise DBSubnetGroupNotFoundError(name)
+    group.subnets = _subnets(self.backend, self.params.get("SubnetIds", []))
+    group.vpc_id = group._subnets[0].vpc_id
+    description = self.params.get("DBSubnetGroupDescription")
+    if description is not None:
+        group.description = description
+    return ActionResult({"DBSubnetGroup": group})
+
+
+# AWS DeleteDBSubnetGroup: InvalidDBSubnetGroupStateFault while a DB
+# instance (deleting ones included) or DB cluster uses the group. moto
+# deleted it regardless.
+def _subnet_group_name_of(resource: Any) -> str:
+    # DBInstance.db_subnet_group is the group object (its *_name is
+    # write-only in moto); DBCluster.db_subnet_group is the name.
+    group = getattr(resource, "db_subnet_group", None)
+    if group is None:
+        return ""
+    return (group if isinstance(group, str) else group.name).lower()
+
+
+def _patch_delete_subnet_group() -> None:
+    original = RDSBackend.delete_subnet_group
+
+    @functools.wraps(original)
+    def delete_subnet_group(self: RDSBackend, subnet_name: str) -> DBSubnetGroup:
+        name = (subnet_name or "").lower()
+        for database in list(self.databases.values()):
+            if _subnet_group_name_of(database) == name:
+                raise RDSClientError(
+                    "InvalidDBSubnetGroupStateFault",
+                    f"Cannot delete the subnet group '{name}' because at least one database"
+                    f" instance: {database.db_instance_identifier} is still using it.",
+                )
+        for cluster in list(self.clusters.values()):
+            if _subnet_group_name_of(cluster) == name:
+                raise RDSClientError(
+                    "InvalidDBSubnetGroupStateFault",
+                    f"Cannot delete the subnet group '{name}' because at least one database"
+                    f" cluster: {cluster.db_cluster_identifier} is still using it.",
+                )
+        return original(self, subnet_name)
+
+    RDSBackend.delete_subnet_group = delete_subnet_group  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# DB instances
+# ---------------------------------------------------------------------------
+# AWS DBInstance: PendingModifiedValues is always present ({} when nothing
+# is pending); an encrypted instance without KmsKeyId uses the account's
+# aws/rds key and reports its key ARN. moto omitted PendingModifiedValues
+# and reported KmsKeyId "default_kms_key_id".
+def _patch_db_instance_model() -> None:
+    original_init = DBInstance.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: DBInstance, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.pending_modified_values = {}
+        if getattr(self, "kms_key_id", None) == "default_kms_key_id":
+            key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"aws/rds/{self.account_id}/{self.region}")
+            self.kms_key_id = f"arn:aws:kms:{self.region}:{self.account_id}:key/{key_id}"
+
+    DBInstance.__init__ = __init__  # type: ignore[method-assign]
+
+
+# AWS ModifyDBInstance without ApplyImmediately: DBInstanceClass,
+# AllocatedStorage, EngineVersion, MultiAZ, StorageType, Iops, and a
+# BackupRetentionPeriod change to or from 0, wait for the next maintenance
+# window and are reported in PendingModifiedValues (never applied here: no
+# maintenance window comes). With ApplyImmediately=true they, and anything
+# pending, are applied now. DeletionProtection, VpcSecurityGroupIds and
+# other BackupRetentionPeriod changes apply at once either way. moto applied
+# everything at once, hiding a missing ApplyImmediately. An instance that is
+# being deleted: InvalidDBInstanceState.
+_DEFERRED = {
+    "db_instance_class": "DBInstanceClass",
+    "allocated_storage": "AllocatedStorage",
+    "engine_version": "EngineVersion",
+    "multi_az": "MultiAZ",
+    "storage_type": "StorageType",
+    "iops": "Iops",
+}
+
+
+def _patch_modify_db_instance() -> None:
+    original = RDSBackend.modify_db_instance
+
+    @functools.wraps(original)
+    def modify_db_instance(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        _require_not_deleting(database)
+        pending: dict[str, Any] = database.__dict__.setdefault("pending_modified_values", {})
+        kwargs = dict(db_kwargs)
+        if kwargs.get("apply_immediately"):
+            for attribute, key in _DEFERRED.items():
+                if key in pending and attribute not in kwargs:
+                    kwargs[attribute] = pending[key]
+            if "BackupRetentionPeriod" in pending and "backup_retention_period" not in kwargs:
+                kwargs["backup_retention_period"] = pending["BackupRetentionPeriod"]
+            pending.clear()
+        else:
+            for attribute, key in _DEFERRED.items():
+                if attribute in kwargs:
+                    value = kwargs.pop(attribute)
+                    if value != getattr(database, attribute, None):
+                        pending[key] = value
+            retention = kwargs.get("backup_retention_period")
+            if retention is not None and (int(retention) == 0) != (int(database.backup_retention_period or 0) == 0):
+                pending["BackupRetentionPeriod"] = int(kwargs.pop("backup_retention_period"))
+        return original(self, db_instance_identifier, kwargs)
+
+    RDSBackend.modify_db_instance = modify_db_instance  # type: ignore[method-assign]
+
+
+def _require_not_deleting(database: DBInstance) -> None:
+    if database.status == "deleting":
+        raise RDSClientError(
+            "InvalidDBInstanceState",
+            f"Instance {database.db_instance_identifier} is already being deleted.",
+        )
+
+
+# AWS DeleteDBInstance:
+#  * "If you don't enable [SkipFinalSnapshot], you must specify the
+#    FinalDBSnapshotIdentifier parameter", and both together are an error:
+#    InvalidParameterCombination. moto deleted without a snapshot in both
+#    cases.
+#  * the instance answers "deleting" and stays listed (DBInstanceStatus
+#    "deleting", its subnet group still in use) until the deletion finishes,
+#    then DescribeDBInstances answers DBInstanceNotFound. moto removed it at
+#    once; with STACKCTL_EMULATOR_DELETE_SECONDS > 0 it now stays that long.
+#  * an instance already being deleted: InvalidDBInstanceState.
+def _patch_delete_db_instance() -> None:
+    original = RDSBackend.delete_db_instance
+
+    @functools.wraps(original)
+    def delete_db_instance(
+        self: RDSBackend,
+        db_instance_identifier: str,
+        final_db_snapshot_identifier: str | None = None,
+        skip_final_snapshot: bool | None = False,
+        delete_automated_backups: bool | None = True,
+    ) -> DBInstance:
+        self._validate_db_identifier(db_instance_identifier)
+        database = self.databases.get(db_instance_identifier)
+        if database is None:
+            raise DBInstanceNotFoundError(db_instance_identifier)
+        _require_not_deleting(database)
+        if not skip_final_snapshot and not final_db_snapshot_identifier:
+            raise InvalidParameterCombination(
+                "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified."
+            )
+        if skip_final_snapshot and final_db_snapshot_identifier:
+            raise InvalidParameterCombination(
+                "FinalDBSnapshotIdentifier can not be specified when deleting an instance with"
+                " SkipFinalSnapshot enabled."
+            )
+        database = original(
+            self,
+            db_instance_identifier,
+            final_db_snapshot_identifier=final_db_snapshot_identifier,
+            skip_final_snapshot=skip_final_snapshot,
+            delete_automated_backups=delete_automated_backups,
+        )
+        # moto removed it; keep it listed as "deleting" until the delay passed.
+        self.databases[database.db_instance_identifier] = database
+
+        def finish() -> None:
+            if self.databases.get(database.db_instance_identifier) is database:
+                del self.databases[database.db_instance_identifier]
+
+        deletion.pending(self).schedule(("db", database.db_instance_identifier), finish)
+        return database
+
+    RDSBackend.delete_db_instance = delete_db_instance  # type: ignore[method-assign]
+
+
+def apply() -> None:
+    RDSResponse.create_db_subnet_group = create_db_subnet_group  # type: ignore[method-assign]
+    RDSResponse.modify_db_subnet_group = modify_db_subnet_group  # type: ignore[method-assign]
+    _patch_delete_subnet_group()
+    _patch_db_instance_model()
+    _patch_modify_db_instance()
+    _patch_delete_db_instance()
+    deletion.purge_before_each_request(
+        RDSResponse, lambda response: rds_backends[response.current_account][response.region]
+    )

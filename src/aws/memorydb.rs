@@ -1,0 +1,618 @@
+//! MemoryDB drivers: users (password read from Secrets Manager at call time, never stored), ACLs, and
+//! clusters whose node type, shard count and replica count change in place.
+
+use super::wait::{self, Poll};
+use super::{Created, Ctx, DriverError, Observed, outputs, secrets, version_as_written};
+use crate::resources::memorydb::{MemorydbAclConfig, MemorydbClusterConfig, MemorydbUserConfig};
+use crate::resources::{ResourceKind, decode, encode};
+use crate::state::ResourceState;
+use aws_sdk_memorydb::types::{
+    Acl, AuthenticationMode, Cluster, InputAuthenticationType, ReplicaConfigurationRequest,
+    ShardConfigurationRequest, User,
+};
+use serde_json::{Map, Value as Json, json};
+
+fn decode_as<T: serde::de::DeserializeOwned>(
+    kind: ResourceKind,
+    value: &Json,
+) -> Result<T, DriverError> {
+    decode(kind, value).map_err(DriverError::Invalid)
+}
+
+fn named_outputs(name: &str, arn: &str) -> Map<String, Json> {
+    outputs(&[("name", json!(name)), ("arn", json!(arn))])
+}
+
+/// The password in a secret: a plain string, or JSON with a `password` key.
+async fn password_from(ctx: &Ctx, secret: &str) -> Result<String, DriverError> {
+    let value = secrets::value(ctx, secret).await?;
+    match serde_json::from_str::<Json>(&value) {
+        Ok(Json::Object(map)) => map
+            .get("password")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                DriverError::Invalid(format!("secret {secret} is JSON without a `password` key"))
+            }),
+        _ => Ok(value),
+    }
+}
+
+fn password_mode(password: String) -> AuthenticationMode {
+    AuthenticationMode::builder()
+        .r#type(InputAuthenticationType::Password)
+        .passwords(password)
+        .build()
+}
+
+// Users.
+
+async fn describe_user(ctx: &Ctx, name: &str) -> Result<Option<User>, DriverError> {
+    match ctx
+        .aws
+        .memorydb
+        .describe_users()
+        .user_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.users().first().cloned()),
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeUsers", e);
+            if error.is_code(&["UserNotFoundFault"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+pub async fn read_user(
+    ctx: &Ctx,
+    name: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(user) = describe_user(ctx, name).await? else {
+        return Ok(None);
+    };
+    let arn = user.arn().unwrap_or_default().to_string();
+    let observed = MemorydbUserConfig {
+        name: user.name().unwrap_or_default().to_string(),
+        access_string: user.access_string().unwrap_or_default().to_string(),
+        // Which secret the password came from is ours to know; AWS never returns passwords.
+        password_secret: prior
+            .config
+            .get("password_secret")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        tags: super::tags::list(ctx, ResourceKind::MemorydbUser, &arn).await?,
+    };
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: named_outputs(&observed.name, &arn),
+    }))
+}
+
+pub async fn create_user(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c: MemorydbUserConfig = decode_as(ResourceKind::MemorydbUser, desired)?;
+    let password = password_from(ctx, &c.password_secret).await?;
+    let out = ctx
+        .aws
+        .memorydb
+        .create_user()
+        .user_name(&c.name)
+        .access_string(&c.access_string)
+        .authentication_mode(password_mode(password))
+        .set_tags(Some(super::tags::memorydb(&c.tags)))
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateUser", e))?;
+    ctx.created(&c.name);
+    let arn = out
+        .user()
+        .and_then(|u| u.arn())
+        .unwrap_or_default()
+        .to_string();
+    wait_status(ctx, "user", &c.name, || async {
+        Ok(describe_user(ctx, &c.name)
+            .await?
+            .and_then(|u| u.status().map(str::to_string)))
+    })
+    .await?;
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: named_outputs(&c.name, &arn),
+    })
+}
+
+pub async fn update_user(
+    ctx: &Ctx,
+    name: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
+    let old: MemorydbUserConfig = decode_as(ResourceKind::MemorydbUser, observed)?;
+    let new: MemorydbUserConfig = decode_as(ResourceKind::MemorydbUser, desired)?;
+    let mut request = ctx.aws.memorydb.update_user().user_name(name);
+    let mut any = false;
+    if old.access_string != new.access_string {
+        request = request.access_string(&new.access_string);
+        any = true;
+    }
+    if old.password_secret != new.password_secret {
+        request = request.authentication_mode(password_mode(
+            password_from(ctx, &new.password_secret).await?,
+        ));
+        any = true;
+    }
+    if any {
+        request
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UpdateUser", e))?;
+    }
+    let user = describe_user(ctx, name)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("user {name} no longer exists")))?;
+    let arn = user.arn().unwrap_or_default().to_string();
+    super::tags::sync(ctx, ResourceKind::MemorydbUser, &arn, &old.tags, &new.tags).await?;
+    Ok(named_outputs(name, &arn))
+}
+
+pub async fn delete_user(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
+    wait::until(ctx, &format!("user {name} to be deleted"), || async {
+        match ctx.aws.memorydb.delete_user().user_name(name).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let error = DriverError::from_sdk("DeleteUser", e);
+                if error.is_code(&["UserNotFoundFault"]) {
+                    return Ok(Poll::Done(()));
+                }
+                // Still in an ACL that is being changed or deleted: try again.
+                if !error.is_code(&["InvalidUserStateFault"]) {
+                    return Err(error);
+                }
+                return Ok(Poll::Pending(
+                    "InvalidUserStateFault: user still in use".into(),
+                ));
+            }
+        }
+        Ok(match describe_user(ctx, name).await? {
+            None => Poll::Done(()),
+            Some(user) => Poll::Pending(user.status().unwrap_or("deleting").to_string()),
+        })
+    })
+    .await
+}
+
+// ACLs.
+
+async fn describe_acl(ctx: &Ctx, name: &str) -> Result<Option<Acl>, DriverError> {
+    match ctx.aws.memorydb.describe_acls().acl_name(name).send().await {
+        Ok(out) => Ok(out.acls().first().cloned()),
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeACLs", e);
+            if error.is_code(&["ACLNotFoundFault"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+pub async fn read_acl(ctx: &Ctx, name: &str) -> Result<Option<Observed>, DriverError> {
+    let Some(acl) = describe_acl(ctx, name).await? else {
+        return Ok(None);
+    };
+    let arn = acl.arn().unwrap_or_default().to_string();
+    let mut users: Vec<String> = acl.user_names().to_vec();
+    users.sort();
+    let observed = MemorydbAclConfig {
+        name: acl.name().unwrap_or_default().to_string(),
+        users,
+        tags: super::tags::list(ctx, ResourceKind::MemorydbAcl, &arn).await?,
+    };
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: named_outputs(&observed.name, &arn),
+    }))
+}
+
+pub async fn create_acl(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c: MemorydbAclConfig = decode_as(ResourceKind::MemorydbAcl, desired)?;
+    let out = ctx
+        .aws
+        .memorydb
+        .create_acl()
+        .acl_name(&c.name)
+        .set_user_names(Some(c.users.clone()))
+        .set_tags(Some(super::tags::memorydb(&c.tags)))
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateACL", e))?;
+    ctx.created(&c.name);
+    let arn = out
+        .acl()
+        .and_then(|a| a.arn())
+        .unwrap_or_default()
+        .to_string();
+    wait_status(ctx, "ACL", &c.name, || async {
+        Ok(describe_acl(ctx, &c.name)
+            .await?
+            .and_then(|a| a.status().map(str::to_string)))
+    })
+    .await?;
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: named_outputs(&c.name, &arn),
+    })
+}
+
+pub async fn update_acl(
+    ctx: &Ctx,
+    name: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
+    let old: MemorydbAclConfig = decode_as(ResourceKind::MemorydbAcl, observed)?;
+    let new: MemorydbAclConfig = decode_as(ResourceKind::MemorydbAcl, desired)?;
+    let add: Vec<String> = new
+        .users
+        .iter()
+        .filter(|u| !old.users.contains(u))
+        .cloned()
+        .collect();
+    let remove: Vec<String> = old
+        .users
+        .iter()
+        .filter(|u| !new.users.contains(u))
+        .cloned()
+        .collect();
+    if !add.is_empty() || !remove.is_empty() {
+        ctx.aws
+            .memorydb
+            .update_acl()
+            .acl_name(name)
+            .set_user_names_to_add((!add.is_empty()).then_some(add))
+            .set_user_names_to_remove((!remove.is_empty()).then_some(remove))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UpdateACL", e))?;
+        wait_status(ctx, "ACL", name, || async {
+            Ok(describe_acl(ctx, name)
+                .await?
+                .and_then(|a| a.status().map(str::to_string)))
+        })
+        .await?;
+    }
+    let acl = describe_acl(ctx, name)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("ACL {name} no longer exists")))?;
+    let arn = acl.arn().unwrap_or_default().to_string();
+    super::tags::sync(ctx, ResourceKind::MemorydbAcl, &arn, &old.tags, &new.tags).await?;
+    Ok(named_outputs(name, &arn))
+}
+
+pub async fn delete_acl(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
+    wait::until(ctx, &format!("ACL {name} to be deleted"), || async {
+        match ctx.aws.memorydb.delete_acl().acl_name(name).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let error = DriverError::from_sdk("DeleteACL", e);
+                if error.is_code(&["ACLNotFoundFault"]) {
+                    return Ok(Poll::Done(()));
+                }
+                // A cluster being deleted still holds it.
+                if !error.is_code(&["InvalidACLStateFault"]) {
+                    return Err(error);
+                }
+                return Ok(Poll::Pending(
+                    "InvalidACLStateFault: ACL still used by a cluster".into(),
+                ));
+            }
+        }
+        Ok(match describe_acl(ctx, name).await? {
+            None => Poll::Done(()),
+            Some(acl) => Poll::Pending(acl.status().unwrap_or("deleting").to_string()),
+        })
+    })
+    .await
+}
+
+/// Waits until a user or ACL reports `active`.
+async fn wait_status<F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    name: &str,
+    status: F,
+) -> Result<(), DriverError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, DriverError>>,
+{
+    wait::until(ctx, &format!("{what} {name} to be active"), || async {
+        Ok(match status().await? {
+            Some(s) if s == "active" => Poll::Done(()),
+            Some(s) => Poll::Pending(s),
+            None => Poll::Pending("not visible yet".into()),
+        })
+    })
+    .await
+}
+
+// Clusters.
+
+async fn describe_cluster(ctx: &Ctx, name: &str) -> Result<Option<Cluster>, DriverError> {
+    match ctx
+        .aws
+        .memorydb
+        .describe_clusters()
+        .cluster_name(name)
+        .show_shard_details(true)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.clusters().first().cloned()),
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeClusters", e);
+            if error.is_code(&["ClusterNotFoundFault"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+fn cluster_outputs(cluster: &Cluster) -> Map<String, Json> {
+    let endpoint = cluster.cluster_endpoint();
+    outputs(&[
+        ("id", json!(cluster.name().unwrap_or_default())),
+        ("arn", json!(cluster.arn().unwrap_or_default())),
+        (
+            "address",
+            json!(endpoint.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        (
+            "port",
+            json!(endpoint.map(|e| e.port()).unwrap_or_default()),
+        ),
+    ])
+}
+
+pub async fn read_cluster(
+    ctx: &Ctx,
+    name: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(cluster) = describe_cluster(ctx, name).await? else {
+        return Ok(None);
+    };
+    if cluster.status() == Some("deleting") {
+        return Ok(None);
+    }
+    let arn = cluster.arn().unwrap_or_default().to_string();
+    let prior_config: Option<MemorydbClusterConfig> =
+        serde_json::from_value(prior.config.clone()).ok();
+    let replicas = cluster
+        .shards()
+        .first()
+        .and_then(|s| s.number_of_nodes())
+        .map(|nodes| nodes - 1)
+        .or(prior_config.as_ref().map(|c| c.replicas_per_shard))
+        .unwrap_or_default();
+    let mut groups: Vec<String> = cluster
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.security_group_id().map(str::to_string))
+        .collect();
+    groups.sort();
+    let observed = MemorydbClusterConfig {
+        name: cluster.name().unwrap_or_default().to_lowercase(),
+        node_type: cluster.node_type().unwrap_or_default().to_string(),
+        shards: cluster.number_of_shards().unwrap_or_default(),
+        replicas_per_shard: replicas,
+        engine: cluster.engine().unwrap_or("redis").to_string(),
+        engine_version: cluster
+            .engine_version()
+            .map(|v| version_as_written(v, &prior.config)),
+        port: cluster
+            .cluster_endpoint()
+            .map(|e| e.port())
+            .unwrap_or_default(),
+        parameter_group: cluster.parameter_group_name().map(str::to_string),
+        acl: cluster.acl_name().unwrap_or_default().to_string(),
+        subnet_group: cluster
+            .subnet_group_name()
+            .unwrap_or_default()
+            .to_lowercase(),
+        security_groups: groups,
+        tls: cluster.tls_enabled().unwrap_or(false),
+        snapshot_retention: cluster.snapshot_retention_limit().unwrap_or_default(),
+        snapshot_window: cluster.snapshot_window().map(str::to_string),
+        maintenance_window: cluster.maintenance_window().map(str::to_string),
+        sns_topic_arn: cluster
+            .sns_topic_arn()
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        // Only meaningful at creation: whatever the cluster was seeded from.
+        restore_from: prior_config.map(|c| c.restore_from).unwrap_or_default(),
+        tags: super::tags::list(ctx, ResourceKind::MemorydbCluster, &arn).await?,
+    };
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: cluster_outputs(&cluster),
+    }))
+}
+
+pub async fn create_cluster(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
+    ctx.aws
+        .memorydb
+        .create_cluster()
+        .cluster_name(&c.name)
+        .node_type(&c.node_type)
+        .num_shards(c.shards)
+        .num_replicas_per_shard(c.replicas_per_shard)
+        .engine(&c.engine)
+        .set_engine_version(c.engine_version.clone())
+        .port(c.port)
+        .set_parameter_group_name(c.parameter_group.clone())
+        .acl_name(&c.acl)
+        .subnet_group_name(&c.subnet_group)
+        .set_security_group_ids(Some(c.security_groups.clone()))
+        .tls_enabled(c.tls)
+        .snapshot_retention_limit(c.snapshot_retention)
+        .set_snapshot_window(c.snapshot_window.clone())
+        .set_maintenance_window(c.maintenance_window.clone())
+        .set_sns_topic_arn(c.sns_topic_arn.clone())
+        .set_snapshot_arns((!c.restore_from.is_empty()).then(|| c.restore_from.clone()))
+        .set_tags(Some(super::tags::memorydb(&c.tags)))
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateCluster", e))?;
+    ctx.created(&c.name);
+    let cluster = wait_cluster(ctx, &c.name).await?;
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: cluster_outputs(&cluster),
+    })
+}
+
+async fn wait_cluster(ctx: &Ctx, name: &str) -> Result<Cluster, DriverError> {
+    wait::until(
+        ctx,
+        &format!("MemoryDB cluster {name} to be available"),
+        || async {
+            let Some(cluster) = describe_cluster(ctx, name).await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            match cluster.status() {
+                Some("available") => Ok(Poll::Done(cluster)),
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".into())),
+            }
+        },
+    )
+    .await
+}
+
+pub async fn update_cluster(
+    ctx: &Ctx,
+    name: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
+    let old: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, observed)?;
+    let new: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
+    let changed = |a: &Option<String>, b: &Option<String>| {
+        if b.is_some() && a != b {
+            b.clone()
+        } else {
+            None
+        }
+    };
+    let mut request = ctx.aws.memorydb.update_cluster().cluster_name(name);
+    let mut any = false;
+    if old.node_type != new.node_type {
+        request = request.node_type(&new.node_type);
+        any = true;
+    }
+    if old.shards != new.shards {
+        request = request.shard_configuration(
+            ShardConfigurationRequest::builder()
+                .shard_count(new.shards)
+                .build(),
+        );
+        any = true;
+    }
+    if old.replicas_per_shard != new.replicas_per_shard {
+        request = request.replica_configuration(
+            ReplicaConfigurationRequest::builder()
+                .replica_count(new.replicas_per_shard)
+                .build(),
+        );
+        any = true;
+    }
+    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
+        request = request.engine_version(version);
+        any = true;
+    }
+    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
+        request = request.parameter_group_name(group);
+        any = true;
+    }
+    if old.acl != new.acl {
+        request = request.acl_name(&new.acl);
+        any = true;
+    }
+    if old.security_groups != new.security_groups {
+        request = request.set_security_group_ids(Some(new.security_groups.clone()));
+        any = true;
+    }
+    if old.snapshot_retention != new.snapshot_retention {
+        request = request.snapshot_retention_limit(new.snapshot_retention);
+        any = true;
+    }
+    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
+        request = request.snapshot_window(window);
+        any = true;
+    }
+    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
+        request = request.maintenance_window(window);
+        any = true;
+    }
+    if let Some(topic) = changed(&old.sns_topic_arn, &new.sns_topic_arn) {
+        request = request.sns_topic_arn(topic);
+        any = true;
+    }
+    if any {
+        request
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("UpdateCluster", e))?;
+    }
+    let cluster = wait_cluster(ctx, name).await?;
+    super::tags::sync(
+        ctx,
+        ResourceKind::MemorydbCluster,
+        cluster.arn().unwrap_or_default(),
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
+    Ok(cluster_outputs(&cluster))
+}
+
+pub async fn delete_cluster(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
+    if let Err(e) = ctx
+        .aws
+        .memorydb
+        .delete_cluster()
+        .cluster_name(name)
+        .send()
+        .await
+    {
+        let error = DriverError::from_sdk("DeleteCluster", e);
+        if error.is_code(&["ClusterNotFoundFault"]) {
+            return Ok(());
+        }
+        if !error.is_code(&["InvalidClusterStateFault"]) {
+            return Err(error);
+        }
+    }
+    wait::until(
+        ctx,
+        &format!("MemoryDB cluster {name} to be deleted"),
+        || async {
+            Ok(match describe_cluster(ctx, name).await? {
+                None => Poll::Done(()),
+                Some(cluster) => Poll::Pending(cluster.status().unwrap_or("deleting").to_string()),
+            })
+        },
+    )
+    .await
+}
