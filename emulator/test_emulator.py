@@ -1186,6 +1186,8 @@ def check_rds(emu: Emulator) -> None:
     deleted = rds.delete_db_instance(DBInstanceIdentifier="rds-main", FinalDBSnapshotIdentifier="rds-main-final")
     assert deleted["DBInstance"]["DBInstanceStatus"] == "deleting", deleted
     expect_error("DBInstanceNotFound", 404, lambda: rds.describe_db_instances(DBInstanceIdentifier="rds-main"))
+    # The managed master user secret goes with the instance.
+    expect_error("ResourceNotFoundException", 404, lambda: sm.describe_secret(SecretId=secret_arn))
     snap = rds.describe_db_snapshots(DBSnapshotIdentifier="rds-main-final")["DBSnapshots"][0]
     assert snap["DBInstanceIdentifier"] == "rds-main" and snap["SnapshotType"] == "manual", snap
 
@@ -1277,6 +1279,7 @@ def check_deletion_delay(emu: Emulator) -> None:
     ec.delete_replication_group(ReplicationGroupId="dl-rg")
     mdb.delete_cluster(ClusterName="dl-mdb")
     rds.delete_db_instance(DBInstanceIdentifier="dl-db", SkipFinalSnapshot=True)
+    all_deleted = time.monotonic()
 
     assert ec.describe_cache_clusters(CacheClusterId="dl-cache")["CacheClusters"][0]["CacheClusterStatus"] == "deleting"
     assert ec.describe_replication_groups(ReplicationGroupId="dl-rg")["ReplicationGroups"][0]["Status"] == "deleting"
@@ -1289,7 +1292,7 @@ def check_deletion_delay(emu: Emulator) -> None:
     expect_error("InvalidDBSubnetGroupStateFault", 400, lambda: rds.delete_db_subnet_group(DBSubnetGroupName="dl"))
     assert time.monotonic() - started < DELETE_DELAY, "checks took longer than the delay"
 
-    time.sleep(DELETE_DELAY - (time.monotonic() - started) + 0.2)
+    time.sleep(max(0.0, all_deleted + DELETE_DELAY + 0.3 - time.monotonic()))
     expect_error("CacheClusterNotFound", 404, lambda: ec.describe_cache_clusters(CacheClusterId="dl-cache"))
     expect_error("ReplicationGroupNotFoundFault", 404, lambda: ec.describe_replication_groups(ReplicationGroupId="dl-rg"))
     expect_error("ClusterNotFoundFault", 400, lambda: mdb.describe_clusters(ClusterName="dl-mdb"))

@@ -69,6 +69,7 @@ pub async fn apply(
         observed,
         lookups,
         mut known,
+        retained,
     } = planned;
     state.serial += 1;
     store.save(&state)?;
@@ -107,6 +108,20 @@ pub async fn apply(
                 let name = key.0.clone();
                 let action = step_action(&key);
                 started_at.insert(name.clone(), Instant::now());
+                if key.1 == Step::Destroy
+                    && let Some(why) = retained.get(&name)
+                {
+                    // Kept in AWS on purpose: it only leaves the state.
+                    state.resources.remove(&name);
+                    store_save(store, &mut state)?;
+                    events(Event::Status {
+                        resource: name.clone(),
+                        status: why.clone(),
+                        elapsed: Duration::ZERO,
+                    });
+                    finished.insert(key);
+                    continue;
+                }
                 match start(
                     aws,
                     stack,

@@ -10,7 +10,7 @@ use crate::plan::{Action, Plan, ResourcePlan};
 use crate::resolve::Known;
 use crate::spec::Stack;
 use crate::state::{State, Status};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// A plan and everything needed to carry it out.
@@ -23,6 +23,9 @@ pub struct Planned {
     pub lookups: HashMap<String, Observed>,
     /// Outputs known before anything runs: lookups and resources that stay as they are.
     pub known: Known,
+    /// Resources that leave the state without being deleted, and why (`removal_policy: retain`, or
+    /// a retained resource still uses them).
+    pub retained: BTreeMap<String, String>,
 }
 
 pub async fn plan_up(
@@ -136,23 +139,25 @@ pub async fn plan_up(
             changes,
         });
     }
-    for name in removal_order(&state) {
-        if stack.resources.contains_key(&name) {
-            continue;
-        }
+    let leaving: Vec<String> = removal_order(&state)
+        .into_iter()
+        .filter(|n| !stack.resources.contains_key(n))
+        .collect();
+    let retained = retained(&state, &leaving);
+    for name in leaving {
         let entry = &state.resources[&name];
         let gone = observed.get(&name).is_none_or(Option::is_none);
-        let reason = if gone {
-            "already gone; only the state entry is removed"
-        } else {
-            "no longer in the stack file"
+        let reason = match retained.get(&name) {
+            Some(why) => why.clone(),
+            None if gone => "already gone; only the state entry is removed".into(),
+            None => "no longer in the stack file".into(),
         };
         resources.push(ResourcePlan {
             name: name.clone(),
             kind: entry.kind,
             action: Action::Delete,
             id: entry.id.clone(),
-            reason: Some(reason.into()),
+            reason: Some(reason),
             changes: vec![],
         });
     }
@@ -163,6 +168,7 @@ pub async fn plan_up(
         observed,
         lookups,
         known,
+        retained,
     })
 }
 
@@ -175,17 +181,23 @@ pub async fn plan_down(
     let observed = refresh(aws, &mut state, parallelism)
         .await
         .map_err(driver_error(&state))?;
-    let resources = removal_order(&state)
+    let order = removal_order(&state);
+    let retained = retained(&state, &order);
+    let resources = order
         .into_iter()
         .map(|name| {
             let entry = &state.resources[&name];
             let gone = observed.get(&name).is_none_or(Option::is_none);
+            let reason = match retained.get(&name) {
+                Some(why) => Some(why.clone()),
+                None => gone.then(|| "already gone; only the state entry is removed".to_string()),
+            };
             ResourcePlan {
                 name: name.clone(),
                 kind: entry.kind,
                 action: Action::Delete,
                 id: entry.id.clone(),
-                reason: gone.then(|| "already gone; only the state entry is removed".to_string()),
+                reason,
                 changes: vec![],
             }
         })
@@ -197,7 +209,46 @@ pub async fn plan_down(
         observed,
         lookups: HashMap::new(),
         known: Known::default(),
+        retained,
     })
+}
+
+/// Of the resources leaving the state, those to keep in AWS: the ones whose `removal_policy` is
+/// `retain`, and everything they depend on (AWS would refuse to delete a subnet group or security
+/// group a retained database still uses).
+fn retained(state: &State, leaving: &[String]) -> BTreeMap<String, String> {
+    let graph = state_graph(state);
+    let mut kept = BTreeMap::new();
+    let mut queue: Vec<(String, String)> = leaving
+        .iter()
+        .filter(|n| {
+            state.resources[*n]
+                .config
+                .get("removal_policy")
+                .and_then(|p| p.as_str())
+                == Some("retain")
+        })
+        .map(|n| {
+            (
+                n.clone(),
+                "removal_policy is retain: left in place, dropped from state".to_string(),
+            )
+        })
+        .collect();
+    while let Some((name, why)) = queue.pop() {
+        if kept.contains_key(&name) || !leaving.contains(&name) {
+            continue;
+        }
+        for dependency in graph.dependencies(&name) {
+            queue.push((
+                dependency.to_string(),
+                format!("left in place: retained `{name}` still uses it; dropped from state"),
+            ));
+        }
+        kept.insert(name, why);
+    }
+    kept.retain(|name, _| !state.resources[name].kind.spec().lookup);
+    kept
 }
 
 /// Managed resources in the state, dependents before what they depend on.

@@ -65,6 +65,10 @@ impl Emulator {
         Clients {
             ec2: aws_sdk_ec2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            elasticache: aws_sdk_elasticache::Client::new(&config),
+            rds: aws_sdk_rds::Client::new(&config),
+            memorydb: aws_sdk_memorydb::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
         }
     }
 
@@ -108,6 +112,10 @@ fn http_get(endpoint: &str, path: &str) -> String {
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub memorydb: aws_sdk_memorydb::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 /// A scratch copy of `stacks/`, `user-data/` and `templates/`, so tests can edit stack files freely.

@@ -17,6 +17,9 @@ name (DBInstanceNotFound, DBSubnetGroupNotFoundFault).
 from __future__ import annotations
 
 import functools
+import json
+import secrets
+import string
 import uuid
 from typing import Any
 
@@ -27,7 +30,7 @@ from moto.rds.exceptions import (
     InvalidParameterCombination,
     RDSClientError,
 )
-from moto.rds.models import DBInstance, DBSubnetGroup, RDSBackend, rds_backends
+from moto.rds.models import DBInstance, DBSubnetGroup, MasterUserSecret, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
 from .. import deletion
@@ -152,6 +155,22 @@ def _patch_db_instance_model() -> None:
     DBInstance.__init__ = __init__  # type: ignore[method-assign]
 
 
+# AWS ManageMasterUserPassword: the secret RDS creates holds
+# {"username": <MasterUsername>, "password": <generated>}. moto stored the
+# username "admin" and the same fixed password for every instance, so a
+# tool connecting with the secret's username would not notice it is wrong.
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-.:;<=>?[]^_{|}~"
+
+
+def _patch_master_user_secret() -> None:
+    def _generate_secret_string(self: MasterUserSecret) -> str:
+        username = getattr(self.resource, "master_username", None) or "admin"
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(28))
+        return json.dumps({"username": username, "password": password})
+
+    MasterUserSecret._generate_secret_string = _generate_secret_string  # type: ignore[method-assign]
+
+
 # AWS ModifyDBInstance without ApplyImmediately: DBInstanceClass,
 # AllocatedStorage, EngineVersion, MultiAZ, StorageType, Iops, and a
 # BackupRetentionPeriod change to or from 0, wait for the next maintenance
@@ -269,6 +288,7 @@ def apply() -> None:
     RDSResponse.modify_db_subnet_group = modify_db_subnet_group  # type: ignore[method-assign]
     _patch_delete_subnet_group()
     _patch_db_instance_model()
+    _patch_master_user_secret()
     _patch_modify_db_instance()
     _patch_delete_db_instance()
     deletion.purge_before_each_request(
