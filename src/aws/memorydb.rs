@@ -23,21 +23,6 @@ fn named_outputs(name: &str, arn: &str) -> Map<String, Json> {
     outputs(&[("name", json!(name)), ("arn", json!(arn))])
 }
 
-/// The password in a secret: a plain string, or JSON with a `password` key.
-async fn password_from(ctx: &Ctx, secret: &str) -> Result<String, DriverError> {
-    let value = secrets::value(ctx, secret).await?;
-    match serde_json::from_str::<Json>(&value) {
-        Ok(Json::Object(map)) => map
-            .get("password")
-            .and_then(Json::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                DriverError::Invalid(format!("secret {secret} is JSON without a `password` key"))
-            }),
-        _ => Ok(value),
-    }
-}
-
 fn password_mode(password: String) -> AuthenticationMode {
     AuthenticationMode::builder()
         .r#type(InputAuthenticationType::Password)
@@ -97,7 +82,7 @@ pub async fn read_user(
 
 pub async fn create_user(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
     let c: MemorydbUserConfig = decode_as(ResourceKind::MemorydbUser, desired)?;
-    let password = password_from(ctx, &c.password_secret).await?;
+    let password = secrets::password(ctx, &c.password_secret).await?;
     let out = ctx
         .aws
         .memorydb
@@ -143,7 +128,7 @@ pub async fn update_user(
     }
     if old.password_secret != new.password_secret {
         request = request.authentication_mode(password_mode(
-            password_from(ctx, &new.password_secret).await?,
+            secrets::password(ctx, &new.password_secret).await?,
         ));
         any = true;
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod iam_role;
 pub mod memorydb;
 pub mod rds_instance;
+pub mod replication_group;
 pub mod secrets;
 pub mod security_group;
 pub mod subnet_group;
@@ -190,6 +191,7 @@ pub async fn read(
         ResourceKind::MemorydbUser => memorydb::read_user(ctx, id, prior).await,
         ResourceKind::MemorydbAcl => memorydb::read_acl(ctx, id).await,
         ResourceKind::MemorydbCluster => memorydb::read_cluster(ctx, id, prior).await,
+        ResourceKind::ElasticacheReplicationGroup => replication_group::read(ctx, id, prior).await,
     }
 }
 
@@ -213,7 +215,8 @@ pub async fn find(
         | ResourceKind::RdsInstance
         | ResourceKind::MemorydbUser
         | ResourceKind::MemorydbAcl
-        | ResourceKind::MemorydbCluster => {
+        | ResourceKind::MemorydbCluster
+        | ResourceKind::ElasticacheReplicationGroup => {
             Ok(prior.physical_name.as_ref().map(|n| n.to_lowercase()))
         }
         ResourceKind::Secret => Ok(prior.physical_name.clone()),
@@ -243,6 +246,7 @@ pub async fn create(
         ResourceKind::MemorydbUser => memorydb::create_user(ctx, desired).await,
         ResourceKind::MemorydbAcl => memorydb::create_acl(ctx, desired).await,
         ResourceKind::MemorydbCluster => memorydb::create_cluster(ctx, desired).await,
+        ResourceKind::ElasticacheReplicationGroup => replication_group::create(ctx, desired).await,
     }
 }
 
@@ -275,6 +279,9 @@ pub async fn update(
         ResourceKind::MemorydbUser => memorydb::update_user(ctx, id, observed, desired).await,
         ResourceKind::MemorydbAcl => memorydb::update_acl(ctx, id, observed, desired).await,
         ResourceKind::MemorydbCluster => memorydb::update_cluster(ctx, id, observed, desired).await,
+        ResourceKind::ElasticacheReplicationGroup => {
+            replication_group::update(ctx, id, observed, desired).await
+        }
     }
 }
 
@@ -299,6 +306,7 @@ pub async fn delete(
         ResourceKind::MemorydbUser => memorydb::delete_user(ctx, id).await,
         ResourceKind::MemorydbAcl => memorydb::delete_acl(ctx, id).await,
         ResourceKind::MemorydbCluster => memorydb::delete_cluster(ctx, id).await,
+        ResourceKind::ElasticacheReplicationGroup => replication_group::delete(ctx, id).await,
     }
 }
 

@@ -96,6 +96,21 @@ pub async fn value(ctx: &Ctx, id: &str) -> Result<String, DriverError> {
         .ok_or_else(|| DriverError::Invalid(format!("secret {id} holds no string value")))
 }
 
+/// The password in a secret: a plain string, or JSON with a `password` key.
+pub async fn password(ctx: &Ctx, secret: &str) -> Result<String, DriverError> {
+    let value = value(ctx, secret).await?;
+    match serde_json::from_str::<serde_json::Value>(&value) {
+        Ok(serde_json::Value::Object(map)) => map
+            .get("password")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                DriverError::Invalid(format!("secret {secret} is JSON without a `password` key"))
+            }),
+        _ => Ok(value),
+    }
+}
+
 pub async fn put(ctx: &Ctx, id: &str, value: &str) -> Result<(), DriverError> {
     ctx.aws
         .secrets

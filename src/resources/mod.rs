@@ -7,6 +7,7 @@ pub mod elasticache_cluster;
 pub mod iam_role;
 pub mod memorydb;
 pub mod rds_instance;
+pub mod replication_group;
 pub mod secret;
 pub mod security_group;
 pub mod subnet_group;
@@ -35,6 +36,7 @@ pub enum ResourceKind {
     MemorydbUser,
     MemorydbAcl,
     MemorydbCluster,
+    ElasticacheReplicationGroup,
 }
 
 /// An attribute a resource exposes to references, such as `${web_sg.id}`.
@@ -80,7 +82,7 @@ pub struct KindSpec {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 13] = [
+    pub const ALL: [ResourceKind; 14] = [
         ResourceKind::Vpc,
         ResourceKind::SecurityGroup,
         ResourceKind::IamRole,
@@ -94,6 +96,7 @@ impl ResourceKind {
         ResourceKind::MemorydbUser,
         ResourceKind::MemorydbAcl,
         ResourceKind::MemorydbCluster,
+        ResourceKind::ElasticacheReplicationGroup,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -111,6 +114,7 @@ impl ResourceKind {
             ResourceKind::MemorydbUser => &memorydb::USER_SPEC,
             ResourceKind::MemorydbAcl => &memorydb::ACL_SPEC,
             ResourceKind::MemorydbCluster => &memorydb::CLUSTER_SPEC,
+            ResourceKind::ElasticacheReplicationGroup => &replication_group::SPEC,
         }
     }
 
@@ -144,6 +148,7 @@ impl ResourceKind {
             ResourceKind::ElasticacheCluster => elasticache_cluster::normalize(config),
             ResourceKind::RdsInstance => rds_instance::normalize(config),
             ResourceKind::Secret => secret::normalize(config),
+            ResourceKind::ElasticacheReplicationGroup => replication_group::normalize(config),
             ResourceKind::MemorydbUser
             | ResourceKind::MemorydbAcl
             | ResourceKind::MemorydbCluster => memorydb::normalize(self, config),

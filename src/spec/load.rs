@@ -787,6 +787,34 @@ impl<'a> Loader<'a> {
                     );
                 }
             }
+            ResourceKind::ElasticacheReplicationGroup => {
+                let flag = |key: &str| match config.get(key).map(|n| &n.value) {
+                    Some(Value::Bool(b)) => Some(*b),
+                    _ => None,
+                };
+                if config.contains_key("auth_token_secret")
+                    && flag("transit_encryption") == Some(false)
+                {
+                    self.error(
+                        key_span.clone(),
+                        format!("`{name}` sets an AUTH token without transit encryption"),
+                        "ElastiCache accepts an AUTH token only with `transit_encryption: true` (the default)",
+                    );
+                }
+                let replicas = match config.get("replicas").map(|n| &n.value) {
+                    Some(Value::Int(n)) => *n,
+                    _ => 1,
+                };
+                if flag("automatic_failover") == Some(true) && replicas == 0 {
+                    self.error(
+                        key_span.clone(),
+                        format!(
+                            "`{name}` asks for automatic failover with no replica to fail over to"
+                        ),
+                        "set `replicas: 1` or more, or `automatic_failover: false`",
+                    );
+                }
+            }
             _ => {}
         }
     }

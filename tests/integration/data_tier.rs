@@ -257,13 +257,21 @@ async fn elasticache_rds_stack() {
     ws.write(
         file,
         &ws.read(file)
-            .replace("database_name: covid", "database_name: covid2"),
+            .replace("database_name: covid", "database_name: covid2")
+            .replace("    nodes: 1\n", "    nodes: 1\n    port: 6380\n"),
     );
     let replace = plan(&emulator, &ws, file, &[]);
     assert_eq!(replace.code, 2);
     assert!(
         replace.stdout.contains(
             "-/+ db (rds-instance) [cache-demo-db]: replace (database_name forces replacement)"
+        ),
+        "{}",
+        replace.stdout
+    );
+    assert!(
+        replace.stdout.contains(
+            "-/+ cache (elasticache-cluster) [cache-demo-cache]: replace (port forces replacement)"
         ),
         "{}",
         replace.stdout
@@ -438,7 +446,8 @@ async fn memorydb_stack() {
         file,
         &ws.read(file)
             .replace("shards: 4", "shards: 2")
-            .replace("snapshot_retention: 7", "snapshot_retention: 3"),
+            .replace("snapshot_retention: 7", "snapshot_retention: 3")
+            .replace("on ~customer:* &* +@all", "on ~customer:* &* +@read +@hash"),
     );
     let change = plan(&emulator, &ws, file, &["--var", "node_type=db.r6g.xlarge"]);
     assert_eq!(change.code, 2, "{}", change.stderr);
@@ -472,6 +481,24 @@ async fn memorydb_stack() {
     assert_eq!(clusters.clusters()[0].node_type(), Some("db.r6g.xlarge"));
     assert_eq!(clusters.clusters()[0].number_of_shards(), Some(2));
     assert_eq!(clusters.clusters()[0].snapshot_retention_limit(), Some(3));
+    assert!(
+        change
+            .stdout
+            .contains("~ app_user (memorydb-user) [memorydb-demo-app-user]: update in place"),
+        "{}",
+        change.stdout
+    );
+    let users = aws
+        .memorydb
+        .describe_users()
+        .user_name("memorydb-demo-app-user")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        users.users()[0].access_string(),
+        Some("on ~customer:* &* +@read +@hash")
+    );
 
     // A replacement, naming the attribute.
     ws.write(file, &ws.read(file).replace("tls: true", "tls: false"));
@@ -653,4 +680,166 @@ async fn rds_removal_policies_leave_exactly_what_they_promise() {
             .await
             .is_ok()
     );
+}
+
+/// Issue #3: a replication group with replicas, failover, encryption and an AUTH token kept in a
+/// generated secret; a second secret composed from the group's endpoint; in-place changes to the group
+/// and its subnet group; a replacement named by its attribute; nothing left after down.
+#[tokio::test(flavor = "multi_thread")]
+async fn replication_group_with_auth_token_and_composed_secret() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/rg.yaml";
+    ws.write(
+        file,
+        "stack: rg-demo\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  subnets: { type: elasticache-subnet-group, description: cache subnets }\n  token:\n    type: secret\n    generate: { length: 40, exclude_punctuation: true }\n    recovery_window_days: 0\n  cache:\n    type: elasticache-replication-group\n    node_type: cache.r6g.large\n    replicas: 2\n    auth_token_secret: ${token.arn}\n    subnet_group: ${subnets.name}\n  connection:\n    type: secret\n    recovery_window_days: 0\n    value:\n      host: ${cache.primary_address}\n      port: ${cache.port}\n",
+    );
+    let created = up(&emulator, &ws, file, &[]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+
+    let groups = aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id("rg-demo-cache")
+        .send()
+        .await
+        .unwrap();
+    let group = &groups.replication_groups()[0];
+    assert_eq!(group.auth_token_enabled(), Some(true));
+    assert_eq!(group.transit_encryption_enabled(), Some(true));
+    assert_eq!(group.at_rest_encryption_enabled(), Some(true));
+    assert_eq!(
+        group.automatic_failover().map(|f| f.as_str()),
+        Some("enabled")
+    );
+    assert_eq!(
+        group.member_clusters().len(),
+        3,
+        "a primary and two replicas"
+    );
+    let primary = group.node_groups()[0]
+        .primary_endpoint()
+        .and_then(|e| e.address())
+        .unwrap()
+        .to_string();
+    assert!(
+        group.node_groups()[0]
+            .reader_endpoint()
+            .and_then(|e| e.address())
+            .is_some()
+    );
+    let connection: serde_json::Value =
+        serde_json::from_str(&secret_value(&aws, "rg-demo-connection").await).unwrap();
+    assert_eq!(
+        connection["host"],
+        primary.as_str(),
+        "the composed secret holds the group's endpoint"
+    );
+    let token = secret_value(&aws, "rg-demo-token").await;
+
+    let quiet = plan(&emulator, &ws, file, &[]);
+    assert_eq!(
+        quiet.code, 0,
+        "second plan must be empty:\n{}{}",
+        quiet.stdout, quiet.stderr
+    );
+
+    ws.write(
+        file,
+        &ws.read(file)
+            .replace(
+                "    replicas: 2\n",
+                "    replicas: 2\n    snapshot_retention: 5\n",
+            )
+            .replace(
+                "description: cache subnets",
+                "description: private cache subnets",
+            ),
+    );
+    let change = plan(&emulator, &ws, file, &[]);
+    assert_eq!(change.code, 2, "{}", change.stderr);
+    assert!(
+        change
+            .stdout
+            .contains("~ cache (elasticache-replication-group) [rg-demo-cache]: update in place"),
+        "{}",
+        change.stdout
+    );
+    assert!(
+        change
+            .stdout
+            .contains("~ subnets (elasticache-subnet-group) [rg-demo-subnets]: update in place"),
+        "{}",
+        change.stdout
+    );
+    let applied = up(&emulator, &ws, file, &[]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let groups = aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id("rg-demo-cache")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.replication_groups()[0].snapshot_retention_limit(),
+        Some(5)
+    );
+    let subnets = aws
+        .elasticache
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name("rg-demo-subnets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        subnets.cache_subnet_groups()[0].cache_subnet_group_description(),
+        Some("private cache subnets")
+    );
+
+    ws.write(
+        file,
+        &ws.read(file)
+            .replace("    replicas: 2\n", "    replicas: 2\n    port: 6380\n"),
+    );
+    let replace = plan(&emulator, &ws, file, &[]);
+    assert!(replace.stdout.contains("-/+ cache (elasticache-replication-group) [rg-demo-cache]: replace (port forces replacement)"), "{}", replace.stdout);
+
+    let state_text = ws.read("stacks/.stackctl/rg.state.json");
+    assert_no_secret(
+        std::slice::from_ref(&token),
+        &[
+            ("state", &state_text),
+            (
+                "up output",
+                &format!("{}{}", created.stdout, created.stderr),
+            ),
+            ("plan", &replace.stdout),
+        ],
+    );
+    assert!(
+        state_text.contains("sha256:"),
+        "a composed secret value is recorded as a digest"
+    );
+
+    let down = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "-f", file, "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(
+        aws.elasticache
+            .describe_replication_groups()
+            .replication_group_id("rg-demo-cache")
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        aws.elasticache
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name("rg-demo-subnets")
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(live_secret_names(&aws).await.is_empty());
 }

@@ -1,0 +1,368 @@
+//! `elasticache-replication-group` driver. What the group itself does not report (subnet group,
+//! security groups, maintenance window, parameter group) is read from its first member cluster.
+
+use super::wait::{self, Poll};
+use super::{Created, Ctx, DriverError, Observed, outputs, secrets, version_as_written};
+use crate::resources::replication_group::ReplicationGroupConfig;
+use crate::resources::{ResourceKind, decode, encode};
+use crate::state::ResourceState;
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, AutomaticFailoverStatus, CacheCluster, ClusterMode,
+    ReplicationGroup,
+};
+use serde_json::{Map, Value as Json, json};
+
+fn config_of(value: &Json) -> Result<ReplicationGroupConfig, DriverError> {
+    decode(ResourceKind::ElasticacheReplicationGroup, value).map_err(DriverError::Invalid)
+}
+
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<ReplicationGroup>, DriverError> {
+    match ctx
+        .aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .replication_groups()
+            .first()
+            .cloned()
+            .filter(|g| g.status() != Some("deleted"))),
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeReplicationGroups", e);
+            if error.is_code(&["ReplicationGroupNotFoundFault"]) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn first_member(
+    ctx: &Ctx,
+    group: &ReplicationGroup,
+) -> Result<Option<CacheCluster>, DriverError> {
+    let Some(member) = group.member_clusters().first() else {
+        return Ok(None);
+    };
+    let out = ctx
+        .aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(member)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("DescribeCacheClusters", e))?;
+    Ok(out.cache_clusters().first().cloned())
+}
+
+fn group_outputs(group: &ReplicationGroup) -> Map<String, Json> {
+    let node_group = group.node_groups().first();
+    let primary = node_group.and_then(|n| n.primary_endpoint());
+    let reader = node_group.and_then(|n| n.reader_endpoint());
+    let configuration = group.configuration_endpoint();
+    let port = configuration
+        .or(primary)
+        .and_then(|e| e.port())
+        .unwrap_or_default();
+    outputs(&[
+        (
+            "id",
+            json!(group.replication_group_id().unwrap_or_default()),
+        ),
+        ("arn", json!(group.arn().unwrap_or_default())),
+        (
+            "primary_address",
+            json!(primary.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        (
+            "reader_address",
+            json!(reader.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        (
+            "configuration_address",
+            json!(configuration.and_then(|e| e.address()).unwrap_or_default()),
+        ),
+        ("port", json!(port)),
+    ])
+}
+
+pub async fn read(
+    ctx: &Ctx,
+    id: &str,
+    prior: &ResourceState,
+) -> Result<Option<Observed>, DriverError> {
+    let Some(group) = describe(ctx, id).await? else {
+        return Ok(None);
+    };
+    if group.status() == Some("deleting") {
+        return Ok(None);
+    }
+    let member = first_member(ctx, &group).await?;
+    let prior_config: Option<ReplicationGroupConfig> =
+        serde_json::from_value(prior.config.clone()).ok();
+    let mut groups: Vec<String> = member
+        .as_ref()
+        .map(|m| {
+            m.security_groups()
+                .iter()
+                .filter_map(|g| g.security_group_id().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    groups.sort();
+    let members_per_shard = group
+        .node_groups()
+        .first()
+        .map(|n| n.node_group_members().len() as i32)
+        .unwrap_or(1);
+    let port = group
+        .configuration_endpoint()
+        .or(group
+            .node_groups()
+            .first()
+            .and_then(|n| n.primary_endpoint()))
+        .and_then(|e| e.port());
+    let observed = ReplicationGroupConfig {
+        name: group
+            .replication_group_id()
+            .unwrap_or_default()
+            .to_lowercase(),
+        description: group.description().unwrap_or_default().to_string(),
+        engine: group
+            .engine()
+            .or(member.as_ref().and_then(|m| m.engine()))
+            .unwrap_or("redis")
+            .to_string(),
+        engine_version: member
+            .as_ref()
+            .and_then(|m| m.engine_version())
+            .map(|v| version_as_written(v, &prior.config)),
+        node_type: group.cache_node_type().unwrap_or_default().to_string(),
+        replicas: (members_per_shard - 1).max(0),
+        cluster_mode: group.cluster_enabled().unwrap_or(false),
+        shards: group.node_groups().len().max(1) as i32,
+        automatic_failover: matches!(
+            group.automatic_failover(),
+            Some(AutomaticFailoverStatus::Enabled | AutomaticFailoverStatus::Enabling)
+        ),
+        transit_encryption: group.transit_encryption_enabled().unwrap_or(false),
+        at_rest_encryption: group.at_rest_encryption_enabled().unwrap_or(false),
+        // AWS says only whether a token is set; which secret it came from is ours to know.
+        auth_token_secret: if group.auth_token_enabled().unwrap_or(false) {
+            prior_config
+                .as_ref()
+                .and_then(|c| c.auth_token_secret.clone())
+        } else {
+            None
+        },
+        port: port.unwrap_or_else(|| prior_config.as_ref().map(|c| c.port).unwrap_or(6379)),
+        parameter_group: member
+            .as_ref()
+            .and_then(|m| m.cache_parameter_group())
+            .and_then(|p| p.cache_parameter_group_name())
+            .map(str::to_string),
+        subnet_group: member
+            .as_ref()
+            .and_then(|m| m.cache_subnet_group_name())
+            .unwrap_or_default()
+            .to_lowercase(),
+        security_groups: groups,
+        snapshot_retention: group.snapshot_retention_limit().unwrap_or_default(),
+        snapshot_window: group.snapshot_window().map(str::to_string),
+        maintenance_window: member
+            .as_ref()
+            .and_then(|m| m.preferred_maintenance_window())
+            .map(str::to_string),
+        tags: super::tags::list(
+            ctx,
+            ResourceKind::ElasticacheReplicationGroup,
+            group.arn().unwrap_or_default(),
+        )
+        .await?,
+    };
+    Ok(Some(Observed {
+        config: encode(&observed),
+        outputs: group_outputs(&group),
+    }))
+}
+
+pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c = config_of(desired)?;
+    let token = match &c.auth_token_secret {
+        Some(secret) => Some(secrets::password(ctx, secret).await?),
+        None => None,
+    };
+    let mut request = ctx
+        .aws
+        .elasticache
+        .create_replication_group()
+        .replication_group_id(&c.name)
+        .replication_group_description(&c.description)
+        .engine(&c.engine)
+        .set_engine_version(c.engine_version.clone())
+        .cache_node_type(&c.node_type)
+        .port(c.port)
+        .set_cache_parameter_group_name(c.parameter_group.clone())
+        .cache_subnet_group_name(&c.subnet_group)
+        .set_security_group_ids(Some(c.security_groups.clone()))
+        .automatic_failover_enabled(c.automatic_failover)
+        .transit_encryption_enabled(c.transit_encryption)
+        .at_rest_encryption_enabled(c.at_rest_encryption)
+        .set_auth_token(token)
+        .snapshot_retention_limit(c.snapshot_retention)
+        .set_snapshot_window(c.snapshot_window.clone())
+        .set_preferred_maintenance_window(c.maintenance_window.clone())
+        .set_tags(Some(super::tags::elasticache(&c.tags)));
+    request = if c.cluster_mode {
+        request
+            .cluster_mode(ClusterMode::Enabled)
+            .num_node_groups(c.shards)
+            .replicas_per_node_group(c.replicas)
+    } else {
+        request.num_cache_clusters(c.replicas + 1)
+    };
+    request
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("CreateReplicationGroup", e))?;
+    ctx.created(&c.name);
+    let group = wait_available(ctx, &c.name).await?;
+    Ok(Created {
+        id: c.name.clone(),
+        outputs: group_outputs(&group),
+    })
+}
+
+async fn wait_available(ctx: &Ctx, id: &str) -> Result<ReplicationGroup, DriverError> {
+    wait::until(
+        ctx,
+        &format!("replication group {id} to be available"),
+        || async {
+            let Some(group) = describe(ctx, id).await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            match group.status() {
+                Some("available") => Ok(Poll::Done(group)),
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".into())),
+            }
+        },
+    )
+    .await
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    id: &str,
+    observed: &Json,
+    desired: &Json,
+) -> Result<Map<String, Json>, DriverError> {
+    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    let changed = |a: &Option<String>, b: &Option<String>| {
+        if b.is_some() && a != b {
+            b.clone()
+        } else {
+            None
+        }
+    };
+    let mut request = ctx
+        .aws
+        .elasticache
+        .modify_replication_group()
+        .replication_group_id(id)
+        .apply_immediately(true);
+    let mut any = false;
+    if old.description != new.description {
+        request = request.replication_group_description(&new.description);
+        any = true;
+    }
+    if old.node_type != new.node_type {
+        request = request.cache_node_type(&new.node_type);
+        any = true;
+    }
+    if old.automatic_failover != new.automatic_failover {
+        request = request.automatic_failover_enabled(new.automatic_failover);
+        any = true;
+    }
+    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
+        request = request.engine_version(version);
+        any = true;
+    }
+    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
+        request = request.cache_parameter_group_name(group);
+        any = true;
+    }
+    if old.security_groups != new.security_groups {
+        request = request.set_security_group_ids(Some(new.security_groups.clone()));
+        any = true;
+    }
+    if old.snapshot_retention != new.snapshot_retention {
+        request = request.snapshot_retention_limit(new.snapshot_retention);
+        any = true;
+    }
+    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
+        request = request.snapshot_window(window);
+        any = true;
+    }
+    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
+        request = request.preferred_maintenance_window(window);
+        any = true;
+    }
+    if let Some(secret) = changed(&old.auth_token_secret, &new.auth_token_secret) {
+        // ROTATE keeps the old token valid until clients have moved to the new one.
+        request = request
+            .auth_token(secrets::password(ctx, &secret).await?)
+            .auth_token_update_strategy(AuthTokenUpdateStrategyType::Rotate);
+        any = true;
+    }
+    if any {
+        request
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("ModifyReplicationGroup", e))?;
+    }
+    let group = wait_available(ctx, id).await?;
+    super::tags::sync(
+        ctx,
+        ResourceKind::ElasticacheReplicationGroup,
+        group.arn().unwrap_or_default(),
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
+    Ok(group_outputs(&group))
+}
+
+pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+    if let Err(e) = ctx
+        .aws
+        .elasticache
+        .delete_replication_group()
+        .replication_group_id(id)
+        .send()
+        .await
+    {
+        let error = DriverError::from_sdk("DeleteReplicationGroup", e);
+        if error.is_code(&["ReplicationGroupNotFoundFault"]) {
+            return Ok(());
+        }
+        if !error.is_code(&["InvalidReplicationGroupState"]) {
+            return Err(error);
+        }
+    }
+    wait::until(
+        ctx,
+        &format!("replication group {id} to be deleted"),
+        || async {
+            Ok(match describe(ctx, id).await? {
+                None => Poll::Done(()),
+                Some(group) => Poll::Pending(group.status().unwrap_or("deleting").to_string()),
+            })
+        },
+    )
+    .await
+}
