@@ -22,6 +22,8 @@ import threading
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+from . import crash
+
 LOG_PATH = "/_stackctl/requests"
 RESET_PATH = "/_stackctl/requests/reset"
 
@@ -117,6 +119,7 @@ class RequestLogMiddleware:
     def __init__(self, app: Callable[..., Any], log: RequestLog) -> None:
         self.app = app
         self.log = log
+        self.crash = crash.CrashTrigger()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -137,6 +140,17 @@ class RequestLogMiddleware:
                 {"error": f"{method} not allowed on {path}; use {allowed}"},
             )
 
+        if path == crash.PATH:
+            if method == "GET":
+                return _json_response(start_response, "200 OK", self.crash.status())
+            body = _buffer_body(environ)
+            try:
+                request = json.loads(body or b"{}")
+                self.crash.arm(request.get("pid"), int(request.get("after", 0)))
+            except (ValueError, TypeError) as error:
+                return _json_response(start_response, "400 Bad Request", {"error": str(error)})
+            return _json_response(start_response, "200 OK", self.crash.status())
+
         entry: dict[str, Any] = {
             "service": _service_of(environ),
             "action": _action_of(environ),
@@ -155,4 +169,10 @@ class RequestLogMiddleware:
                 pass
             return start_response(status, headers, *args)
 
-        return self.app(environ, recording_start_response)
+        response = self.app(environ, recording_start_response)
+        victim = self.crash.count(entry["action"])
+        if victim is not None:
+            # The request is done: the client dies before it reads the answer.
+            response = list(response)
+            crash.CrashTrigger.kill(victim)
+        return response

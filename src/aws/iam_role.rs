@@ -374,11 +374,39 @@ pub async fn update(
     }
     if desired.instance_profile {
         ensure_instance_profile(ctx, &desired).await?;
+    } else if observed.instance_profile {
+        remove_instance_profile(ctx, name).await?;
     }
     read(ctx, name)
         .await?
         .map(|o| o.outputs)
         .ok_or_else(|| DriverError::Invalid(format!("role {name} no longer exists")))
+}
+
+/// Takes the role out of its same-named instance profile and deletes that profile.
+async fn remove_instance_profile(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
+    let iam = &ctx.aws.iam;
+    for result in [
+        iam.remove_role_from_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("RemoveRoleFromInstanceProfile", e)),
+        iam.delete_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)),
+    ] {
+        match result {
+            Err(e) if !not_found(&e) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<(), DriverError> {

@@ -235,24 +235,63 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .map_err(|e| DriverError::from_sdk("CreateDBInstance", e))?;
     ctx.created(&c.name);
     let instance = wait_available(ctx, &c.name).await?;
-    if let (Some(name), Some(password)) = (&c.password_secret, &password) {
-        let endpoint = instance.endpoint();
-        let attached = json!({
-            "username": c.master_username,
-            "password": password,
-            "engine": c.engine,
-            "host": endpoint.and_then(|e| e.address()).unwrap_or_default(),
-            "port": endpoint.and_then(|e| e.port()).unwrap_or(c.port),
-            "dbname": c.database_name.clone().unwrap_or_default(),
-            "dbInstanceIdentifier": c.name,
-        });
-        secrets::put(ctx, name, &attached.to_string()).await?;
+    if let Some(password) = &password {
+        attach_connection_details(ctx, &c, &instance, password).await?;
     }
     let secret = secret_of(ctx, &instance, c.password_secret.as_deref()).await?;
     Ok(Created {
         id: c.name.clone(),
         outputs: instance_outputs(&instance, secret),
     })
+}
+
+/// Writes the connection details next to the password, in the CDK secret attachment's shape.
+async fn attach_connection_details(
+    ctx: &Ctx,
+    c: &RdsInstanceConfig,
+    instance: &DbInstance,
+    password: &str,
+) -> Result<(), DriverError> {
+    let Some(name) = &c.password_secret else {
+        return Ok(());
+    };
+    let endpoint = instance.endpoint();
+    let attached = json!({
+        "username": c.master_username,
+        "password": password,
+        "engine": c.engine,
+        "host": endpoint.and_then(|e| e.address()).unwrap_or_default(),
+        "port": endpoint.and_then(|e| e.port()).unwrap_or(c.port),
+        "dbname": c.database_name.clone().unwrap_or_default(),
+        "dbInstanceIdentifier": c.name,
+    });
+    let current: Json =
+        serde_json::from_str(&secrets::value(ctx, name).await?).unwrap_or(Json::Null);
+    if current != attached {
+        secrets::put(ctx, name, &attached.to_string()).await?;
+    }
+    Ok(())
+}
+
+/// Keeps the generated secret's connection details right: after a create interrupted before they were
+/// written, or after a change of port.
+async fn refresh_connection_details(
+    ctx: &Ctx,
+    c: &RdsInstanceConfig,
+    instance: &DbInstance,
+) -> Result<(), DriverError> {
+    let Some(name) = &c.password_secret else {
+        return Ok(());
+    };
+    if c.manage_master_password
+        || !secrets::describe(ctx, name)
+            .await?
+            .is_some_and(|(_, ours)| ours)
+    {
+        return Ok(());
+    }
+    let password = secrets::password(ctx, name).await?;
+    attach_connection_details(ctx, c, instance, &password).await
 }
 
 /// Waits until the instance can be used: `available`, or `backing-up` once the endpoint is known
@@ -324,6 +363,7 @@ pub async fn update(
             .map_err(|e| DriverError::from_sdk("ModifyDBInstance", e))?;
     }
     let instance = wait_available(ctx, id).await?;
+    refresh_connection_details(ctx, &new, &instance).await?;
     super::tags::sync(
         ctx,
         ResourceKind::RdsInstance,

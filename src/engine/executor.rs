@@ -368,8 +368,9 @@ fn start(
                 .get_mut(name)
                 .ok_or_else(|| config_error("not in state".into()))?;
             let kind = entry.kind;
-            let exists = observed.get(name).is_some_and(Option::is_some);
-            let Some(id) = entry.id.clone().filter(|_| exists) else {
+            // Even when the resource itself is gone, its driver runs: deletes are idempotent, and this
+            // finishes what an interrupted delete left behind (a generated secret, an instance profile).
+            let Some(id) = entry.id.clone() else {
                 state.resources.remove(name);
                 return Ok(Started::Nothing(kind));
             };

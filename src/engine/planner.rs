@@ -115,10 +115,18 @@ pub async fn plan_up(
             }
             (Some(entry), Some(found)) => {
                 let (action, changes) = diff(decl.kind, &found.config, &wanted.config);
-                if entry.status == Status::Deleting {
-                    (Action::Replace, changes, Some("a delete was interrupted; it is finished, then the resource is created again".into()))
-                } else {
-                    (action, changes, None)
+                match entry.status {
+                    Status::Deleting => (
+                        Action::Replace,
+                        changes,
+                        Some("a delete was interrupted; it is finished, then the resource is created again".into()),
+                    ),
+                    // Found again after a crash: whatever the create did not get to (rules, policies, the
+                    // secret's connection details) is done by an update, which changes nothing already right.
+                    Status::Creating if action != Action::Replace => {
+                        (Action::Update, changes, Some("finishing a create that was interrupted".into()))
+                    }
+                    _ => (action, changes, None),
                 }
             }
         };

@@ -37,12 +37,10 @@ pub async fn refresh(
             joined.map_err(|e| ("refresh".to_string(), DriverError::Invalid(e.to_string())))?;
         let (found_id, observed) = result.map_err(|e| (name.clone(), e))?;
         if let Some(entry) = state.resources.get_mut(&name) {
+            // Found again by name, tags or token: its id is known now. The status stays `creating` until
+            // the plan has finished what the interrupted create left undone.
             if found_id.is_some() {
                 entry.id = found_id;
-            }
-            if observed.is_some() && entry.status == Status::Creating {
-                // Found again: it exists, whatever the crash interrupted.
-                entry.status = Status::Created;
             }
         }
         refreshed.insert(name, observed);

@@ -56,9 +56,8 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional(
             "instance_profile",
             Ty::Bool,
-            "Create an instance profile with the role's name (default true).",
-        )
-        .forces_replacement(),
+            "An instance profile with the role's name (default true); added or removed in place.",
+        ),
     ],
     outputs: &[
         Output::scalar("name", "The role name."),

@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod common;
+mod crash;
 mod data_tier;
 mod web_stack;

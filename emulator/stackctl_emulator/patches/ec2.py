@@ -6,6 +6,7 @@ replace methods on moto's classes; moto looks these up per request.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import threading
@@ -135,6 +136,24 @@ def _patch_primary_eni_delete_on_termination() -> None:
             self.nics[0].delete_on_termination = True
 
     Instance.prep_nics = prep_nics  # type: ignore[method-assign]
+
+
+# TerminateInstances on an instance that is already terminated
+# ---------------------------------------------------------------------------
+# AWS: terminating a terminated instance succeeds and reports it as
+# terminated (previous and current state); the call is idempotent. moto runs
+# the whole teardown again and fails deleting the primary network interface
+# that the first termination already deleted.
+def _patch_terminate_idempotent() -> None:
+    original = Instance.terminate
+
+    @functools.wraps(original)
+    def terminate(self: Instance) -> Any:
+        if self._state.name == "terminated":
+            return copy.copy(self._state)
+        return original(self)
+
+    Instance.terminate = terminate  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------
@@ -406,6 +425,7 @@ def apply() -> None:
     _patch_run_instances_client_token()
     _patch_client_token_filter()
     _patch_primary_eni_delete_on_termination()
+    _patch_terminate_idempotent()
     _patch_run_instances_default_security_group()
     _patch_modify_instance_attribute()
     _patch_instance_profile_on_instance()
