@@ -37,6 +37,11 @@ pub const INGRESS_RULE: &[Field] = &[
         Ty::Str(Check::Any),
         "A note stored with the rule.",
     ),
+    Field::optional(
+        "public",
+        Ty::Bool,
+        "Say `true` to open a database or cache port (3306, 5432, 6379, 6380, 11211) to 0.0.0.0/0 or ::/0; refused otherwise.",
+    ),
 ];
 
 pub const EGRESS_RULE: &[Field] = &[

@@ -14,6 +14,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Ports of the databases and caches stackctl deploys, never opened to the internet by accident.
+const DATA_PORTS: &[(i64, &str)] = &[
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (6380, "Redis TLS"),
+    (11211, "Memcached"),
+];
+
 /// Stack files larger than this are refused before parsing: no real stack comes close.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
@@ -168,6 +177,14 @@ impl<'a> Loader<'a> {
             }
         };
         let map = root.as_mapping()?;
+        if map.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::error("the stack file is empty: it holds only comments or blank lines")
+                    .at(Span::new(self.file, 0..1))
+                    .help("a stack file needs at least `stack:` and `resources:`; see the examples in stacks/"),
+            );
+            return None;
+        }
         for (key, _) in map.iter() {
             if !TOP_LEVEL.contains(&key.as_str()) {
                 let help = match did_you_mean(key.as_str(), TOP_LEVEL.iter().copied()) {
@@ -264,6 +281,47 @@ impl<'a> Loader<'a> {
             path: path.to_path_buf(),
             dir,
         })
+    }
+
+    /// Secure by default: a rule that opens a database or cache port to the whole internet is refused
+    /// unless the rule itself says `public: true`.
+    fn check_public_data_port(&mut self, rule: &Node, protocol: &str) {
+        let Some(from) = rule.get("from").and_then(Node::as_literal_str) else {
+            return;
+        };
+        if from != "0.0.0.0/0" && from != "::/0" {
+            return;
+        }
+        if matches!(
+            rule.get("public").map(|n| &n.value),
+            Some(Value::Bool(true))
+        ) {
+            return;
+        }
+        let int = |key: &str| match rule.get(key).map(|n| &n.value) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let (low, high) = match (protocol, int("port")) {
+            ("all", _) => (0, 65535),
+            (_, Some(port)) => (port, int("to_port").unwrap_or(port)),
+            _ => return,
+        };
+        if protocol == "icmp" {
+            return;
+        }
+        let exposed: Vec<String> = DATA_PORTS
+            .iter()
+            .filter(|(port, _)| (low..=high).contains(port))
+            .map(|(port, service)| format!("{port} ({service})"))
+            .collect();
+        if !exposed.is_empty() {
+            self.error(
+                rule.span.clone(),
+                format!("this rule opens {} to the whole internet ({from})", exposed.join(", ")),
+                "allow only the application's security group (`from: ${web_sg.id}`); if the internet really must reach it, add `public: true` to this rule",
+            );
+        }
     }
 
     /// Subnet groups without `subnets` take the private subnets of the stack's one VPC lookup.
@@ -769,6 +827,9 @@ impl<'a> Loader<'a> {
                                 format!("`to_port` {to} is below `port` {from}"),
                                 "a range runs from `port` up to `to_port`",
                             );
+                        }
+                        if field == "ingress" {
+                            self.check_public_data_port(rule, &protocol);
                         }
                     }
                 }
