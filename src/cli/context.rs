@@ -56,7 +56,20 @@ pub fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<Stat
     })
 }
 
-pub fn lock(store: &StateStore, operation: &str) -> Result<Lock, Failure> {
+/// The state store of a run that changes infrastructure, with its lock held.
+pub struct LockedState {
+    pub store: StateStore,
+    pub lock: Lock,
+}
+
+/// Finds the state and takes the lock for `operation`; fails at once when another run holds it.
+pub fn lock_state(global: &GlobalArgs, operation: &str) -> Result<LockedState, Failure> {
+    let store = StateStore::new(state_path(global));
+    let lock = lock(&store, operation)?;
+    Ok(LockedState { store, lock })
+}
+
+fn lock(store: &StateStore, operation: &str) -> Result<Lock, Failure> {
     Lock::acquire(store.path(), operation).map_err(|e: LockError| {
         let help = e.help();
         Failure::new(e.to_string()).help(help)

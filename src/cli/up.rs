@@ -1,20 +1,19 @@
 //! `stackctl up`: create or update everything in the stack file.
 
+use super::context::LockedState;
 use super::plan::{engine_failure, plan_up, show};
 use super::{Failure, GlobalArgs, Printer, Status, context, progress};
 use crate::aws::Aws;
 use crate::engine::{self, Planned};
 use crate::spec::Stack;
-use crate::state::store::StateStore;
 use std::time::Instant;
 
 pub async fn up(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "up")?;
-    let store = StateStore::new(context::state_path(global));
-    let _lock = context::lock(&store, "up")?;
-    let (aws, planned) = plan_up(global, &stack, &store).await?;
-    apply_planned(global, printer, &aws, Some(&stack), planned, &store, "up").await
+    let locked = context::lock_state(global, "up")?;
+    let (aws, planned) = plan_up(global, &stack, &locked.store).await?;
+    apply_planned(global, printer, &aws, Some(&stack), planned, &locked, "up").await
 }
 
 /// Shows the plan, asks for confirmation when it changes anything, applies it and reports how it ended.
@@ -24,9 +23,10 @@ pub async fn apply_planned(
     aws: &Aws,
     stack: Option<&Stack>,
     planned: Planned,
-    store: &StateStore,
+    locked: &LockedState,
     command: &str,
 ) -> Result<Status, Failure> {
+    let store = &locked.store;
     show(printer, &planned, true);
     if planned.plan.has_changes() && !context::confirm(global, "Apply these changes?") {
         printer.info("Cancelled: nothing was changed.");
@@ -41,6 +41,7 @@ pub async fn apply_planned(
         store,
         usize::from(global.parallelism),
         progress::sink(printer),
+        Some(locked.lock.path()),
     )
     .await
     .map_err(engine_failure)?;

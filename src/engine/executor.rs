@@ -15,6 +15,7 @@ use crate::state::store::StateStore;
 use crate::state::{ResourceState, State, Status};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -62,6 +63,7 @@ pub async fn apply(
     store: &StateStore,
     parallelism: usize,
     events: EventSink,
+    lock_file: Option<&Path>,
 ) -> Result<Outcome, EngineError> {
     let Planned {
         plan,
@@ -94,7 +96,7 @@ pub async fn apply(
     let mut running = tokio::task::JoinSet::new();
     let mut outcome = Outcome::default();
     let mut stopping = false;
-    let mut first_interrupt = Box::pin(interrupts());
+    let mut signals = Interrupts::listen();
     loop {
         if !stopping {
             let ready: Vec<JobKey> = pending
@@ -209,13 +211,20 @@ pub async fn apply(
                     }
                 }
             }
-            () = &mut first_interrupt, if !stopping => {
+            () = signals.next(), if !stopping => {
                 stopping = true;
                 outcome.interrupted = true;
                 events(Event::Stopping { reason: "interrupted: finishing what is in flight (interrupt again to exit at once)".into() });
-                tokio::spawn(async {
-                    interrupts().await;
-                    // The state file is saved after every step, so it is already readable.
+                let lock_file = lock_file.map(Path::to_path_buf);
+                let mut again = Interrupts::listen();
+                tokio::spawn(async move {
+                    again.next().await;
+                    // The state file is saved after every step, so it is already readable; nothing writes it
+                    // after this, so the lock can go with the process.
+                    if let Some(lock) = lock_file {
+                        let _ = std::fs::remove_file(lock);
+                    }
+                    eprintln!("interrupted again: exiting now; the state records everything created so far");
                     std::process::exit(130);
                 });
             }
@@ -238,19 +247,48 @@ fn step_action(key: &JobKey) -> Action {
     }
 }
 
-/// Resolves when Ctrl-C or SIGTERM arrives.
-async fn interrupts() {
+/// Ctrl-C and SIGTERM, listened to from the moment this is made: until then a signal would end the
+/// process before it could record anything.
+struct Interrupts {
     #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn listen() -> Interrupts {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Interrupts {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
         }
+        #[cfg(not(unix))]
+        Interrupts {}
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.interrupt) => {}
+                () = recv(&mut self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> {

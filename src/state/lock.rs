@@ -75,6 +75,11 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
 }
 
 impl Lock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn acquire(state_path: &Path, operation: &str) -> Result<Lock, LockError> {
         let path = lock_path(state_path);
         let io = |source| LockError::Io {

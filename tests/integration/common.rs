@@ -23,6 +23,11 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Emulator::start_with_env(&[])
+    }
+
+    /// An emulator with settings such as `STACKCTL_EMULATOR_DELETE_SECONDS` (deletes that take time).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         let root = project_root();
         let python = std::env::var("STACKCTL_EMULATOR_PYTHON")
             .map(PathBuf::from)
@@ -38,6 +43,7 @@ impl Emulator {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .envs(env.iter().copied())
             .spawn()
             .expect("start the emulator");
         let stdout = child.stdout.take().expect("emulator stdout");

@@ -119,7 +119,7 @@ fn force_unlock(emulator: &Emulator, ws: &Workspace) {
 }
 
 /// How many of each resource of the stack exist, read from AWS.
-async fn census(aws: &Clients) -> Vec<(&'static str, usize)> {
+pub async fn census(aws: &Clients) -> Vec<(&'static str, usize)> {
     let tag = |key: &str, value: &str| {
         Filter::builder()
             .name(format!("tag:{key}"))
@@ -232,7 +232,7 @@ async fn census(aws: &Clients) -> Vec<(&'static str, usize)> {
     ]
 }
 
-const COMPLETE: &[(&str, usize)] = &[
+pub const COMPLETE: &[(&str, usize)] = &[
     ("security groups", 3),
     ("instances", 1),
     ("cache clusters", 1),
@@ -244,7 +244,7 @@ const COMPLETE: &[(&str, usize)] = &[
     ("instance profiles", 1),
 ];
 
-fn nothing() -> Vec<(&'static str, usize)> {
+pub fn nothing() -> Vec<(&'static str, usize)> {
     COMPLETE.iter().map(|(what, _)| (*what, 0)).collect()
 }
 

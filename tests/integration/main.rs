@@ -4,4 +4,5 @@ mod bad_input;
 mod common;
 mod crash;
 mod data_tier;
+mod interrupt;
 mod web_stack;
