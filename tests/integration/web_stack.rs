@@ -481,6 +481,56 @@ async fn failure_names_resource_and_code_and_keeps_what_was_created() {
         serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
     assert_eq!(state["resources"]["web_sg"]["status"], "created");
     assert_eq!(state["resources"]["web_role"]["status"], "created");
+
+    // Issue #4: after fixing the file, `up` resumes: only the instance is created, nothing else is touched.
+    let group_id = stack_groups(&aws).await[0].group_id().unwrap().to_string();
+    let role_id = aws
+        .iam
+        .get_role()
+        .role_name("web-demo-web-role")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .role_id()
+        .to_string();
+    ws.write(
+        "stacks/web.yaml",
+        &ws.read("stacks/web.yaml")
+            .replace("image: ami-00000000000000000", "image: amazon-linux-2"),
+    );
+    let plan =
+        run(stackctl(&emulator.endpoint, cwd).args(["plan", "-f", "stacks/web.yaml", "--json"]));
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changing: Vec<(&str, &str)> = plan["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] != "no_op" && r["action"] != "read")
+        .map(|r| (r["name"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changing, vec![("web", "create")]);
+    let resumed =
+        run(stackctl(&emulator.endpoint, cwd).args(["up", "-f", "stacks/web.yaml", "--yes"]));
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(live_instances(&aws).await.len(), 1);
+    assert_eq!(
+        stack_groups(&aws).await[0].group_id(),
+        Some(group_id.as_str()),
+        "the group was not touched"
+    );
+    let role = aws
+        .iam
+        .get_role()
+        .role_name("web-demo-web-role")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    assert_eq!(role.role_id(), role_id, "the role was not re-created");
+
     let down =
         run(stackctl(&emulator.endpoint, cwd).args(["down", "-f", "stacks/web.yaml", "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
@@ -493,4 +543,84 @@ async fn failure_names_resource_and_code_and_keeps_what_was_created() {
             .await
             .is_err()
     );
+}
+
+/// Issue #4: drift. A rule added by hand is planned for removal and removed; an instance deleted by hand
+/// is planned for re-creation, and `down` does not fail on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_noticed_and_reverted() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let cwd = ws.dir.path();
+    let file = "stacks/web.yaml";
+    assert_eq!(
+        run(stackctl(&emulator.endpoint, cwd).args(["up", "-f", file, "--yes"])).code,
+        0
+    );
+    let group_id = stack_groups(&aws).await[0].group_id().unwrap().to_string();
+    aws.ec2
+        .authorize_security_group_ingress()
+        .group_id(&group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drift =
+        run(stackctl(&emulator.endpoint, cwd).args(["plan", "-f", file, "--detailed-exitcode"]));
+    assert_eq!(drift.code, 2, "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("~ web_sg (security-group)"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("- tcp 22 0.0.0.0/0"),
+        "{}",
+        drift.stdout
+    );
+    assert_eq!(
+        run(stackctl(&emulator.endpoint, cwd).args(["up", "-f", file, "--yes"])).code,
+        0
+    );
+    assert_eq!(
+        ingress_ports(&stack_groups(&aws).await[0]),
+        vec![(8080, "0.0.0.0/0".to_string())],
+        "the hand-made rule is gone"
+    );
+
+    let instance_id = live_instances(&aws).await[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    aws.ec2
+        .terminate_instances()
+        .instance_ids(&instance_id)
+        .send()
+        .await
+        .unwrap();
+    let gone =
+        run(stackctl(&emulator.endpoint, cwd).args(["plan", "-f", file, "--detailed-exitcode"]));
+    assert_eq!(gone.code, 2);
+    assert!(
+        gone.stdout
+            .contains("+ web (ec2-instance): create — deleted outside stackctl"),
+        "{}",
+        gone.stdout
+    );
+    let down = run(stackctl(&emulator.endpoint, cwd).args(["down", "-f", file, "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(stack_groups(&aws).await.is_empty());
+    assert!(live_instances(&aws).await.is_empty());
 }
