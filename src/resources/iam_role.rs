@@ -24,6 +24,11 @@ pub const STATEMENT: &[Field] = &[
         Ty::List(&Ty::Str(Check::Any)),
         "ARNs the statement applies to; may reference other resources.",
     ),
+    Field::optional(
+        "unscoped",
+        Ty::Bool,
+        "Say `true` to allow `*` or a whole-service ARN such as `arn:aws:secretsmanager:*` in `resources`; refused otherwise.",
+    ),
 ];
 
 pub const SPEC: KindSpec = KindSpec {
@@ -137,6 +142,21 @@ pub fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, Strin
     Ok(super::encode(&normalized))
 }
 
+/// Why a policy resource is too broad: `*`, or an ARN without a specific resource part.
+pub fn unscoped_resource(resource: &str) -> Option<&'static str> {
+    if resource == "*" {
+        return Some("`*` grants the actions on every resource in the account");
+    }
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [_, _, _, _, _, rest] if !rest.is_empty() && *rest != "*" => None,
+        [first, ..] if *first == "arn" => {
+            Some("this ARN names no specific resource, so it covers every resource of the service")
+        }
+        _ => None,
+    }
+}
+
 /// `AmazonSSMManagedInstanceCore` → `arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`; ARNs pass through.
 pub fn managed_policy_arn(policy: &str, partition: &str) -> String {
     if policy.starts_with("arn:") {
@@ -234,6 +254,15 @@ mod tests {
             managed_policy_arn("arn:aws:iam::1:policy/x", "aws"),
             "arn:aws:iam::1:policy/x"
         );
+    }
+
+    #[test]
+    fn broad_resources_are_found() {
+        assert!(unscoped_resource("*").is_some());
+        assert!(unscoped_resource("arn:aws:secretsmanager:*").is_some());
+        assert!(unscoped_resource("arn:aws:secretsmanager:us-east-1:1:*").is_some());
+        assert!(unscoped_resource("arn:aws:secretsmanager:us-east-1:1:secret:db-*").is_none());
+        assert!(unscoped_resource("arn:aws:s3:::bucket/key").is_none());
     }
 
     #[test]

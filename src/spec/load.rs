@@ -848,6 +848,40 @@ impl<'a> Loader<'a> {
                     );
                 }
             }
+            ResourceKind::IamRole => {
+                let Some(Node {
+                    value: Value::Map(policies),
+                    ..
+                }) = config.get("inline_policies")
+                else {
+                    return;
+                };
+                for statement in policies.values().flat_map(list_items) {
+                    if matches!(
+                        statement.get("unscoped").map(|n| &n.value),
+                        Some(Value::Bool(true))
+                    ) {
+                        continue;
+                    }
+                    for resource in statement
+                        .get("resources")
+                        .map(list_items)
+                        .unwrap_or_default()
+                    {
+                        let Some(text) = resource.as_literal_str() else {
+                            continue;
+                        };
+                        if let Some(problem) = crate::resources::iam_role::unscoped_resource(&text)
+                        {
+                            self.error(
+                                resource.span.clone(),
+                                format!("`{text}` is not scoped to this stack's resources: {problem}"),
+                                "name the resource (e.g. `${db.secret_arn}` or `arn:...:secret:<name>-*`); if the breadth is intended, add `unscoped: true` to the statement",
+                            );
+                        }
+                    }
+                }
+            }
             ResourceKind::ElasticacheReplicationGroup => {
                 let flag = |key: &str| match config.get(key).map(|n| &n.value) {
                     Some(Value::Bool(b)) => Some(*b),
