@@ -18,3 +18,6 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --locked --all-targets
+
+echo "==> fuzzing the stack file parser (bounded)"
+bash scripts/fuzz.sh "${STACKCTL_FUZZ_SECONDS:-60}"

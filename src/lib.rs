@@ -4,9 +4,12 @@
 //! Dependencies point one way: `cli` → `engine` → (`plan`, `state`, `graph`, `spec`, `resources`) and
 //! `engine` → `aws`. Everything but `aws` and `engine` is pure and makes no AWS call.
 
+#[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
 pub mod cli;
 pub mod diagnostics;
+#[cfg(feature = "aws")]
 pub mod engine;
 pub mod graph;
 pub mod plan;

@@ -69,6 +69,18 @@ pub fn load(
             .help("stack files are YAML text; check that this is the right file"),
         ]
     })?;
+    parse(path, &text, inputs, sources)
+}
+
+/// Validates stack file text that was read from `path` (relative paths in it resolve against its
+/// directory). Makes no AWS call. Never panics, whatever the text: the fuzz target holds it to that.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    inputs: &VarInputs,
+    sources: &mut Sources,
+) -> Result<Stack, Vec<Diagnostic>> {
+    let display = path.display().to_string();
     if text.contains('\0') {
         return Err(vec![
             Diagnostic::error(format!(
@@ -83,9 +95,9 @@ pub fn load(
                 .help("a stack file needs at least `stack:` and `resources:`; see the examples in stacks/"),
         ]);
     }
-    let file = sources.add(display, text.clone());
+    let file = sources.add(display, text.to_string());
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut loader = Loader::new(file, &text, inputs);
+    let mut loader = Loader::new(file, text, inputs);
     let stack = loader.load_stack(path, dir);
     let mut diagnostics = loader.diagnostics;
     match stack {
