@@ -110,6 +110,7 @@ pub async fn apply(
                 let name = key.0.clone();
                 let action = step_action(&key);
                 started_at.insert(name.clone(), Instant::now());
+                tracing::debug!(step = %key_name(&key), "starting");
                 if key.1 == Step::Destroy
                     && let Some(why) = retained.get(&name)
                 {

@@ -169,6 +169,9 @@ pub async fn plan_up(
             changes: vec![],
         });
     }
+    for r in &resources {
+        tracing::debug!(resource = %r.name, action = ?r.action, changes = r.changes.len(), "planned");
+    }
     let plan = Plan::new(&stack.name, &aws.region, false, resources);
     Ok(Planned {
         plan,

@@ -53,6 +53,7 @@ async fn refresh_one(
     ctx: &Ctx,
     resource: &ResourceState,
 ) -> Result<(Option<String>, Option<Observed>), DriverError> {
+    tracing::debug!(resource = %ctx.resource, kind = %resource.kind, id = ?resource.id, status = ?resource.status, "refreshing");
     let (id, found) = match &resource.id {
         Some(id) => (Some(id.clone()), false),
         None => (aws::find(resource.kind, ctx, resource).await?, true),
