@@ -1,8 +1,8 @@
 //! `elasticache-cluster` driver: create, wait with the service's own status, modify in place, delete
 //! and wait until gone (its subnet group and security groups can only go after that).
 
-use super::wait::{self, Poll};
-use super::{Created, Ctx, DriverError, Observed, outputs, version_as_written};
+use super::wait;
+use super::{Created, Ctx, DriverError, Observed, outputs, set_if_changed, version_as_written};
 use crate::resources::elasticache_cluster::ElasticacheClusterConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -160,19 +160,12 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
 }
 
 async fn wait_available(ctx: &Ctx, id: &str) -> Result<CacheCluster, DriverError> {
-    wait::until(
+    wait::until_status(
         ctx,
-        &format!("cache cluster {id} to be available"),
-        || async {
-            let Some(cluster) = describe(ctx, id).await? else {
-                return Ok(Poll::Pending("not visible yet".into()));
-            };
-            match cluster.cache_cluster_status() {
-                Some("available") => Ok(Poll::Done(cluster)),
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".into())),
-            }
-        },
+        &format!("cache cluster {id}"),
+        "available",
+        || describe(ctx, id),
+        CacheCluster::cache_cluster_status,
     )
     .await
 }
@@ -184,13 +177,6 @@ pub async fn update(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
-    let changed = |a: &Option<String>, b: &Option<String>| {
-        if b.is_some() && a != b {
-            b.clone()
-        } else {
-            None
-        }
-    };
     let mut request = ctx
         .aws
         .elasticache
@@ -198,38 +184,14 @@ pub async fn update(
         .cache_cluster_id(id)
         .apply_immediately(true);
     let mut any = false;
-    if old.node_type != new.node_type {
-        request = request.cache_node_type(&new.node_type);
-        any = true;
-    }
-    if old.nodes != new.nodes {
-        request = request.num_cache_nodes(new.nodes);
-        any = true;
-    }
-    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
-        request = request.engine_version(version);
-        any = true;
-    }
-    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
-        request = request.cache_parameter_group_name(group);
-        any = true;
-    }
-    if old.security_groups != new.security_groups {
-        request = request.set_security_group_ids(Some(new.security_groups.clone()));
-        any = true;
-    }
-    if old.snapshot_retention != new.snapshot_retention {
-        request = request.snapshot_retention_limit(new.snapshot_retention);
-        any = true;
-    }
-    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
-        request = request.snapshot_window(window);
-        any = true;
-    }
-    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
-        request = request.preferred_maintenance_window(window);
-        any = true;
-    }
+    set_if_changed!(request, any, old, new, node_type => cache_node_type);
+    set_if_changed!(request, any, old, new, nodes => num_cache_nodes);
+    set_if_changed!(request, any, old, new, optional engine_version => engine_version);
+    set_if_changed!(request, any, old, new, optional parameter_group => cache_parameter_group_name);
+    set_if_changed!(request, any, old, new, list security_groups => set_security_group_ids);
+    set_if_changed!(request, any, old, new, snapshot_retention => snapshot_retention_limit);
+    set_if_changed!(request, any, old, new, optional snapshot_window => snapshot_window);
+    set_if_changed!(request, any, old, new, optional maintenance_window => preferred_maintenance_window);
     if any {
         request
             .send()
@@ -269,20 +231,11 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
             }
         }
     }
-    wait::until(
+    wait::until_gone(
         ctx,
-        &format!("cache cluster {id} to be deleted"),
-        || async {
-            Ok(match describe(ctx, id).await? {
-                None => Poll::Done(()),
-                Some(cluster) => Poll::Pending(
-                    cluster
-                        .cache_cluster_status()
-                        .unwrap_or("deleting")
-                        .to_string(),
-                ),
-            })
-        },
+        &format!("cache cluster {id}"),
+        || describe(ctx, id),
+        CacheCluster::cache_cluster_status,
     )
     .await
 }

@@ -2,7 +2,9 @@
 //! clusters whose node type, shard count and replica count change in place.
 
 use super::wait::{self, Poll};
-use super::{Created, Ctx, DriverError, Observed, outputs, secrets, version_as_written};
+use super::{
+    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
+};
 use crate::resources::memorydb::{MemorydbAclConfig, MemorydbClusterConfig, MemorydbUserConfig};
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -100,11 +102,13 @@ pub async fn create_user(ctx: &Ctx, desired: &Json) -> Result<Created, DriverErr
         .and_then(|u| u.arn())
         .unwrap_or_default()
         .to_string();
-    wait_status(ctx, "user", &c.name, || async {
-        Ok(describe_user(ctx, &c.name)
-            .await?
-            .and_then(|u| u.status().map(str::to_string)))
-    })
+    wait::until_status(
+        ctx,
+        &format!("user {}", c.name),
+        "active",
+        || describe_user(ctx, &c.name),
+        User::status,
+    )
     .await?;
     Ok(Created {
         id: c.name.clone(),
@@ -224,11 +228,13 @@ pub async fn create_acl(ctx: &Ctx, desired: &Json) -> Result<Created, DriverErro
         .and_then(|a| a.arn())
         .unwrap_or_default()
         .to_string();
-    wait_status(ctx, "ACL", &c.name, || async {
-        Ok(describe_acl(ctx, &c.name)
-            .await?
-            .and_then(|a| a.status().map(str::to_string)))
-    })
+    wait::until_status(
+        ctx,
+        &format!("ACL {}", c.name),
+        "active",
+        || describe_acl(ctx, &c.name),
+        Acl::status,
+    )
     .await?;
     Ok(Created {
         id: c.name.clone(),
@@ -266,11 +272,13 @@ pub async fn update_acl(
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("UpdateACL", e))?;
-        wait_status(ctx, "ACL", name, || async {
-            Ok(describe_acl(ctx, name)
-                .await?
-                .and_then(|a| a.status().map(str::to_string)))
-        })
+        wait::until_status(
+            ctx,
+            &format!("ACL {name}"),
+            "active",
+            || describe_acl(ctx, name),
+            Acl::status,
+        )
         .await?;
     }
     let acl = describe_acl(ctx, name)
@@ -302,27 +310,6 @@ pub async fn delete_acl(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
         Ok(match describe_acl(ctx, name).await? {
             None => Poll::Done(()),
             Some(acl) => Poll::Pending(acl.status().unwrap_or("deleting").to_string()),
-        })
-    })
-    .await
-}
-
-/// Waits until a user or ACL reports `active`.
-async fn wait_status<F, Fut>(
-    ctx: &Ctx,
-    what: &str,
-    name: &str,
-    status: F,
-) -> Result<(), DriverError>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<String>, DriverError>>,
-{
-    wait::until(ctx, &format!("{what} {name} to be active"), || async {
-        Ok(match status().await? {
-            Some(s) if s == "active" => Poll::Done(()),
-            Some(s) => Poll::Pending(s),
-            None => Poll::Pending("not visible yet".into()),
         })
     })
     .await
@@ -468,19 +455,12 @@ pub async fn create_cluster(ctx: &Ctx, desired: &Json) -> Result<Created, Driver
 }
 
 async fn wait_cluster(ctx: &Ctx, name: &str) -> Result<Cluster, DriverError> {
-    wait::until(
+    wait::until_status(
         ctx,
-        &format!("MemoryDB cluster {name} to be available"),
-        || async {
-            let Some(cluster) = describe_cluster(ctx, name).await? else {
-                return Ok(Poll::Pending("not visible yet".into()));
-            };
-            match cluster.status() {
-                Some("available") => Ok(Poll::Done(cluster)),
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".into())),
-            }
-        },
+        &format!("MemoryDB cluster {name}"),
+        "available",
+        || describe_cluster(ctx, name),
+        Cluster::status,
     )
     .await
 }
@@ -493,19 +473,8 @@ pub async fn update_cluster(
 ) -> Result<Map<String, Json>, DriverError> {
     let old: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, observed)?;
     let new: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
-    let changed = |a: &Option<String>, b: &Option<String>| {
-        if b.is_some() && a != b {
-            b.clone()
-        } else {
-            None
-        }
-    };
     let mut request = ctx.aws.memorydb.update_cluster().cluster_name(name);
     let mut any = false;
-    if old.node_type != new.node_type {
-        request = request.node_type(&new.node_type);
-        any = true;
-    }
     if old.shards != new.shards {
         request = request.shard_configuration(
             ShardConfigurationRequest::builder()
@@ -522,38 +491,15 @@ pub async fn update_cluster(
         );
         any = true;
     }
-    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
-        request = request.engine_version(version);
-        any = true;
-    }
-    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
-        request = request.parameter_group_name(group);
-        any = true;
-    }
-    if old.acl != new.acl {
-        request = request.acl_name(&new.acl);
-        any = true;
-    }
-    if old.security_groups != new.security_groups {
-        request = request.set_security_group_ids(Some(new.security_groups.clone()));
-        any = true;
-    }
-    if old.snapshot_retention != new.snapshot_retention {
-        request = request.snapshot_retention_limit(new.snapshot_retention);
-        any = true;
-    }
-    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
-        request = request.snapshot_window(window);
-        any = true;
-    }
-    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
-        request = request.maintenance_window(window);
-        any = true;
-    }
-    if let Some(topic) = changed(&old.sns_topic_arn, &new.sns_topic_arn) {
-        request = request.sns_topic_arn(topic);
-        any = true;
-    }
+    set_if_changed!(request, any, old, new, node_type => node_type);
+    set_if_changed!(request, any, old, new, optional engine_version => engine_version);
+    set_if_changed!(request, any, old, new, optional parameter_group => parameter_group_name);
+    set_if_changed!(request, any, old, new, acl => acl_name);
+    set_if_changed!(request, any, old, new, list security_groups => set_security_group_ids);
+    set_if_changed!(request, any, old, new, snapshot_retention => snapshot_retention_limit);
+    set_if_changed!(request, any, old, new, optional snapshot_window => snapshot_window);
+    set_if_changed!(request, any, old, new, optional maintenance_window => maintenance_window);
+    set_if_changed!(request, any, old, new, optional sns_topic_arn => sns_topic_arn);
     if any {
         request
             .send()
@@ -589,15 +535,11 @@ pub async fn delete_cluster(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
             return Err(error);
         }
     }
-    wait::until(
+    wait::until_gone(
         ctx,
-        &format!("MemoryDB cluster {name} to be deleted"),
-        || async {
-            Ok(match describe_cluster(ctx, name).await? {
-                None => Poll::Done(()),
-                Some(cluster) => Poll::Pending(cluster.status().unwrap_or("deleting").to_string()),
-            })
-        },
+        &format!("MemoryDB cluster {name}"),
+        || describe_cluster(ctx, name),
+        Cluster::status,
     )
     .await
 }

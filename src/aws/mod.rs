@@ -327,3 +327,32 @@ pub(crate) fn version_as_written(observed: &str, prior_config: &Json) -> String 
         _ => observed.to_string(),
     }
 }
+
+/// Adds one field to a modify request when the file's value differs from what AWS reports, and notes
+/// that the request has something to send. `optional` fields count only when the file sets them (an
+/// unset field is AWS's to choose); `list` fields go through the `set_` form of the setter.
+macro_rules! set_if_changed {
+    ($request:ident, $any:ident, $old:ident, $new:ident, $field:ident => $setter:ident) => {
+        if $old.$field != $new.$field {
+            $request = $request.$setter($new.$field.clone());
+            $any = true;
+        }
+    };
+    ($request:ident, $any:ident, $old:ident, $new:ident, optional $field:ident => $setter:ident) => {
+        if let Some(value) = $new
+            .$field
+            .clone()
+            .filter(|v| Some(v) != $old.$field.as_ref())
+        {
+            $request = $request.$setter(value);
+            $any = true;
+        }
+    };
+    ($request:ident, $any:ident, $old:ident, $new:ident, list $field:ident => $setter:ident) => {
+        if $old.$field != $new.$field {
+            $request = $request.$setter(Some($new.$field.clone()));
+            $any = true;
+        }
+    };
+}
+pub(crate) use set_if_changed;

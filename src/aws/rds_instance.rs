@@ -3,7 +3,9 @@
 //! engine and username — the shape the CDK's secret attachment writes — so an application reads one secret.
 
 use super::wait::{self, Poll};
-use super::{Created, Ctx, DriverError, Observed, outputs, secrets, version_as_written};
+use super::{
+    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
+};
 use crate::resources::rds_instance::{RdsInstanceConfig, final_snapshot_name};
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -332,30 +334,16 @@ pub async fn update(
         .db_instance_identifier(id)
         .apply_immediately(true);
     let mut any = false;
-    macro_rules! set_if_changed {
-        ($field:ident, $setter:ident) => {
-            if old.$field != new.$field {
-                request = request.$setter(new.$field.clone());
-                any = true;
-            }
-        };
-    }
-    set_if_changed!(instance_class, db_instance_class);
-    set_if_changed!(allocated_storage, allocated_storage);
-    set_if_changed!(storage_type, storage_type);
-    set_if_changed!(port, db_port_number);
-    set_if_changed!(iam_auth, enable_iam_database_authentication);
-    set_if_changed!(deletion_protection, deletion_protection);
-    set_if_changed!(publicly_accessible, publicly_accessible);
-    set_if_changed!(backup_retention, backup_retention_period);
-    if new.engine_version.is_some() && old.engine_version != new.engine_version {
-        request = request.set_engine_version(new.engine_version.clone());
-        any = true;
-    }
-    if old.security_groups != new.security_groups {
-        request = request.set_vpc_security_group_ids(Some(new.security_groups.clone()));
-        any = true;
-    }
+    set_if_changed!(request, any, old, new, instance_class => db_instance_class);
+    set_if_changed!(request, any, old, new, allocated_storage => allocated_storage);
+    set_if_changed!(request, any, old, new, storage_type => storage_type);
+    set_if_changed!(request, any, old, new, port => db_port_number);
+    set_if_changed!(request, any, old, new, iam_auth => enable_iam_database_authentication);
+    set_if_changed!(request, any, old, new, deletion_protection => deletion_protection);
+    set_if_changed!(request, any, old, new, publicly_accessible => publicly_accessible);
+    set_if_changed!(request, any, old, new, backup_retention => backup_retention_period);
+    set_if_changed!(request, any, old, new, optional engine_version => engine_version);
+    set_if_changed!(request, any, old, new, list security_groups => set_vpc_security_group_ids);
     if any {
         request
             .send()
@@ -412,17 +400,12 @@ pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), Dr
             return Err(error);
         }
     }
-    wait::until(ctx, &format!("database {id} to be deleted"), || async {
-        Ok(match describe(ctx, id).await? {
-            None => Poll::Done(()),
-            Some(instance) => Poll::Pending(
-                instance
-                    .db_instance_status()
-                    .unwrap_or("deleting")
-                    .to_string(),
-            ),
-        })
-    })
+    wait::until_gone(
+        ctx,
+        &format!("database {id}"),
+        || describe(ctx, id),
+        DbInstance::db_instance_status,
+    )
     .await?;
     if policy == "destroy"
         && let Some(secret) = config.as_ref().and_then(|c| c.password_secret.as_deref())

@@ -1,8 +1,10 @@
 //! `elasticache-replication-group` driver. What the group itself does not report (subnet group,
 //! security groups, maintenance window, parameter group) is read from its first member cluster.
 
-use super::wait::{self, Poll};
-use super::{Created, Ctx, DriverError, Observed, outputs, secrets, version_as_written};
+use super::wait;
+use super::{
+    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
+};
 use crate::resources::replication_group::ReplicationGroupConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -238,19 +240,12 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
 }
 
 async fn wait_available(ctx: &Ctx, id: &str) -> Result<ReplicationGroup, DriverError> {
-    wait::until(
+    wait::until_status(
         ctx,
-        &format!("replication group {id} to be available"),
-        || async {
-            let Some(group) = describe(ctx, id).await? else {
-                return Ok(Poll::Pending("not visible yet".into()));
-            };
-            match group.status() {
-                Some("available") => Ok(Poll::Done(group)),
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".into())),
-            }
-        },
+        &format!("replication group {id}"),
+        "available",
+        || describe(ctx, id),
+        ReplicationGroup::status,
     )
     .await
 }
@@ -262,13 +257,6 @@ pub async fn update(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
-    let changed = |a: &Option<String>, b: &Option<String>| {
-        if b.is_some() && a != b {
-            b.clone()
-        } else {
-            None
-        }
-    };
     let mut request = ctx
         .aws
         .elasticache
@@ -276,43 +264,20 @@ pub async fn update(
         .replication_group_id(id)
         .apply_immediately(true);
     let mut any = false;
-    if old.description != new.description {
-        request = request.replication_group_description(&new.description);
-        any = true;
-    }
-    if old.node_type != new.node_type {
-        request = request.cache_node_type(&new.node_type);
-        any = true;
-    }
-    if old.automatic_failover != new.automatic_failover {
-        request = request.automatic_failover_enabled(new.automatic_failover);
-        any = true;
-    }
-    if let Some(version) = changed(&old.engine_version, &new.engine_version) {
-        request = request.engine_version(version);
-        any = true;
-    }
-    if let Some(group) = changed(&old.parameter_group, &new.parameter_group) {
-        request = request.cache_parameter_group_name(group);
-        any = true;
-    }
-    if old.security_groups != new.security_groups {
-        request = request.set_security_group_ids(Some(new.security_groups.clone()));
-        any = true;
-    }
-    if old.snapshot_retention != new.snapshot_retention {
-        request = request.snapshot_retention_limit(new.snapshot_retention);
-        any = true;
-    }
-    if let Some(window) = changed(&old.snapshot_window, &new.snapshot_window) {
-        request = request.snapshot_window(window);
-        any = true;
-    }
-    if let Some(window) = changed(&old.maintenance_window, &new.maintenance_window) {
-        request = request.preferred_maintenance_window(window);
-        any = true;
-    }
-    if let Some(secret) = changed(&old.auth_token_secret, &new.auth_token_secret) {
+    set_if_changed!(request, any, old, new, description => replication_group_description);
+    set_if_changed!(request, any, old, new, node_type => cache_node_type);
+    set_if_changed!(request, any, old, new, automatic_failover => automatic_failover_enabled);
+    set_if_changed!(request, any, old, new, optional engine_version => engine_version);
+    set_if_changed!(request, any, old, new, optional parameter_group => cache_parameter_group_name);
+    set_if_changed!(request, any, old, new, list security_groups => set_security_group_ids);
+    set_if_changed!(request, any, old, new, snapshot_retention => snapshot_retention_limit);
+    set_if_changed!(request, any, old, new, optional snapshot_window => snapshot_window);
+    set_if_changed!(request, any, old, new, optional maintenance_window => preferred_maintenance_window);
+    if let Some(secret) = new
+        .auth_token_secret
+        .clone()
+        .filter(|s| Some(s) != old.auth_token_secret.as_ref())
+    {
         // ROTATE keeps the old token valid until clients have moved to the new one.
         request = request
             .auth_token(secrets::password(ctx, &secret).await?)
@@ -354,15 +319,11 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
             return Err(error);
         }
     }
-    wait::until(
+    wait::until_gone(
         ctx,
-        &format!("replication group {id} to be deleted"),
-        || async {
-            Ok(match describe(ctx, id).await? {
-                None => Poll::Done(()),
-                Some(group) => Poll::Pending(group.status().unwrap_or("deleting").to_string()),
-            })
-        },
+        &format!("replication group {id}"),
+        || describe(ctx, id),
+        ReplicationGroup::status,
     )
     .await
 }

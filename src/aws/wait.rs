@@ -41,3 +41,48 @@ where
         delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
+
+/// Waits until `describe` finds the resource with the status `ready`, and returns what it found.
+pub async fn until_status<T, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    ready: &str,
+    describe: F,
+    status_of: fn(&T) -> Option<&str>,
+) -> Result<T, DriverError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, DriverError>>,
+{
+    until(ctx, &format!("{what} to be {ready}"), || async {
+        let Some(found) = describe().await? else {
+            return Ok(Poll::Pending("not visible yet".into()));
+        };
+        Ok(match status_of(&found) {
+            Some(status) if status == ready => Poll::Done(found),
+            Some(status) => Poll::Pending(status.to_string()),
+            None => Poll::Pending("unknown".into()),
+        })
+    })
+    .await
+}
+
+/// Waits until `describe` no longer finds the resource, showing its status meanwhile.
+pub async fn until_gone<T, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    describe: F,
+    status_of: fn(&T) -> Option<&str>,
+) -> Result<(), DriverError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, DriverError>>,
+{
+    until(ctx, &format!("{what} to be deleted"), || async {
+        Ok(match describe().await? {
+            None => Poll::Done(()),
+            Some(found) => Poll::Pending(status_of(&found).unwrap_or("deleting").to_string()),
+        })
+    })
+    .await
+}
