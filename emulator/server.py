@@ -72,23 +72,29 @@ def main(argv: list[str]) -> int:
         logging.INFO if args.verbose else logging.WARNING
     )
 
+    from stackctl_emulator.faults import FaultInjector
     from stackctl_emulator.moto_server import LoggingMotoServer
     from stackctl_emulator.patches import apply_all
     from stackctl_emulator.request_log import RequestLog
     from stackctl_emulator.seed import seed_region
 
+    # Every STACKCTL_EMULATOR_* setting is read and checked here, before the
+    # server listens: a bad value exits with a message and no endpoint line.
+    fault_injector = FaultInjector.from_environment()
     apply_all()
 
     request_log = RequestLog()
-    server = LoggingMotoServer("127.0.0.1", args.port, request_log)
+    server = LoggingMotoServer("127.0.0.1", args.port, request_log, fault_injector)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
 
     for region in args.regions:
         seed_region(endpoint, region)
-    # Seeding is not the tool's doing: start the log empty.
+    # Seeding is not the tool's doing: start the log empty, and only fault
+    # the tool's requests.
     request_log.clear()
+    fault_injector.start()
 
     stop = threading.Event()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import select
 import signal
 import subprocess
@@ -22,12 +23,35 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.retries.standard import (
+    RetryContext,
+    ThrottledRetryableChecker,
+    TransientRetryableChecker,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "server.py")
 STARTUP_TIMEOUT = 60.0
 # STACKCTL_EMULATOR_DELETE_SECONDS of the third emulator (check_deletion_delay).
 DELETE_DELAY = 3.0
+# STACKCTL_EMULATOR_CREATE_SECONDS / _PROFILE_PROPAGATION_SECONDS /
+# _ENI_RELEASE_SECONDS of the "slow" emulator.
+SLOW_DELAY = 2.0
+# STACKCTL_EMULATOR_THROTTLE_RATE / _SEED of the "sampled" emulator.
+SAMPLED_RATE = 0.3
+SAMPLED_SEED = 42
+# The AWS SDK for Rust's throttling error codes (aws-runtime 1.10.2,
+# src/retries/classifiers.rs THROTTLING_ERRORS) and transient HTTP statuses
+# (aws-smithy-runtime 1.16.2 TRANSIENT_ERROR_STATUS_CODES): what stackctl's
+# SDK retries.
+RUST_SDK_THROTTLING_ERRORS = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException",
+}
+RUST_SDK_TRANSIENT_STATUSES = {500, 502, 503, 504}
 AMI_PARAMETERS = [
     "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
@@ -70,15 +94,20 @@ class Emulator:
         self.endpoint = line
         return line
 
-    def client(self, service: str, region: str = "us-east-1") -> Any:
+    def client(self, service: str, region: str = "us-east-1", attempts: int = 1) -> Any:
+        # attempts=1: no retries, every answer is seen as it came.
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}),
         )
+
+    def faults(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.endpoint}/_stackctl/faults") as resp:
+            return json.load(resp)
 
     def requests(self) -> list[dict[str, Any]]:
         with urllib.request.urlopen(f"{self.endpoint}/_stackctl/requests") as resp:
@@ -1323,6 +1352,411 @@ def check_data_services_unimplemented_is_loud(emu: Emulator) -> None:
 
 
 # --------------------------------------------------------------------------
+# fault injection and delays (extra emulators started with the variables set)
+# --------------------------------------------------------------------------
+
+# One read call per protocol family stackctl uses: (service, protocol, call).
+PROTOCOL_PROBES: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("ec2", "ec2", lambda c: c.describe_vpcs()),
+    ("iam", "query", lambda c: c.list_roles()),
+    ("sts", "query", lambda c: c.get_caller_identity()),
+    ("rds", "query", lambda c: c.describe_db_instances()),
+    ("elasticache", "query", lambda c: c.describe_cache_clusters()),
+    ("secretsmanager", "json", lambda c: c.list_secrets()),
+    ("ssm", "json", lambda c: c.get_parameter(Name=AMI_PARAMETERS[0])),
+    ("memorydb", "json", lambda c: c.describe_clusters()),
+]
+
+
+def _client_error(call: Callable[[], Any]) -> ClientError:
+    try:
+        call()
+    except ClientError as err:
+        return err
+    raise AssertionError("expected an error, but the call succeeded")
+
+
+def _botocore_retries(err: ClientError) -> tuple[bool, bool]:
+    """(throttling, transient) as botocore's standard retry mode sees it."""
+    status = err.response["ResponseMetadata"]["HTTPStatusCode"]
+    http_response = type("HttpResponse", (), {"status_code": status})()
+    context = RetryContext(attempt_number=1, parsed_response=err.response, http_response=http_response)
+    return (
+        ThrottledRetryableChecker().is_retryable(context),
+        TransientRetryableChecker().is_retryable(context),
+    )
+
+
+def check_throttling_every_protocol(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_THROTTLE_RATE=1.0: every AWS request is
+    # throttled, in its protocol's format, and never reaches moto.
+    expected = {
+        "ec2": ("RequestLimitExceeded", 503, "Request limit exceeded."),
+        "query": ("Throttling", 400, "Rate exceeded"),
+        "json": ("ThrottlingException", 400, "Rate exceeded"),
+    }
+    for service, protocol, call in PROTOCOL_PROBES:
+        err = _client_error(lambda: call(emu.client(service)))
+        code, status, message = expected[protocol]
+        got = (err.response["Error"]["Code"], err.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert got == (code, status), (service, got, err.response)
+        assert err.response["Error"]["Message"] == message, (service, err.response["Error"])
+        headers = err.response["ResponseMetadata"]["HTTPHeaders"]
+        if protocol == "query":
+            assert err.response["Error"]["Type"] == "Sender", (service, err.response["Error"])
+        if protocol == "json":
+            assert headers.get("x-amzn-errortype") == code, (service, headers)
+        assert err.response["ResponseMetadata"].get("RequestId"), (service, err.response)
+        assert code in RUST_SDK_THROTTLING_ERRORS, code
+        assert _botocore_retries(err)[0], (service, "botocore does not see throttling")
+    # A mutating call is refused before moto: nothing was created.
+    _client_error(lambda: emu.client("ec2").create_security_group(GroupName="x", Description="x"))
+    log = emu.requests()
+    assert [e["fault"] for e in log] == [expected[p][0] for _, p, _ in PROTOCOL_PROBES] + ["RequestLimitExceeded"], log
+    assert all(e["status"] == expected[p][1] for e, (_, p, _) in zip(log, PROTOCOL_PROBES)), log
+    faults = emu.faults()
+    assert faults["throttle_rate"] == 1.0 and faults["error_rate"] == 0.0, faults
+    assert faults["requests"] == faults["injected"] == faults["throttling"] == len(PROTOCOL_PROBES) + 1, faults
+    assert faults["server_errors"] == 0, faults
+    assert faults["by_code"] == {"RequestLimitExceeded": 2, "Throttling": 4, "ThrottlingException": 3}, faults
+    assert faults["by_service"]["ec2"] == 2 and faults["by_service"]["memorydb"] == 1, faults
+
+
+def check_server_errors_every_protocol(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_ERROR_RATE=1.0 and a seed: every AWS
+    # request gets a 500 or a 503 in its protocol's format.
+    allowed = {
+        "ec2": {500: "InternalError", 503: "Unavailable"},
+        "iam": {500: "InternalFailure", 503: "ServiceUnavailable"},
+        "sts": {500: "InternalFailure", 503: "ServiceUnavailable"},
+        "rds": {500: "InternalFailure", 503: "ServiceUnavailable"},
+        "elasticache": {500: "InternalFailure", 503: "ServiceUnavailable"},
+        "secretsmanager": {500: "InternalServiceError", 503: "ServiceUnavailable"},
+        "ssm": {500: "InternalServerError", 503: "ServiceUnavailable"},
+        "memorydb": {500: "InternalFailure", 503: "ServiceUnavailable"},
+    }
+    seen: dict[str, set[int]] = {service: set() for service in allowed}
+    for _ in range(6):
+        for service, protocol, call in PROTOCOL_PROBES:
+            err = _client_error(lambda: call(emu.client(service)))
+            status = err.response["ResponseMetadata"]["HTTPStatusCode"]
+            code = err.response["Error"]["Code"]
+            assert allowed[service].get(status) == code, (service, status, code, err.response)
+            if protocol == "query":
+                assert err.response["Error"]["Type"] == "Receiver", (service, err.response["Error"])
+            if protocol == "json":
+                headers = err.response["ResponseMetadata"]["HTTPHeaders"]
+                assert headers.get("x-amzn-errortype") == code, (service, headers)
+            assert status in RUST_SDK_TRANSIENT_STATUSES, status
+            assert _botocore_retries(err)[1], (service, "botocore does not see a transient error")
+            seen[service].add(status)
+    both = [service for service, statuses in seen.items() if statuses == {500, 503}]
+    assert both, f"500 and 503 never both occurred: {seen}"
+    faults = emu.faults()
+    assert faults["server_errors"] == faults["requests"] == 6 * len(PROTOCOL_PROBES), faults
+    assert faults["throttling"] == 0, faults
+
+
+def check_sampled_faults(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_THROTTLE_RATE=0.3 and _SEED=42: about 30%
+    # of 200 requests are throttled, exactly the ones the seeded sequence
+    # picks (one draw per AWS request, in order).
+    ec2 = emu.client("ec2")
+    throttled = []
+    for _ in range(200):
+        try:
+            ec2.describe_vpcs()
+            throttled.append(False)
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "RequestLimitExceeded", err.response
+            throttled.append(True)
+    count = sum(throttled)
+    assert 40 <= count <= 80, f"{count} of 200 throttled at rate {SAMPLED_RATE}"
+    rng = random.Random(SAMPLED_SEED)
+    assert throttled == [rng.random() < SAMPLED_RATE for _ in range(200)], "not the seeded sequence"
+    faults = emu.faults()
+    assert (faults["requests"], faults["throttling"], faults["seed"]) == (200, count, SAMPLED_SEED), faults
+    # botocore's standard retries get every call through.
+    retrying = emu.client("ec2", attempts=10)
+    for _ in range(10):
+        assert retrying.describe_vpcs()["Vpcs"]
+
+
+def check_bad_settings_refused() -> None:
+    # A bad value stops the server with a message naming the variable; no
+    # endpoint is printed.
+    cases = {
+        "STACKCTL_EMULATOR_THROTTLE_RATE": "1.5",
+        "STACKCTL_EMULATOR_ERROR_RATE": "lots",
+        "STACKCTL_EMULATOR_SEED": "1.5",
+        "STACKCTL_EMULATOR_CREATE_SECONDS": "-1",
+        "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS": "soon",
+        "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": "inf",
+    }
+    runs = []
+    for name, value in cases.items():
+        runs.append(
+            (
+                name,
+                subprocess.Popen(
+                    [sys.executable, SERVER, "--port", "0"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env={**os.environ, name: value},
+                ),
+            )
+        )
+    both = subprocess.Popen(
+        [sys.executable, SERVER, "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "STACKCTL_EMULATOR_THROTTLE_RATE": "0.6", "STACKCTL_EMULATOR_ERROR_RATE": "0.6"},
+    )
+    runs.append(("STACKCTL_EMULATOR_ERROR_RATE", both))
+    for name, proc in runs:
+        try:
+            out, err = proc.communicate(timeout=STARTUP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"server kept running with a bad {name}") from None
+        assert proc.returncode != 0 and out == b"", (name, proc.returncode, out)
+        assert name in err.decode(), (name, err.decode()[-500:])
+
+
+def _wait_until(deadline: float) -> None:
+    time.sleep(max(0.0, deadline - time.monotonic()))
+
+
+def check_create_and_modify_take_time(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_CREATE_SECONDS=2: intermediate statuses
+    # first, final ones after the delay; modifications take as long.
+    subnets = _private_subnets(emu)
+    vpc_id, subnet_id, ami = _network(emu)
+    ec2, rds, ec, mdb = emu.client("ec2"), emu.client("rds"), emu.client("elasticache"), emu.client("memorydb")
+    rds.create_db_subnet_group(DBSubnetGroupName="lc", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    ec.create_cache_subnet_group(CacheSubnetGroupName="lc", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    mdb.create_subnet_group(SubnetGroupName="lc", SubnetIds=subnets)
+
+    started = time.monotonic()
+    db = rds.create_db_instance(
+        DBInstanceIdentifier="lc-db", DBInstanceClass="db.t3.micro", Engine="postgres", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="lc",
+    )["DBInstance"]
+    assert db["DBInstanceStatus"] == "creating" and "Endpoint" not in db, db
+    iid = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", SubnetId=subnet_id, MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]["InstanceId"]
+    cluster = ec.create_cache_cluster(
+        CacheClusterId="lc-cache", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="lc",
+    )["CacheCluster"]
+    assert cluster["CacheClusterStatus"] == "creating", cluster
+    group = ec.create_replication_group(
+        ReplicationGroupId="lc-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="lc",
+    )["ReplicationGroup"]
+    assert group["Status"] == "creating", group
+    acl = mdb.create_acl(ACLName="lc-acl")["ACL"]
+    assert acl["Status"] == "creating", acl
+    user = mdb.create_user(
+        UserName="lc-user", AccessString="on ~* +@all",
+        AuthenticationMode={"Type": "password", "Passwords": ["a-long-password-123"]},
+    )["User"]
+    assert user["Status"] == "active", user  # AWS: users are active at once
+    mdb_cluster = mdb.create_cluster(
+        ClusterName="lc-mdb", NodeType="db.t4g.small", ACLName="open-access", SubnetGroupName="lc"
+    )["Cluster"]
+    assert mdb_cluster["Status"] == "creating", mdb_cluster
+    created = time.monotonic()
+
+    # Intermediate, as Describe shows it.
+    def instance() -> dict[str, Any]:
+        return ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+
+    assert instance()["State"] == {"Code": 0, "Name": "pending"}, instance()["State"]
+    pending = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending"]}])
+    assert iid in [i["InstanceId"] for r in pending["Reservations"] for i in r["Instances"]]
+    err = expect_error("IncorrectInstanceState", 400, lambda: ec2.stop_instances(InstanceIds=[iid]))
+    assert "never reached the 'running' state" in err.response["Error"]["Message"], err.response
+    got = ec.describe_cache_clusters(CacheClusterId="lc-cache", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert got["CacheClusterStatus"] == "creating", got
+    assert [n["CacheNodeStatus"] for n in got["CacheNodes"]] == ["creating"], got["CacheNodes"]
+    assert all("Endpoint" not in n for n in got["CacheNodes"]), got["CacheNodes"]
+    assert ec.describe_replication_groups(ReplicationGroupId="lc-rg")["ReplicationGroups"][0]["Status"] == "creating"
+    members = ec.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    members = [m for m in members if m.get("ReplicationGroupId") == "lc-rg"]
+    assert len(members) == 2 and {m["CacheClusterStatus"] for m in members} == {"creating"}, members
+    assert mdb.describe_clusters(ClusterName="lc-mdb")["Clusters"][0]["Status"] == "creating"
+    assert mdb.describe_acls(ACLName="lc-acl")["ACLs"][0]["Status"] == "creating"
+    # Not available yet: refused, as in AWS.
+    expect_error(
+        "InvalidCacheClusterState", 400,
+        lambda: ec.modify_cache_cluster(CacheClusterId="lc-cache", SnapshotRetentionLimit=1),
+    )
+    expect_error("InvalidClusterStateFault", 400, lambda: mdb.update_cluster(ClusterName="lc-mdb", Description="x"))
+    expect_error(
+        "InvalidDBInstanceState", 400,
+        lambda: rds.modify_db_instance(DBInstanceIdentifier="lc-db", BackupRetentionPeriod=3, ApplyImmediately=True),
+    )
+    db = rds.describe_db_instances(DBInstanceIdentifier="lc-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "creating" and "Endpoint" not in db, db
+    assert time.monotonic() - started < SLOW_DELAY / 2, "checks took longer than half the delay"
+
+    # Second half of an RDS creation: backing-up, endpoint present.
+    _wait_until(started + SLOW_DELAY * 0.5 + 0.2)
+    db = rds.describe_db_instances(DBInstanceIdentifier="lc-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "backing-up" and db["Endpoint"]["Address"], db
+    assert time.monotonic() - started < SLOW_DELAY, "checks took longer than the delay"
+
+    _wait_until(created + SLOW_DELAY + 0.2)
+    assert instance()["State"] == {"Code": 16, "Name": "running"}, instance()["State"]
+    db = rds.describe_db_instances(DBInstanceIdentifier="lc-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "available" and db["Endpoint"]["Address"], db
+    got = ec.describe_cache_clusters(CacheClusterId="lc-cache", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert got["CacheClusterStatus"] == "available", got
+    assert [n["CacheNodeStatus"] for n in got["CacheNodes"]] == ["available"], got["CacheNodes"]
+    assert got["CacheNodes"][0]["Endpoint"]["Address"], got["CacheNodes"]
+    assert ec.describe_replication_groups(ReplicationGroupId="lc-rg")["ReplicationGroups"][0]["Status"] == "available"
+    members = [
+        m for m in ec.describe_cache_clusters()["CacheClusters"] if m.get("ReplicationGroupId") == "lc-rg"
+    ]
+    assert {m["CacheClusterStatus"] for m in members} == {"available"}, members
+    got_mdb = mdb.describe_clusters(ClusterName="lc-mdb", ShowShardDetails=True)["Clusters"][0]
+    assert got_mdb["Status"] == "available", got_mdb
+    assert {s["Status"] for s in got_mdb["Shards"]} == {"available"}, got_mdb["Shards"]
+    assert mdb.describe_acls(ACLName="lc-acl")["ACLs"][0]["Status"] == "active"
+
+    # Modifications take as long; EC2 stop / start too.
+    modified = time.monotonic()
+    got = ec.modify_cache_cluster(CacheClusterId="lc-cache", SnapshotRetentionLimit=1)["CacheCluster"]
+    assert got["CacheClusterStatus"] == "modifying", got
+    got = ec.modify_replication_group(ReplicationGroupId="lc-rg", SnapshotRetentionLimit=1)["ReplicationGroup"]
+    assert got["Status"] == "modifying", got
+    db = rds.modify_db_instance(DBInstanceIdentifier="lc-db", BackupRetentionPeriod=3, ApplyImmediately=True)
+    assert db["DBInstance"]["DBInstanceStatus"] == "modifying", db
+    assert mdb.update_cluster(ClusterName="lc-mdb", Description="x")["Cluster"]["Status"] == "updating"
+    assert mdb.update_acl(ACLName="lc-acl", UserNamesToAdd=["lc-user"])["ACL"]["Status"] == "modifying"
+    assert mdb.update_user(UserName="lc-user", AccessString="on ~app:* +@all")["User"]["Status"] == "modifying"
+    stop = ec2.stop_instances(InstanceIds=[iid])["StoppingInstances"][0]
+    assert stop["CurrentState"]["Name"] == "stopping" and stop["PreviousState"]["Name"] == "running", stop
+    assert instance()["State"] == {"Code": 64, "Name": "stopping"}, instance()["State"]
+    expect_error(
+        "IncorrectInstanceState", 400,
+        lambda: ec2.modify_instance_attribute(InstanceId=iid, InstanceType={"Value": "t3.small"}),
+    )
+    expect_error("IncorrectInstanceState", 400, lambda: ec2.start_instances(InstanceIds=[iid]))
+    assert ec.describe_cache_clusters(CacheClusterId="lc-cache")["CacheClusters"][0]["CacheClusterStatus"] == "modifying"
+    assert rds.describe_db_instances(DBInstanceIdentifier="lc-db")["DBInstances"][0]["DBInstanceStatus"] == "modifying"
+    assert mdb.describe_clusters(ClusterName="lc-mdb")["Clusters"][0]["Status"] == "updating"
+    assert mdb.describe_users(UserName="lc-user")["Users"][0]["Status"] == "modifying"
+    expect_error(
+        "InvalidReplicationGroupState", 400,
+        lambda: ec.delete_replication_group(ReplicationGroupId="lc-rg"),
+    )
+    assert time.monotonic() - modified < SLOW_DELAY, "checks took longer than the delay"
+
+    _wait_until(time.monotonic() + SLOW_DELAY + 0.2)
+    assert ec.describe_cache_clusters(CacheClusterId="lc-cache")["CacheClusters"][0]["CacheClusterStatus"] == "available"
+    assert ec.describe_replication_groups(ReplicationGroupId="lc-rg")["ReplicationGroups"][0]["Status"] == "available"
+    assert rds.describe_db_instances(DBInstanceIdentifier="lc-db")["DBInstances"][0]["DBInstanceStatus"] == "available"
+    assert mdb.describe_clusters(ClusterName="lc-mdb")["Clusters"][0]["Status"] == "available"
+    assert mdb.describe_acls(ACLName="lc-acl")["ACLs"][0]["Status"] == "active"
+    assert mdb.describe_users(UserName="lc-user")["Users"][0]["Status"] == "active"
+    assert instance()["State"] == {"Code": 80, "Name": "stopped"}, instance()["State"]
+    start = ec2.start_instances(InstanceIds=[iid])["StartingInstances"][0]
+    assert start["CurrentState"]["Name"] == "pending" and start["PreviousState"]["Name"] == "stopped", start
+    assert instance()["State"]["Name"] == "pending"
+    _wait_until(time.monotonic() + SLOW_DELAY + 0.2)
+    assert instance()["State"]["Name"] == "running"
+
+    # A deletion wins over a pending step.
+    ec2.terminate_instances(InstanceIds=[iid])
+    rds.delete_db_instance(DBInstanceIdentifier="lc-db", SkipFinalSnapshot=True)
+    ec.delete_cache_cluster(CacheClusterId="lc-cache")
+    ec.delete_replication_group(ReplicationGroupId="lc-rg")
+    mdb.delete_cluster(ClusterName="lc-mdb")
+
+
+def check_profile_propagation(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS=2: EC2 does
+    # not know a new instance profile (or one whose role just changed) yet.
+    ec2, iam = emu.client("ec2"), emu.client("iam")
+    vpc_id, subnet_id, ami = _network(emu)
+    bare = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", SubnetId=subnet_id, MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]["InstanceId"]
+    iam.create_role(RoleName="pp-role", AssumeRolePolicyDocument=TRUST_POLICY)
+    arn = iam.create_instance_profile(InstanceProfileName="pp-profile")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName="pp-profile", RoleName="pp-role")
+    changed = time.monotonic()
+
+    def run() -> Any:
+        return ec2.run_instances(
+            ImageId=ami, InstanceType="t3.micro", SubnetId=subnet_id, MinCount=1, MaxCount=1,
+            IamInstanceProfile={"Name": "pp-profile"},
+        )
+
+    err = expect_error("InvalidParameterValue", 400, run)
+    assert err.response["Error"]["Message"] == (
+        "Value (pp-profile) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+    ), err.response["Error"]
+    err = expect_error(
+        "InvalidParameterValue", 400,
+        lambda: ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Arn": arn}),
+    )
+    assert err.response["Error"]["Message"] == (
+        f"Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+    ), err.response["Error"]
+    live = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])
+    launched = [i["InstanceId"] for r in live["Reservations"] for i in r["Instances"]]
+    assert launched == [bare], launched  # the refused RunInstances launched nothing
+    assert time.monotonic() - changed < SLOW_DELAY, "checks took longer than the delay"
+
+    _wait_until(changed + SLOW_DELAY + 0.2)
+    iid = run()["Instances"][0]["InstanceId"]
+    ec2.associate_iam_instance_profile(InstanceId=bare, IamInstanceProfile={"Arn": arn})
+    # Another role change starts the wait again.
+    iam.remove_role_from_instance_profile(InstanceProfileName="pp-profile", RoleName="pp-role")
+    iam.add_role_to_instance_profile(InstanceProfileName="pp-profile", RoleName="pp-role")
+    expect_error("InvalidParameterValue", 400, run)
+    ec2.terminate_instances(InstanceIds=[iid, bare])
+
+
+def check_eni_release(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_ENI_RELEASE_SECONDS=2: a terminated
+    # instance's network interface keeps its security group busy for a while.
+    ec2 = emu.client("ec2")
+    vpc_id, subnet_id, ami = _network(emu)
+    sg = ec2.create_security_group(GroupName="eni-sg", Description="d", VpcId=vpc_id)["GroupId"]
+    iid = ec2.run_instances(
+        ImageId=ami, InstanceType="t3.micro", SubnetId=subnet_id, SecurityGroupIds=[sg], MinCount=1, MaxCount=1
+    )["Instances"][0]["InstanceId"]
+    ec2.terminate_instances(InstanceIds=[iid])
+    terminated = time.monotonic()
+    state = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "terminated", state
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "group-id", "Values": [sg]}])["NetworkInterfaces"]
+    assert [(e["Status"], e["Attachment"]["InstanceId"]) for e in enis] == [("in-use", iid)], enis
+    expect_error("DependencyViolation", 400, lambda: ec2.delete_security_group(GroupId=sg))
+    assert time.monotonic() - terminated < SLOW_DELAY, "checks took longer than the delay"
+
+    _wait_until(terminated + SLOW_DELAY + 0.2)
+    assert not ec2.describe_network_interfaces(Filters=[{"Name": "group-id", "Values": [sg]}])["NetworkInterfaces"]
+    ec2.delete_security_group(GroupId=sg)
+    # Terminating again changes nothing.
+    ec2.terminate_instances(InstanceIds=[iid])
+
+
+def check_faults_off_by_default(emu: Emulator) -> None:
+    faults = emu.faults()
+    assert (faults["throttle_rate"], faults["error_rate"], faults["injected"]) == (0.0, 0.0, 0), faults
+    assert all(entry["fault"] is None for entry in emu.requests())
+
+
+# --------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -1346,10 +1780,33 @@ def main() -> int:
     delayed = Emulator(
         "--exit-with-stdin", env={"STACKCTL_EMULATOR_DELETE_SECONDS": str(DELETE_DELAY)}
     )
+    throttled = Emulator("--exit-with-stdin", env={"STACKCTL_EMULATOR_THROTTLE_RATE": "1.0"})
+    failing = Emulator(
+        "--exit-with-stdin",
+        env={"STACKCTL_EMULATOR_ERROR_RATE": "1.0", "STACKCTL_EMULATOR_SEED": "7"},
+    )
+    sampled = Emulator(
+        "--exit-with-stdin",
+        env={
+            "STACKCTL_EMULATOR_THROTTLE_RATE": str(SAMPLED_RATE),
+            "STACKCTL_EMULATOR_SEED": str(SAMPLED_SEED),
+        },
+    )
+    slow = Emulator(
+        "--exit-with-stdin",
+        env={
+            "STACKCTL_EMULATOR_CREATE_SECONDS": str(SLOW_DELAY),
+            "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS": str(SLOW_DELAY),
+            "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": str(SLOW_DELAY),
+        },
+    )
+    extra = [throttled, failing, sampled, slow]
     try:
         main_emu.wait_ready()
         multi.wait_ready()
         delayed.wait_ready()
+        for emu in extra:
+            emu.wait_ready()
 
         run("seeded network us-east-1", lambda: check_seeded_network(main_emu))
         run("seeded network eu-west-1 (--region twice)", lambda: check_seeded_network(multi, "eu-west-1"))
@@ -1374,6 +1831,14 @@ def main() -> int:
         run("secretsmanager", lambda: check_secretsmanager(main_emu))
         run(f"deletions finish after STACKCTL_EMULATOR_DELETE_SECONDS={DELETE_DELAY:g}", lambda: check_deletion_delay(delayed))
         run("request log", lambda: check_request_log(main_emu))
+        run("fault injection off by default", lambda: check_faults_off_by_default(main_emu))
+        run("THROTTLE_RATE=1.0: every protocol's throttling error", lambda: check_throttling_every_protocol(throttled))
+        run("ERROR_RATE=1.0: every protocol's 500 / 503", lambda: check_server_errors_every_protocol(failing))
+        run(f"THROTTLE_RATE={SAMPLED_RATE:g} SEED={SAMPLED_SEED}: seeded share of 200 requests", lambda: check_sampled_faults(sampled))
+        run(f"CREATE_SECONDS={SLOW_DELAY:g}: creations and modifications take time", lambda: check_create_and_modify_take_time(slow))
+        run(f"PROFILE_PROPAGATION_SECONDS={SLOW_DELAY:g}: RunInstances rejected, then accepted", lambda: check_profile_propagation(slow))
+        run(f"ENI_RELEASE_SECONDS={SLOW_DELAY:g}: security group held, then freed", lambda: check_eni_release(slow))
+        run("bad STACKCTL_EMULATOR_* values stop the server", check_bad_settings_refused)
 
         def stdin_eof() -> None:
             assert main_emu.proc.stdin is not None
@@ -1395,6 +1860,8 @@ def main() -> int:
         main_emu.kill()
         multi.kill()
         delayed.kill()
+        for emu in extra:
+            emu.kill()
 
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0

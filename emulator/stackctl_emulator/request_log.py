@@ -10,7 +10,12 @@ WSGI middleware placed in front of moto's DomainDispatcherApplication:
 
 Neither path is logged itself. Every other request is logged before it is
 handed to moto, unchanged, as
-``{"service", "action", "method", "path", "status"}``.
+``{"service", "action", "method", "path", "status", "fault"}``; ``fault`` is
+the error code when the request was answered by fault injection
+(:mod:`faults`) instead of moto, else null.
+
+The same middleware serves the other control paths: ``/_stackctl/crash``
+(:mod:`crash`) and ``GET /_stackctl/faults`` (:mod:`faults`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import threading
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from . import crash
+from . import crash, faults
 
 LOG_PATH = "/_stackctl/requests"
 RESET_PATH = "/_stackctl/requests/reset"
@@ -116,10 +121,16 @@ def _json_response(
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: Callable[..., Any], log: RequestLog) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        log: RequestLog,
+        fault_injector: faults.FaultInjector | None = None,
+    ) -> None:
         self.app = app
         self.log = log
         self.crash = crash.CrashTrigger()
+        self.faults = fault_injector or faults.FaultInjector()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -151,12 +162,22 @@ class RequestLogMiddleware:
                 return _json_response(start_response, "400 Bad Request", {"error": str(error)})
             return _json_response(start_response, "200 OK", self.crash.status())
 
+        if path == faults.PATH:
+            if method == "GET":
+                return _json_response(start_response, "200 OK", self.faults.status())
+            return _json_response(
+                start_response,
+                "405 Method Not Allowed",
+                {"error": f"{method} not allowed on {path}; use GET"},
+            )
+
         entry: dict[str, Any] = {
             "service": _service_of(environ),
             "action": _action_of(environ),
             "method": method,
             "path": path,
             "status": None,
+            "fault": None,
         }
         self.log.append(entry)
 
@@ -168,6 +189,16 @@ class RequestLogMiddleware:
             except ValueError:
                 pass
             return start_response(status, headers, *args)
+
+        drawn = self.faults.draw(environ, entry["service"], entry["action"])
+        if drawn is not None:
+            # Answered here, never seen by moto, and not a crash point: the
+            # request did nothing. The body is read so the connection stays
+            # usable for the client's retry.
+            fault, protocol = drawn
+            _buffer_body(environ)
+            entry["fault"] = fault.code
+            return fault.respond(protocol, entry["service"], environ, recording_start_response)
 
         response = self.app(environ, recording_start_response)
         victim = self.crash.count(entry["action"])

@@ -211,31 +211,24 @@ pub async fn update(
 }
 
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
-    match ctx
-        .aws
-        .elasticache
-        .delete_cache_cluster()
-        .cache_cluster_id(id)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) => {
-            let error = DriverError::from_sdk("DeleteCacheCluster", e);
-            if error.is_code(&["CacheClusterNotFound"]) {
-                return Ok(());
-            }
-            // Already being deleted (an interrupted earlier run): wait below.
-            if !error.is_code(&["InvalidCacheClusterState"]) {
-                return Err(error);
-            }
-        }
-    }
-    wait::until_gone(
+    let delete = || async {
+        ctx.aws
+            .elasticache
+            .delete_cache_cluster()
+            .cache_cluster_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteCacheCluster", e))
+    };
+    // A cluster still being created or modified cannot be deleted yet: wait for it, then delete.
+    wait::delete_when_ready(
         ctx,
         &format!("cache cluster {id}"),
         || describe(ctx, id),
         CacheCluster::cache_cluster_status,
+        delete,
+        &["InvalidCacheClusterState", "CacheClusterNotFound"],
     )
     .await
 }

@@ -519,27 +519,23 @@ pub async fn update_cluster(
 }
 
 pub async fn delete_cluster(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
-    if let Err(e) = ctx
-        .aws
-        .memorydb
-        .delete_cluster()
-        .cluster_name(name)
-        .send()
-        .await
-    {
-        let error = DriverError::from_sdk("DeleteCluster", e);
-        if error.is_code(&["ClusterNotFoundFault"]) {
-            return Ok(());
-        }
-        if !error.is_code(&["InvalidClusterStateFault"]) {
-            return Err(error);
-        }
-    }
-    wait::until_gone(
+    let delete = || async {
+        ctx.aws
+            .memorydb
+            .delete_cluster()
+            .cluster_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteCluster", e))
+    };
+    wait::delete_when_ready(
         ctx,
         &format!("MemoryDB cluster {name}"),
         || describe_cluster(ctx, name),
         Cluster::status,
+        delete,
+        &["InvalidClusterStateFault", "ClusterNotFoundFault"],
     )
     .await
 }

@@ -50,8 +50,6 @@ impl Aws {
     pub async fn connect(connection: &Connection) -> Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(connection.region.clone()))
-            // Adaptive retry slows down on throttling instead of failing a large stack.
-            .retry_config(RetryConfig::adaptive().with_max_attempts(8))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
@@ -60,6 +58,14 @@ impl Aws {
             );
         if let Some(profile) = &connection.profile {
             loader = loader.profile_name(profile);
+        }
+        // Adaptive retry slows down on throttling instead of failing a large stack. The standard
+        // AWS_RETRY_MODE / AWS_MAX_ATTEMPTS settings, when given, are left to aws-config to apply.
+        let user_chose = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        if !user_chose {
+            loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(8));
         }
         if let Some(url) = &connection.endpoint_url {
             loader = loader.endpoint_url(url);

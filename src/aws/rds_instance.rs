@@ -379,32 +379,36 @@ pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), Dr
         ));
         return Ok(());
     }
-    let request = ctx.aws.rds.delete_db_instance().db_instance_identifier(id);
-    let request = if policy == "destroy" {
+    let delete = || async {
+        let request = ctx.aws.rds.delete_db_instance().db_instance_identifier(id);
+        let request = if policy == "destroy" {
+            request
+                .skip_final_snapshot(true)
+                .delete_automated_backups(true)
+        } else {
+            request
+                .skip_final_snapshot(false)
+                .final_db_snapshot_identifier(final_snapshot_name(id))
+        };
         request
-            .skip_final_snapshot(true)
-            .delete_automated_backups(true)
-    } else {
-        request
-            .skip_final_snapshot(false)
-            .final_db_snapshot_identifier(final_snapshot_name(id))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteDBInstance", e))
     };
-    if let Err(e) = request.send().await {
-        let error = DriverError::from_sdk("DeleteDBInstance", e);
-        if !error.is_code(&[
-            "DBInstanceNotFound",
-            "DBInstanceNotFoundFault",
-            "InvalidDBInstanceState",
-            "InvalidDBInstanceStateFault",
-        ]) {
-            return Err(error);
-        }
-    }
-    wait::until_gone(
+    // An instance still being created, backed up or modified cannot be deleted yet: wait, then delete.
+    wait::delete_when_ready(
         ctx,
         &format!("database {id}"),
         || describe(ctx, id),
         DbInstance::db_instance_status,
+        delete,
+        &[
+            "InvalidDBInstanceState",
+            "InvalidDBInstanceStateFault",
+            "DBInstanceNotFound",
+            "DBInstanceNotFoundFault",
+        ],
     )
     .await?;
     if policy == "destroy"

@@ -303,27 +303,26 @@ pub async fn update(
 }
 
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
-    if let Err(e) = ctx
-        .aws
-        .elasticache
-        .delete_replication_group()
-        .replication_group_id(id)
-        .send()
-        .await
-    {
-        let error = DriverError::from_sdk("DeleteReplicationGroup", e);
-        if error.is_code(&["ReplicationGroupNotFoundFault"]) {
-            return Ok(());
-        }
-        if !error.is_code(&["InvalidReplicationGroupState"]) {
-            return Err(error);
-        }
-    }
-    wait::until_gone(
+    let delete = || async {
+        ctx.aws
+            .elasticache
+            .delete_replication_group()
+            .replication_group_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DeleteReplicationGroup", e))
+    };
+    wait::delete_when_ready(
         ctx,
         &format!("replication group {id}"),
         || describe(ctx, id),
         ReplicationGroup::status,
+        delete,
+        &[
+            "InvalidReplicationGroupState",
+            "ReplicationGroupNotFoundFault",
+        ],
     )
     .await
 }

@@ -86,3 +86,39 @@ where
     })
     .await
 }
+
+/// Deletes a resource that AWS may not let go of yet — still being created or modified, or in use —
+/// and waits until it is gone. Each poll looks at the resource: gone ends the wait; `deleting` keeps
+/// waiting; any other status asks for the delete again, and `busy` error codes mean "not yet".
+pub async fn delete_when_ready<T, D, DFut, X, XFut>(
+    ctx: &Ctx,
+    what: &str,
+    describe: D,
+    status_of: fn(&T) -> Option<&str>,
+    delete: X,
+    busy: &[&str],
+) -> Result<(), DriverError>
+where
+    D: Fn() -> DFut,
+    DFut: Future<Output = Result<Option<T>, DriverError>>,
+    X: Fn() -> XFut,
+    XFut: Future<Output = Result<(), DriverError>>,
+{
+    until(ctx, &format!("{what} to be deleted"), || async {
+        let Some(found) = describe().await? else {
+            return Ok(Poll::Done(()));
+        };
+        let status = status_of(&found).unwrap_or("unknown").to_string();
+        if status == "deleting" {
+            return Ok(Poll::Pending(status));
+        }
+        match delete().await {
+            Ok(()) => Ok(Poll::Pending("deleting".into())),
+            Err(error) if error.is_code(busy) => Ok(Poll::Pending(format!(
+                "{status} (AWS cannot delete it yet)"
+            ))),
+            Err(error) => Err(error),
+        }
+    })
+    .await
+}

@@ -5,4 +5,5 @@ mod common;
 mod crash;
 mod data_tier;
 mod interrupt;
+mod slow_aws;
 mod web_stack;

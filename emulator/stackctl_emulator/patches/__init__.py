@@ -5,13 +5,18 @@ replacing them after import (before the server handles a request) is enough.
 Every patch states the AWS API behaviour it implements.
 """
 
-from .. import deletion
+from .. import deletion, eni_release, lifecycle, propagation
 from . import ec2, elasticache, iam, memorydb, rds, secretsmanager, ssm
 
 
 def apply_all() -> None:
-    # STACKCTL_EMULATOR_DELETE_SECONDS is read once, here, at startup.
+    # STACKCTL_EMULATOR_DELETE_SECONDS, _CREATE_SECONDS,
+    # _PROFILE_PROPAGATION_SECONDS and _ENI_RELEASE_SECONDS are read once,
+    # here, at startup (a bad value exits with a message).
     deletion.configure()
+    lifecycle.configure()
+    propagation.configure()
+    eni_release.configure()
     ec2.apply()
     iam.apply()
     ssm.apply()

@@ -25,8 +25,12 @@ from moto.ec2.models.iam_instance_profile import (
 )
 from moto.ec2.models.instances import Instance, InstanceBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
+from moto.ec2.responses import EC2Response
+from moto.ec2.responses.iam_instance_profiles import IamInstanceProfiles
 from moto.ec2.responses.instances import InstanceResponse
 from moto.ec2.responses.security_groups import SecurityGroups
+
+from .. import eni_release, lifecycle, propagation, timeline
 
 
 class IdempotentParameterMismatchError(EC2ClientError):
@@ -371,7 +375,8 @@ def _patch_describe_security_groups() -> None:
 # a dependent object") while the group is used by an instance or a network
 # interface, or referenced by a rule of another security group; the VPC's
 # default group cannot be deleted at all (CannotDelete). moto deleted the
-# group in every case.
+# group in every case. A network interface still held after its instance
+# terminated (STACKCTL_EMULATOR_ENI_RELEASE_SECONDS) counts too.
 def _group_dependents(backend: Any, group_id: str) -> list[str]:
     dependents = []
     for instance in backend.all_instances():
@@ -421,7 +426,203 @@ def _patch_delete_security_group() -> None:
     SecurityGroups.delete_security_group = delete_security_group  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------------------
+# Instance states take time (STACKCTL_EMULATOR_CREATE_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS: RunInstances answers the instance "pending" (code 0) and it becomes
+# "running" (16) a while later; StopInstances makes it "stopping" (64), then
+# "stopped" (80); StartInstances "pending", then "running". In between:
+#  * StopInstances on an instance that is pending after RunInstances is
+#    IncorrectInstanceState ("Instance 'i-...' cannot be stopped as it has
+#    never reached the 'running' state.");
+#  * StartInstances on a stopping instance is IncorrectInstanceState ("The
+#    instance 'i-...' is not in a state from which it can be started.");
+#  * StopInstances on a stopping instance / StartInstances on a pending one
+#    change nothing (and answer the current state as previous state);
+#  * ModifyInstanceAttribute InstanceType / UserData still need "stopped"
+#    (the patch above), so "stopping" is refused.
+# moto switched states at once. With CREATE_SECONDS = 0 nothing changes.
+_PENDING, _RUNNING, _STOPPING, _STOPPED = ("pending", 0), ("running", 16), ("stopping", 64), ("stopped", 80)
+
+
+def _set_state(instance: Instance, state: tuple[str, int]) -> None:
+    instance._state.name, instance._state.code = state
+
+
+def _finish_state(instance: Instance, expected: tuple[str, int], final: tuple[str, int]) -> Any:
+    def finish() -> None:
+        # Terminated (or otherwise changed) in the meantime: leave it be.
+        if instance._state.name == expected[0]:
+            _set_state(instance, final)
+            if final == _RUNNING:
+                instance.__dict__["_stackctl_has_run"] = True
+
+    return finish
+
+
+def _patch_instance_lifecycle() -> None:
+    original_run = InstanceBackend.run_instances
+
+    @functools.wraps(original_run)
+    def run_instances(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reservation = original_run(self, *args, **kwargs)
+        if lifecycle.enabled():
+            for instance in reservation.instances:
+                _set_state(instance, _PENDING)
+                lifecycle.schedule(
+                    self, ("instance", instance.id), [(1.0, _finish_state(instance, _PENDING, _RUNNING))]
+                )
+        return reservation
+
+    InstanceBackend.run_instances = run_instances  # type: ignore[method-assign]
+
+    original_stop = InstanceBackend.stop_instances
+
+    @functools.wraps(original_stop)
+    def stop_instances(self: Any, instance_ids: list[str]) -> list[tuple[Instance, Any]]:
+        if not lifecycle.enabled():
+            return original_stop(self, instance_ids)
+        instances = self.get_multi_instances_by_id(instance_ids)
+        for instance in instances:
+            if instance.state == "pending" and not instance.__dict__.get("_stackctl_has_run"):
+                raise EC2ClientError(
+                    "IncorrectInstanceState",
+                    f"Instance '{instance.id}' cannot be stopped as it has never reached the 'running' state.",
+                )
+        stopped = []
+        for instance in instances:
+            if instance.state == "stopping":
+                stopped.append((instance, copy.copy(instance._state)))
+                continue
+            previous = original_stop(self, [instance.id])[0][1]
+            if previous.name != "stopped":
+                _set_state(instance, _STOPPING)
+                lifecycle.schedule(
+                    self, ("instance", instance.id), [(1.0, _finish_state(instance, _STOPPING, _STOPPED))]
+                )
+            stopped.append((instance, previous))
+        return stopped
+
+    InstanceBackend.stop_instances = stop_instances  # type: ignore[method-assign]
+
+    original_start = InstanceBackend.start_instances
+
+    @functools.wraps(original_start)
+    def start_instances(self: Any, instance_ids: list[str]) -> list[tuple[Instance, Any]]:
+        if not lifecycle.enabled():
+            return original_start(self, instance_ids)
+        instances = self.get_multi_instances_by_id(instance_ids)
+        for instance in instances:
+            if instance.state == "stopping":
+                raise EC2ClientError(
+                    "IncorrectInstanceState",
+                    f"The instance '{instance.id}' is not in a state from which it can be started.",
+                )
+        started = []
+        for instance in instances:
+            if instance.state == "pending":
+                started.append((instance, copy.copy(instance._state)))
+                continue
+            previous = original_start(self, [instance.id])[0][1]
+            if previous.name == "stopped":
+                _set_state(instance, _PENDING)
+                lifecycle.schedule(
+                    self, ("instance", instance.id), [(1.0, _finish_state(instance, _PENDING, _RUNNING))]
+                )
+            started.append((instance, previous))
+        return started
+
+    InstanceBackend.start_instances = start_instances  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# Instance profiles not yet known to EC2 (STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS (IAM eventual consistency): for a while after CreateInstanceProfile /
+# AddRoleToInstanceProfile, EC2 answers RunInstances,
+# AssociateIamInstanceProfile and ReplaceIamInstanceProfileAssociation naming
+# the profile with InvalidParameterValue (400): "Value (NAME) for parameter
+# iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+# (given by ARN: "Value (ARN) for parameter iamInstanceProfile.arn is
+# invalid. Invalid IAM Instance Profile ARN"). Nothing is launched. See
+# propagation.py. The RunInstances check runs inside the ClientToken
+# handling: a retry of a launch that already succeeded returns it, as in AWS.
+def _check_profile_propagated(response: Any) -> None:
+    name = response._get_param("IamInstanceProfile.Name")
+    arn = response._get_param("IamInstanceProfile.Arn")
+    account = response.current_account
+    if name and propagation.propagating(account, name):
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"Value ({name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+        )
+    if arn and propagation.propagating(account, propagation.profile_name_of(arn)):
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"Value ({arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN",
+        )
+
+
+def _patch_profile_propagation() -> None:
+    for cls, method_name in (
+        (InstanceResponse, "run_instances"),
+        (IamInstanceProfiles, "associate_iam_instance_profile"),
+        (IamInstanceProfiles, "replace_iam_instance_profile_association"),
+    ):
+        original = getattr(cls, method_name)
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def wrapper(self: Any) -> Any:
+                _check_profile_propagated(self)
+                return original(self)
+
+            return wrapper
+
+        setattr(cls, method_name, make(original))
+
+
+# ---------------------------------------------------------------------------
+# Network interfaces released after termination (STACKCTL_EMULATOR_ENI_RELEASE_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS: a terminated instance's DeleteOnTermination network interfaces are
+# deleted some time after the instance is "terminated". Until then
+# DescribeNetworkInterfaces lists them ("in-use", attached to the terminated
+# instance; group-id filter included) and DeleteSecurityGroup on their groups
+# is DependencyViolation (the DeleteSecurityGroup patch counts every network
+# interface). moto (with the DeleteOnTermination patch above) deleted them at
+# once. See eni_release.py.
+def _patch_eni_release() -> None:
+    original = Instance.terminate
+
+    @functools.wraps(original)
+    def terminate(self: Instance) -> Any:
+        if eni_release.seconds() <= 0 or self._state.name == "terminated":
+            return original(self)
+        held = [nic for nic in self.nics.values() if nic.delete_on_termination]
+        for nic in held:
+            nic.delete_on_termination = False  # moto: detach nothing, delete nothing
+        try:
+            previous = original(self)
+        finally:
+            for nic in held:
+                nic.delete_on_termination = True
+        backend = self.ec2_backend
+        for nic in held:
+
+            def release(nic: Any = nic) -> None:
+                if backend.enis.get(nic.id) is nic:
+                    nic.delete()
+
+            timeline.of(backend).start(("eni", nic.id), [(eni_release.seconds(), release)])
+        return previous
+
+    Instance.terminate = terminate  # type: ignore[method-assign]
+
+
 def apply() -> None:
+    # Before the ClientToken patch, so that it runs inside it.
+    _patch_profile_propagation()
     _patch_run_instances_client_token()
     _patch_client_token_filter()
     _patch_primary_eni_delete_on_termination()
@@ -432,3 +633,7 @@ def apply() -> None:
     _patch_security_group_rules()
     _patch_describe_security_groups()
     _patch_delete_security_group()
+    _patch_instance_lifecycle()
+    _patch_eni_release()
+    # Due state changes and network interface releases happen first.
+    timeline.advance_before_each_request(EC2Response, lambda response: response.ec2_backend)

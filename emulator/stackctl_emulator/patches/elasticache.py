@@ -39,7 +39,7 @@ from moto.elasticache.models import (
 )
 from moto.elasticache.responses import ElastiCacheResponse
 
-from .. import deletion
+from .. import deletion, lifecycle, timeline
 
 
 class CacheSubnetGroupInUse(ElastiCacheException):
@@ -374,6 +374,11 @@ def _patch_create_cache_cluster() -> None:
         _check_redis_node_count(kwargs.get("engine"), kwargs.get("num_cache_nodes"))
         cluster = _original_create_cache_cluster(self, **kwargs)
         _finish_cluster(self, cluster)
+        if lifecycle.enabled():
+            _set_cluster_busy(cluster, "creating")
+            lifecycle.schedule(
+                self, ("cluster", cluster.cache_cluster_id), [(1.0, _cluster_available(cluster, "creating"))]
+            )
         return cluster
 
     ElastiCacheBackend.create_cache_cluster = create_cache_cluster  # type: ignore[method-assign]
@@ -465,7 +470,67 @@ def modify_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
         if "NumCacheNodes" in pending:
             _resize_nodes(backend, cluster, pending["NumCacheNodes"], pending.get("CacheNodeIdsToRemove"))
         pending.clear()
+    if lifecycle.enabled():
+        _set_cluster_busy(cluster, "modifying")
+        lifecycle.schedule(
+            backend, ("cluster", cluster.cache_cluster_id), [(1.0, _cluster_available(cluster, "modifying"))]
+        )
     return ActionResult({"CacheCluster": cluster})
+
+
+# ---------------------------------------------------------------------------
+# Creation and modification take time (STACKCTL_EMULATOR_CREATE_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS: CreateCacheCluster answers CacheClusterStatus "creating"; its nodes
+# are "creating" and have no Endpoint yet; a while later cluster and nodes
+# are "available" with endpoints. ModifyCacheCluster makes it "modifying" for
+# a while. CreateReplicationGroup: the group and its member clusters are
+# "creating", then "available"; ModifyReplicationGroup: "modifying", then
+# "available". Modify / Delete of a cluster or group that is not available
+# is InvalidCacheClusterState / InvalidReplicationGroupState (checked
+# above). moto answered "available" at once. A deletion meanwhile wins: the
+# final step only moves on from the status it expects.
+def _set_cluster_busy(cluster: CacheCluster, status: str) -> None:
+    cluster.cache_cluster_status = status
+    cluster.status = status
+    if status == "creating":
+        hidden = cluster.__dict__.setdefault("_stackctl_hidden_endpoints", {})
+        for node in getattr(cluster, "_stackctl_nodes", []):
+            node["CacheNodeStatus"] = "creating"
+            if "Endpoint" in node:
+                hidden[node["CacheNodeId"]] = node.pop("Endpoint")
+
+
+def _cluster_available(cluster: CacheCluster, expected: str) -> Any:
+    def finish() -> None:
+        if cluster.cache_cluster_status != expected:
+            return
+        cluster.cache_cluster_status = "available"
+        cluster.status = "available"
+        hidden = cluster.__dict__.pop("_stackctl_hidden_endpoints", {})
+        for node in getattr(cluster, "_stackctl_nodes", []):
+            if node["CacheNodeStatus"] == "creating":
+                node["CacheNodeStatus"] = "available"
+            if node["CacheNodeId"] in hidden:
+                node["Endpoint"] = hidden[node["CacheNodeId"]]
+
+    return finish
+
+
+def _set_group_busy(backend: ElastiCacheBackend, group: ReplicationGroup, status: str) -> None:
+    group.status = status
+    members = _members(backend, group)
+    for member in members:
+        _set_cluster_busy(member, status)
+    member_steps = [_cluster_available(member, status) for member in members]
+
+    def finish() -> None:
+        for step in member_steps:
+            step()
+        if group.status == status:
+            group.status = "available"
+
+    lifecycle.schedule(backend, ("replicationgroup", group.replication_group_id), [(1.0, finish)])
 
 
 def _mark_deleting(cluster: CacheCluster) -> None:
@@ -623,6 +688,8 @@ def _patch_create_replication_group() -> None:
                 cluster.auth_token_enabled = group.auth_token_enabled
                 cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
                 self.cache_clusters[cluster_id] = cluster
+        if lifecycle.enabled():
+            _set_group_busy(self, group, "creating")
         return group
 
     ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign]
@@ -694,6 +761,8 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
         member.auth_token_enabled = group.auth_token_enabled
         if group.engine_version:
             member.engine_version = group.engine_version
+    if lifecycle.enabled():
+        _set_group_busy(backend, group, "modifying")
     return ActionResult({"ReplicationGroup": group})
 
 
@@ -794,4 +863,5 @@ def apply() -> None:
     ElastiCacheResponse.delete_cache_cluster = delete_cache_cluster  # type: ignore[method-assign]
     ElastiCacheResponse.modify_replication_group = modify_replication_group  # type: ignore[method-assign]
     ElastiCacheResponse.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+    timeline.advance_before_each_request(ElastiCacheResponse, _backend)
     deletion.purge_before_each_request(ElastiCacheResponse, _backend)

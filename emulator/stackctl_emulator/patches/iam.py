@@ -16,6 +16,8 @@ from moto.iam.exceptions import NotFoundException
 from moto.iam.models import IAMBackend, InstanceProfile
 from moto.iam.utils import generate_access_key_id_from_account_id
 
+from .. import propagation
+
 
 # AWS: RemoveRoleFromInstanceProfile for a role that exists but is not in the
 # profile is a NoSuchEntity client error. moto calls list.remove() and answers
@@ -50,11 +52,28 @@ def _patch_instance_profile_id() -> None:
         profile.id = generate_access_key_id_from_account_id(
             account_id=self.account_id, prefix="AIPA", total_length=21
         )
+        propagation.changed(self.account_id, profile.name)
         return profile
 
     IAMBackend.create_instance_profile = create_instance_profile  # type: ignore[method-assign]
 
 
+# AWS (IAM eventual consistency): a new instance profile, or a role just
+# added to one, is not usable by EC2 at once. Both calls are recorded for the
+# EC2 check (propagation.py, STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS).
+def _patch_add_role_to_instance_profile() -> None:
+    original = IAMBackend.add_role_to_instance_profile
+
+    @functools.wraps(original)
+    def add_role_to_instance_profile(self: IAMBackend, profile_name: str, role_name: str) -> None:
+        result = original(self, profile_name, role_name)
+        propagation.changed(self.account_id, profile_name)
+        return result
+
+    IAMBackend.add_role_to_instance_profile = add_role_to_instance_profile  # type: ignore[method-assign]
+
+
 def apply() -> None:
     _patch_remove_role_from_instance_profile()
     _patch_instance_profile_id()
+    _patch_add_role_to_instance_profile()

@@ -33,7 +33,7 @@ from moto.memorydb.models import (
 )
 from moto.memorydb.responses import MemoryDBResponse
 
-from .. import deletion
+from .. import deletion, lifecycle, timeline
 
 
 def _error(code: str, message: str) -> MemoryDBClientError:
@@ -129,6 +129,7 @@ def create_acl(self: MemoryDBResponse) -> ActionResult:
     _sync_user_acl_names(backend)
     if params.get("Tags"):
         backend.tagger.tag_resource(acl.arn, params["Tags"])
+    _start_busy(backend, ("acl", name), acl, "creating", "active")
     return ActionResult({"ACL": acl.to_dict()})
 
 
@@ -163,6 +164,7 @@ def update_acl(self: MemoryDBResponse) -> ActionResult:
     acl.user_names = [n for n in acl.user_names if n not in to_remove]
     acl.user_names += [n for n in to_add if n not in acl.user_names]
     _sync_user_acl_names(backend)
+    _start_busy(backend, ("acl", acl.name), acl, "modifying", "active")
     return ActionResult({"ACL": acl.to_dict()})
 
 
@@ -466,6 +468,84 @@ def _patch_update_cluster_response() -> None:
     MemoryDBResponse.update_cluster = update_cluster  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------------------
+# Creation and modification take time (STACKCTL_EMULATOR_CREATE_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS MemoryDB statuses (lower case on the wire):
+#  * CreateCluster answers the cluster "creating" (its shards and nodes
+#    "creating" too), "available" a while later; UpdateCluster makes it
+#    "updating" (MemoryDB's word: Cluster.Status "Available, Updating,
+#    Creating"; not ElastiCache's "modifying"), then "available". UpdateCluster
+#    / DeleteCluster of a cluster that is not available is
+#    InvalidClusterStateFault (checked above).
+#  * CreateACL answers the ACL "creating" (the AWS CLI reference example), then
+#    "active"; UpdateACL "modifying", then "active".
+#  * CreateUser answers the user "active" already (User.Status is "active",
+#    "modifying" or "deleting"; the CLI example shows "active"), so creation
+#    is not delayed; UpdateUser makes it "modifying", then "active".
+# moto answered the final status at once. A deletion meanwhile wins: the
+# final step only moves on from the status it expects.
+def _start_busy(backend: MemoryDBBackend, key: Any, resource: Any, busy: str, final: str) -> None:
+    if not lifecycle.enabled():
+        return
+    resource.status = busy
+
+    def finish() -> None:
+        if resource.status == busy:
+            resource.status = final
+
+    lifecycle.schedule(backend, key, [(1.0, finish)])
+
+
+def _set_shards_status(cluster: MemoryDBCluster, status: str, only_from: str | None = None) -> None:
+    for shard in cluster.shards:
+        if only_from is None or shard.get("Status") == only_from:
+            shard["Status"] = status
+            for node in shard.get("Nodes", []):
+                node["Status"] = status
+
+
+def _patch_cluster_lifecycle() -> None:
+    original_create = MemoryDBBackend.create_cluster
+
+    @functools.wraps(original_create)
+    def create_cluster(self: MemoryDBBackend, **kwargs: Any) -> MemoryDBCluster:
+        cluster = original_create(self, **kwargs)
+        if lifecycle.enabled():
+            cluster.status = "creating"
+            _set_shards_status(cluster, "creating")
+
+            def finish() -> None:
+                if cluster.status == "creating":
+                    cluster.status = "available"
+                    _set_shards_status(cluster, "available", only_from="creating")
+
+            lifecycle.schedule(self, ("cluster", cluster.cluster_name), [(1.0, finish)])
+        return cluster
+
+    MemoryDBBackend.create_cluster = create_cluster  # type: ignore[method-assign]
+
+    original_update = MemoryDBBackend.update_cluster
+
+    @functools.wraps(original_update)
+    def update_cluster(self: MemoryDBBackend, cluster_name: str, **kwargs: Any) -> MemoryDBCluster:
+        cluster = original_update(self, cluster_name, **kwargs)
+        _start_busy(self, ("cluster", cluster.cluster_name), cluster, "updating", "available")
+        return cluster
+
+    MemoryDBBackend.update_cluster = update_cluster  # type: ignore[method-assign]
+
+    original_update_user = MemoryDBBackend.update_user
+
+    @functools.wraps(original_update_user)
+    def update_user(self: MemoryDBBackend, *args: Any, **kwargs: Any) -> Any:
+        user = original_update_user(self, *args, **kwargs)
+        _start_busy(self, ("user", user.user_name), user, "modifying", "active")
+        return user
+
+    MemoryDBBackend.update_user = update_user  # type: ignore[method-assign]
+
+
 def apply() -> None:
     MemoryDBResponse.create_acl = create_acl  # type: ignore[attr-defined]
     # moto derives the handler name from the action: DescribeACLs -> describe_ac_ls.
@@ -481,4 +561,6 @@ def apply() -> None:
     _patch_update_cluster()
     _patch_update_cluster_response()
     _patch_delete_cluster()
+    _patch_cluster_lifecycle()
+    timeline.advance_before_each_request(MemoryDBResponse, _backend)
     deletion.purge_before_each_request(MemoryDBResponse, _backend)

@@ -33,7 +33,7 @@ from moto.rds.exceptions import (
 from moto.rds.models import DBInstance, DBSubnetGroup, MasterUserSecret, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from .. import deletion
+from .. import deletion, lifecycle, timeline
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +197,9 @@ def _patch_modify_db_instance() -> None:
     def modify_db_instance(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
         database = self.describe_db_instances(db_instance_identifier)[0]
         _require_not_deleting(database)
+        if database.status == "creating":
+            # AWS: a DB instance being created cannot be modified yet.
+            raise RDSClientError("InvalidDBInstanceState", "Database instance is not in available state.")
         pending: dict[str, Any] = database.__dict__.setdefault("pending_modified_values", {})
         kwargs = dict(db_kwargs)
         if kwargs.get("apply_immediately"):
@@ -215,9 +218,75 @@ def _patch_modify_db_instance() -> None:
             retention = kwargs.get("backup_retention_period")
             if retention is not None and (int(retention) == 0) != (int(database.backup_retention_period or 0) == 0):
                 pending["BackupRetentionPeriod"] = int(kwargs.pop("backup_retention_period"))
-        return original(self, db_instance_identifier, kwargs)
+        database = original(self, db_instance_identifier, kwargs)
+        _start_modifying(self, database)
+        return database
 
     RDSBackend.modify_db_instance = modify_db_instance  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# Creation and modification take time (STACKCTL_EMULATOR_CREATE_SECONDS)
+# ---------------------------------------------------------------------------
+# AWS: CreateDBInstance answers DBInstanceStatus "creating", without an
+# Endpoint (it has none until the instance is reachable); then the first
+# automated backup runs ("backing-up", Endpoint present); then "available".
+# ModifyDBInstance makes the instance "modifying" for a while, then
+# "available" again; a DB instance that is still "creating" cannot be
+# modified (InvalidDBInstanceState "Database instance is not in available
+# state."). moto answered "available" at once. Here "creating" lasts the
+# first half of the setting, "backing-up" the second, and every accepted
+# ModifyDBInstance means "modifying" for the whole setting (also when the
+# changes only went to PendingModifiedValues: the emulator does not model
+# which changes AWS applies without a status change). A deletion meanwhile
+# wins: the steps only move an instance on from the status they expect.
+def _patch_db_instance_lifecycle() -> None:
+    original_endpoint = DBInstance.endpoint
+
+    def endpoint(self: DBInstance) -> Any:
+        if self.__dict__.get("_stackctl_no_endpoint"):
+            return None
+        return original_endpoint.fget(self)  # type: ignore[attr-defined]
+
+    DBInstance.endpoint = property(endpoint)  # type: ignore[assignment,method-assign]
+
+    original = RDSBackend.create_db_instance
+
+    @functools.wraps(original)
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        database = original(self, db_kwargs)
+        if lifecycle.enabled():
+            database.status = "creating"
+            database.__dict__["_stackctl_no_endpoint"] = True
+
+            def backing_up() -> None:
+                if database.status == "creating":
+                    database.status = "backing-up"
+                database.__dict__["_stackctl_no_endpoint"] = False
+
+            def available() -> None:
+                if database.status == "backing-up":
+                    database.status = "available"
+
+            lifecycle.schedule(
+                self, ("db", database.db_instance_identifier), [(0.5, backing_up), (1.0, available)]
+            )
+        return database
+
+    RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
+
+
+def _start_modifying(backend: RDSBackend, database: DBInstance) -> None:
+    if not lifecycle.enabled() or database.status not in ("available", "backing-up", "modifying"):
+        return
+    database.status = "modifying"
+    database.__dict__["_stackctl_no_endpoint"] = False
+
+    def available() -> None:
+        if database.status == "modifying":
+            database.status = "available"
+
+    lifecycle.schedule(backend, ("db", database.db_instance_identifier), [(1.0, available)])
 
 
 def _require_not_deleting(database: DBInstance) -> None:
@@ -291,6 +360,10 @@ def apply() -> None:
     _patch_master_user_secret()
     _patch_modify_db_instance()
     _patch_delete_db_instance()
+    _patch_db_instance_lifecycle()
+    timeline.advance_before_each_request(
+        RDSResponse, lambda response: rds_backends[response.current_account][response.region]
+    )
     deletion.purge_before_each_request(
         RDSResponse, lambda response: rds_backends[response.current_account][response.region]
     )

@@ -1,0 +1,41 @@
+"""Creations and modifications that take time, as in AWS.
+
+``STACKCTL_EMULATOR_CREATE_SECONDS`` (read once at startup; default ``0``,
+off): for that many seconds after a create / modify call the resource reports
+its intermediate status in every Describe, then its final one. moto makes
+everything final at once, so a tool that forgets to wait for ``available``
+(and, say, reads an endpoint that does not exist yet, or modifies a cluster
+that is still being created) passes against moto and fails against AWS.
+
+The service patches (``patches/ec2.py``, ``rds.py``, ``elasticache.py``,
+``memorydb.py``) set the intermediate status and register the later steps on
+the backend's :mod:`timeline`; nothing changes while the setting is 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import envconfig, timeline
+
+ENV_VAR = "STACKCTL_EMULATOR_CREATE_SECONDS"
+
+_seconds = 0.0
+
+
+def configure() -> None:
+    global _seconds
+    _seconds = envconfig.seconds(ENV_VAR)
+
+
+def enabled() -> bool:
+    return _seconds > 0
+
+
+def seconds() -> float:
+    return _seconds
+
+
+def schedule(backend: Any, key: Any, steps: list[tuple[float, Callable[[], None]]]) -> None:
+    """``steps``: (fraction of the duration, callback), e.g. ``[(1.0, done)]``."""
+    timeline.of(backend).start(key, [(fraction * _seconds, step) for fraction, step in steps])
