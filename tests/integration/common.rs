@@ -63,6 +63,8 @@ impl Emulator {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
             .endpoint_url(&self.endpoint)
+            // The emulator may be told to throttle and fail requests: the checks must get through.
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(10))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "test", "test", None, None, "tests",
             ))

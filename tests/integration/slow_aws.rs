@@ -1,4 +1,5 @@
-//! Issue #4: slow and flaky AWS, injected by the emulator. With 20% of requests throttled, resources
+//! Issue #4: slow and flaky AWS, injected by the emulator. With 20% of requests throttled and 3%
+//! answered with HTTP 5xx, resources
 //! that take seconds to become available or go away, an instance profile EC2 cannot see at first, and
 //! network interfaces that keep security groups busy after their instance is gone, both seed stacks go
 //! up and down; stackctl shows each resource's AWS status and elapsed time while it waits. A timeout
@@ -12,6 +13,10 @@ const SLOW: u64 = 3;
 fn faults(throttle: &str, slow: u64) -> Vec<(&'static str, String)> {
     vec![
         ("STACKCTL_EMULATOR_THROTTLE_RATE", throttle.to_string()),
+        (
+            "STACKCTL_EMULATOR_ERROR_RATE",
+            if throttle == "0" { "0" } else { "0.03" }.to_string(),
+        ),
         ("STACKCTL_EMULATOR_SEED", "7".to_string()),
         ("STACKCTL_EMULATOR_CREATE_SECONDS", slow.to_string()),
         ("STACKCTL_EMULATOR_DELETE_SECONDS", slow.to_string()),
@@ -160,7 +165,11 @@ async fn seed_stacks_go_up_and_down_on_a_slow_throttled_aws() {
         (10..=30).contains(&share) && throttled > 20,
         "about 20% of the requests were throttled: {faults}"
     );
-    println!("throttled {throttled} of {requests} AWS requests ({share}%); every run succeeded");
+    let server_errors = faults["server_errors"].as_u64().unwrap_or_default();
+    assert!(server_errors > 0, "some requests got HTTP 5xx: {faults}");
+    println!(
+        "throttled {throttled} and failed {server_errors} (HTTP 5xx) of {requests} AWS requests; every run succeeded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
