@@ -68,10 +68,10 @@ pub enum Command {
     Validate,
     /// Show what `up` (or `down`, with --destroy) would change.
     Plan(PlanArgs),
-    /// Create or update everything in the stack file.
-    Up,
-    /// Delete everything the state records, in reverse dependency order.
-    Down,
+    /// Create or update everything in the stack file (or apply a plan saved with `plan -o`).
+    Up(ApplyArgs),
+    /// Delete everything the state records, in reverse dependency order (or apply a saved `plan --destroy -o`).
+    Down(ApplyArgs),
     /// Print resource outputs (ids, addresses, ARNs) from the state.
     Outputs(OutputsArgs),
     /// Print the dependency graph in Graphviz DOT.
@@ -88,6 +88,16 @@ pub struct PlanArgs {
     /// Plan the removal of everything (what `down` would do).
     #[arg(long)]
     pub destroy: bool,
+    /// Save the plan to this file, to apply exactly it later with `stackctl up FILE` (or `down FILE`).
+    #[arg(short = 'o', long = "out", value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `stackctl plan -o`: apply exactly it, or refuse if anything changed since.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

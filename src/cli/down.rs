@@ -1,13 +1,33 @@
 //! `stackctl down`: delete everything the state records, dependents first. Needs only the state, so it
 //! works after the stack file has changed or is gone.
 
+use super::args::ApplyArgs;
 use super::plan::plan_destroy;
 use super::up::apply_planned;
-use super::{Failure, GlobalArgs, Printer, Status, context};
+use super::{Failure, GlobalArgs, Printer, Status, context, saved_plan};
 
-pub async fn down(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
+pub async fn down(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
+    let saved = args.plan.as_deref().map(saved_plan::read).transpose()?;
+    if saved.as_ref().is_some_and(|s| !s.plan.destroy) {
+        return Err(Failure::new("this saved plan does not remove the stack")
+            .help("apply it with `stackctl up <plan>`"));
+    }
+    let global = &match &saved {
+        Some(saved) => saved_plan::globals_for(global, saved),
+        None => global.clone(),
+    };
     context::require_consent_possible(global, "down")?;
     let locked = context::lock_state(global, "down")?;
+    if let Some(saved) = &saved {
+        let state_bytes = saved_plan::state_bytes(&locked.store);
+        saved
+            .check_inputs(None, &Default::default(), state_bytes.as_deref())
+            .map_err(saved_plan::stale)?;
+    }
     let Some(state) = context::load_state(&locked.store, None)? else {
         printer.info(&format!(
             "Nothing to remove: no state at {}.",
@@ -16,5 +36,10 @@ pub async fn down(global: &GlobalArgs, printer: &Printer) -> Result<Status, Fail
         return Ok(Status::Success);
     };
     let (aws, planned) = plan_destroy(global, state).await?;
+    if let Some(saved) = &saved {
+        saved
+            .check_same_plan(&planned.plan)
+            .map_err(saved_plan::stale)?;
+    }
     apply_planned(global, printer, &aws, None, planned, &locked, "down").await
 }

@@ -9,6 +9,7 @@ mod outputs;
 mod plan;
 mod printer;
 mod progress;
+mod saved_plan;
 mod up;
 mod validate;
 
@@ -96,8 +97,8 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Status, Failure> {
     match &cli.command {
         Command::Validate => validate::validate(global, printer).await,
         Command::Plan(args) => plan::plan(global, args, printer).await,
-        Command::Up => up::up(global, printer).await,
-        Command::Down => down::down(global, printer).await,
+        Command::Up(args) => up::up(global, args, printer).await,
+        Command::Down(args) => down::down(global, args, printer).await,
         Command::Outputs(args) => outputs::outputs(global, args, printer).await,
         Command::Graph => graph::graph(global, printer).await,
         Command::ForceUnlock(args) => force_unlock::force_unlock(global, args, printer).await,

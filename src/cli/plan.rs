@@ -1,7 +1,7 @@
 //! `stackctl plan`: what `up` (or with --destroy, `down`) would do. Reads AWS; changes nothing.
 
 use super::args::PlanArgs;
-use super::{Failure, GlobalArgs, Printer, Status, context};
+use super::{Failure, GlobalArgs, Printer, Status, context, saved_plan};
 use crate::aws::Aws;
 use crate::engine::{self, EngineError, Planned};
 use crate::plan::render;
@@ -20,19 +20,47 @@ pub async fn plan(
     printer: &Printer,
 ) -> Result<Status, Failure> {
     let store = StateStore::new(context::state_path(global));
-    let planned = if args.destroy {
+    // Read before planning: a saved plan records exactly the state it was made from.
+    let state_bytes = saved_plan::state_bytes(&store);
+    let (planned, stack_bytes, variables) = if args.destroy {
         let state = context::load_state(&store, None)?.ok_or_else(|| {
             Failure::new(format!(
                 "no state at {}: nothing to remove",
                 store.path().display()
             ))
         })?;
-        plan_destroy(global, state).await?.1
+        (
+            plan_destroy(global, state).await?.1,
+            None,
+            Default::default(),
+        )
     } else {
         let stack = context::load_stack(global, printer)?;
-        plan_up(global, &stack, &store).await?.1
+        let bytes = std::fs::read(&global.file).ok();
+        (
+            plan_up(global, &stack, &store).await?.1,
+            bytes,
+            stack.variables.clone(),
+        )
     };
     show(printer, &planned, false);
+    if let Some(out) = &args.out {
+        saved_plan::write(
+            out,
+            global,
+            &planned,
+            stack_bytes.as_deref(),
+            variables,
+            &store,
+            state_bytes.as_deref(),
+        )?;
+        printer.info(&format!(
+            "Plan saved to {}: apply exactly it with `stackctl {} {}`.",
+            out.display(),
+            if args.destroy { "down" } else { "up" },
+            out.display()
+        ));
+    }
     Ok(if args.detailed_exitcode && planned.plan.has_changes() {
         Status::Changes
     } else {

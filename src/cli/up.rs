@@ -1,18 +1,48 @@
 //! `stackctl up`: create or update everything in the stack file.
 
+use super::args::ApplyArgs;
 use super::context::LockedState;
 use super::plan::{engine_failure, plan_up, show};
-use super::{Failure, GlobalArgs, Printer, Status, context, progress};
+use super::{Failure, GlobalArgs, Printer, Status, context, progress, saved_plan};
 use crate::aws::Aws;
 use crate::engine::{self, Planned};
 use crate::spec::Stack;
 use std::time::Instant;
 
-pub async fn up(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
+pub async fn up(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
+    let saved = args.plan.as_deref().map(saved_plan::read).transpose()?;
+    if saved.as_ref().is_some_and(|s| s.plan.destroy) {
+        return Err(Failure::new("this saved plan removes the stack")
+            .help("apply it with `stackctl down <plan>`"));
+    }
+    let global = &match &saved {
+        Some(saved) => saved_plan::globals_for(global, saved),
+        None => global.clone(),
+    };
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "up")?;
     let locked = context::lock_state(global, "up")?;
+    if let Some(saved) = &saved {
+        let stack_bytes = std::fs::read(&global.file).ok();
+        let state_bytes = saved_plan::state_bytes(&locked.store);
+        saved
+            .check_inputs(
+                stack_bytes.as_deref(),
+                &stack.variables,
+                state_bytes.as_deref(),
+            )
+            .map_err(saved_plan::stale)?;
+    }
     let (aws, planned) = plan_up(global, &stack, &locked.store).await?;
+    if let Some(saved) = &saved {
+        saved
+            .check_same_plan(&planned.plan)
+            .map_err(saved_plan::stale)?;
+    }
     apply_planned(global, printer, &aws, Some(&stack), planned, &locked, "up").await
 }
 

@@ -3,15 +3,16 @@
 
 pub mod diff;
 pub mod render;
+pub mod saved;
 
 use crate::resources::ResourceKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// The JSON plan layout version.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A lookup, read on every run.
@@ -44,7 +45,7 @@ impl Action {
 }
 
 /// One attribute that differs between what exists and what the file asks for.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Change {
     pub attribute: String,
     pub before: Option<Json>,
@@ -52,7 +53,7 @@ pub struct Change {
     pub forces_replacement: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ResourcePlan {
     pub name: String,
     #[serde(rename = "type")]
@@ -66,7 +67,7 @@ pub struct ResourcePlan {
     pub changes: Vec<Change>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Plan {
     pub format_version: u32,
     pub stack: String,
@@ -77,7 +78,7 @@ pub struct Plan {
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,

@@ -5,5 +5,6 @@ mod common;
 mod crash;
 mod data_tier;
 mod interrupt;
+mod pipeline;
 mod slow_aws;
 mod web_stack;

@@ -1,0 +1,75 @@
+//! Reading and writing saved plans, and checking that one still applies.
+
+use super::{Failure, GlobalArgs};
+use crate::engine::Planned;
+use crate::plan::saved::{SAVED_PLAN_KIND, SavedPlan, Stale, digest};
+use crate::state::store::StateStore;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Writes `planned` with the fingerprints of what it was made from.
+pub fn write(
+    path: &Path,
+    global: &GlobalArgs,
+    planned: &Planned,
+    stack_file_bytes: Option<&[u8]>,
+    variables: BTreeMap<String, String>,
+    store: &StateStore,
+    state_bytes: Option<&[u8]>,
+) -> Result<(), Failure> {
+    let saved = SavedPlan {
+        kind: SAVED_PLAN_KIND.into(),
+        format_version: crate::plan::PLAN_FORMAT_VERSION,
+        stack_file: global.file.display().to_string(),
+        stack_file_digest: stack_file_bytes.map(digest),
+        variables,
+        state_file: store.path().display().to_string(),
+        state_digest: state_bytes.map(digest),
+        plan: planned.plan.clone(),
+    };
+    let json = serde_json::to_string_pretty(&saved).unwrap_or_default();
+    std::fs::write(path, json + "\n")
+        .map_err(|e| Failure::new(format!("cannot write the plan to {}: {e}", path.display())))
+}
+
+pub fn read(path: &Path) -> Result<SavedPlan, Failure> {
+    let help = "make one with `stackctl plan -o plan.json`";
+    let text = std::fs::read(path).map_err(|e| {
+        Failure::new(format!("cannot read the plan {}: {e}", path.display())).help(help)
+    })?;
+    let saved: SavedPlan = serde_json::from_slice(&text).map_err(|e| {
+        Failure::new(format!(
+            "{} is not a saved stackctl plan: {e}",
+            path.display()
+        ))
+        .help(help)
+    })?;
+    if saved.kind != SAVED_PLAN_KIND || saved.format_version != crate::plan::PLAN_FORMAT_VERSION {
+        return Err(Failure::new(format!(
+            "{} is not a saved plan this stackctl can apply",
+            path.display()
+        ))
+        .help(help));
+    }
+    Ok(saved)
+}
+
+/// The state file's bytes, when there is one.
+pub fn state_bytes(store: &StateStore) -> Option<Vec<u8>> {
+    std::fs::read(store.path()).ok()
+}
+
+pub fn stale(error: Stale) -> Failure {
+    Failure::new(format!("the saved plan no longer applies: {error}"))
+        .help("make a new plan (`stackctl plan -o plan.json`), review it, and apply that one")
+}
+
+/// The global arguments a saved plan was made with: its stack file, whatever `-f` says now.
+pub fn globals_for(global: &GlobalArgs, saved: &SavedPlan) -> GlobalArgs {
+    let mut global = global.clone();
+    global.file = saved.stack_file.clone().into();
+    if global.state.is_none() {
+        global.state = Some(saved.state_file.clone().into());
+    }
+    global
+}

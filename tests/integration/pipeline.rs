@@ -1,0 +1,192 @@
+//! Issue #5: the deploy pipeline of examples/ci/ against the emulator — a pull request makes a saved
+//! plan (exit 2: changes), the merge applies exactly that plan, a scheduled check finds no drift
+//! (exit 0) — and saved plans that no longer apply are refused, saying what changed.
+
+use crate::common::{Emulator, Workspace, run, stackctl};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_plans_apply_exactly_or_are_refused() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let cwd = ws.dir.path();
+    let file = "stacks/web.yaml";
+    let ctl = || stackctl(&emulator.endpoint, cwd);
+
+    // Pull request: plan with changes, saved.
+    let pr = run(ctl().args(["plan", "-f", file, "--detailed-exitcode", "-o", "plan.json"]));
+    assert_eq!(pr.code, 2, "{}", pr.stderr);
+    assert!(
+        pr.stdout
+            .contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."),
+        "{}",
+        pr.stdout
+    );
+    let saved: serde_json::Value = serde_json::from_str(&ws.read("plan.json")).unwrap();
+    assert_eq!(saved["kind"], "stackctl-plan");
+    assert!(
+        saved["stack_file_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+
+    // Merge: apply exactly the saved plan.
+    let merge = run(ctl().args(["up", "plan.json", "--yes"]));
+    assert_eq!(merge.code, 0, "{}", merge.stderr);
+    assert_eq!(
+        aws.ec2
+            .describe_security_groups()
+            .group_names("web-demo-web-sg")
+            .send()
+            .await
+            .unwrap()
+            .security_groups()
+            .len(),
+        1
+    );
+
+    // Scheduled drift check: nothing to do.
+    let drift = run(ctl().args(["plan", "-f", file, "--detailed-exitcode"]));
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+
+    // The stack file changed after the plan.
+    assert_eq!(
+        run(ctl().args(["plan", "-f", file, "-o", "p1.json"])).code,
+        0
+    );
+    let original = ws.read(file);
+    ws.write(file, &original.replace("owner: platform", "owner: data"));
+    let refused = run(ctl().args(["up", "p1.json", "--yes"]));
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("the stack file stacks/web.yaml changed since the plan was made"),
+        "{}",
+        refused.stderr
+    );
+    ws.write(file, &original);
+
+    // Different variable values.
+    assert_eq!(
+        run(ctl().args([
+            "plan",
+            "-f",
+            file,
+            "--var",
+            "instance_type=t3.medium",
+            "-o",
+            "p2.json"
+        ]))
+        .code,
+        0
+    );
+    let refused = run(ctl().args(["up", "p2.json", "--yes"]));
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("variable values changed since the plan was made: instance_type"),
+        "{}",
+        refused.stderr
+    );
+
+    // Another run changed the state meanwhile.
+    assert_eq!(
+        run(ctl().args(["plan", "-f", file, "-o", "p3.json"])).code,
+        0
+    );
+    assert_eq!(run(ctl().args(["up", "-f", file, "--yes"])).code, 0);
+    let refused = run(ctl().args(["up", "p3.json", "--yes"]));
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("changed since the plan was made (another run applied changes)"),
+        "{}",
+        refused.stderr
+    );
+
+    // Something changed in AWS meanwhile.
+    assert_eq!(
+        run(ctl().args(["plan", "-f", file, "-o", "p4.json"])).code,
+        0
+    );
+    let group = aws
+        .ec2
+        .describe_security_groups()
+        .group_names("web-demo-web-sg")
+        .send()
+        .await
+        .unwrap();
+    let group_id = group.security_groups()[0].group_id().unwrap();
+    aws.ec2
+        .revoke_security_group_ingress()
+        .group_id(group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8080)
+                .to_port(8080)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let refused = run(ctl().args(["up", "p4.json", "--yes"]));
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("what exists in AWS changed since the plan was made: `web_sg`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("help: make a new plan"),
+        "{}",
+        refused.stderr
+    );
+
+    // A saved destroy plan is applied by `down`, and only by `down`.
+    let destroy = run(ctl().args([
+        "plan",
+        "-f",
+        file,
+        "--destroy",
+        "--detailed-exitcode",
+        "-o",
+        "destroy.json",
+    ]));
+    assert_eq!(destroy.code, 2);
+    let wrong = run(ctl().args(["up", "destroy.json", "--yes"]));
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("this saved plan removes the stack"),
+        "{}",
+        wrong.stderr
+    );
+    let down = run(ctl().args(["down", "destroy.json", "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(
+        aws.ec2
+            .describe_security_groups()
+            .group_names("web-demo-web-sg")
+            .send()
+            .await
+            .is_err()
+    );
+    let not_a_plan = run(ctl().args(["up", "stacks/web.yaml", "--yes"]));
+    assert_eq!(not_a_plan.code, 1);
+    assert!(
+        not_a_plan.stderr.contains("is not a saved stackctl plan"),
+        "{}",
+        not_a_plan.stderr
+    );
+}
