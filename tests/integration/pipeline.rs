@@ -190,3 +190,74 @@ async fn saved_plans_apply_exactly_or_are_refused() {
         not_a_plan.stderr
     );
 }
+
+/// Issue #5: `plan --json`, the saved plan and the `up --json` event stream follow the documented
+/// schema in schemas/plan.schema.json.
+#[tokio::test(flavor = "multi_thread")]
+async fn machine_output_follows_the_published_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::project_root().join("schemas/plan.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    let check = |what: &str, value: &serde_json::Value| {
+        let errors: Vec<String> = validator
+            .iter_errors(value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what} does not follow the schema: {errors:?}\n{value}"
+        );
+    };
+    let emulator = Emulator::start();
+    let ws = Workspace::new();
+    let ctl = || stackctl(&emulator.endpoint, ws.dir.path());
+    for file in [
+        "stacks/web.yaml",
+        "stacks/elasticache-rds.yaml",
+        "stacks/memorydb.yaml",
+    ] {
+        let plan = run(ctl().args(["plan", "-f", file, "--json", "-o", "saved.json"]));
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        check(
+            &format!("plan --json of {file}"),
+            &serde_json::from_str(&plan.stdout).unwrap(),
+        );
+        check(
+            &format!("saved plan of {file}"),
+            &serde_json::from_str(&ws.read("saved.json")).unwrap(),
+        );
+    }
+    let up = run(ctl().args(["up", "-f", "stacks/web.yaml", "--yes", "--json"]));
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let events: Vec<serde_json::Value> = up
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(events.len() >= 6, "{}", up.stdout);
+    for event in &events {
+        check("an up --json event", event);
+    }
+    let unchanged = run(ctl().args(["plan", "-f", "stacks/web.yaml", "--json"]));
+    let unchanged: serde_json::Value = serde_json::from_str(&unchanged.stdout).unwrap();
+    assert!(
+        unchanged["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "no_op")
+    );
+    check("plan --json with nothing to do", &unchanged);
+    let destroy = run(ctl().args(["plan", "-f", "stacks/web.yaml", "--destroy", "--json"]));
+    check(
+        "plan --destroy --json",
+        &serde_json::from_str(&destroy.stdout).unwrap(),
+    );
+    let down = run(ctl().args(["down", "-f", "stacks/web.yaml", "--yes", "--json"]));
+    for line in down.stdout.lines() {
+        check("a down --json event", &serde_json::from_str(line).unwrap());
+    }
+}
