@@ -85,6 +85,28 @@ impl Graph {
         out
     }
 
+    /// `roots` and everything they need (`upstream`), or everything that needs them (downstream).
+    pub fn closure<'a>(
+        &self,
+        roots: impl IntoIterator<Item = &'a str>,
+        upstream: bool,
+    ) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut queue: Vec<String> = roots.into_iter().map(str::to_string).collect();
+        while let Some(name) = queue.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let next = if upstream {
+                self.dependencies(&name)
+            } else {
+                self.dependents(&name)
+            };
+            queue.extend(next.into_iter().map(str::to_string));
+        }
+        seen
+    }
+
     /// Dependencies before dependents; `Err` holds a cycle.
     pub fn order(&self) -> Result<Vec<String>, Vec<String>> {
         match toposort(&self.graph, None) {
@@ -218,6 +240,24 @@ mod tests {
         assert!(pos("vpc") < pos("sg") && pos("sg") < pos("web") && pos("role") < pos("web"));
         assert_eq!(g.dependents("sg"), vec!["web"]);
         assert_eq!(g.dependencies("web"), vec!["role", "sg"]);
+    }
+
+    #[test]
+    fn closures_follow_edges_one_way() {
+        let g = graph(&[
+            ("web", &["sg", "role"]),
+            ("sg", &["vpc"]),
+            ("role", &[]),
+            ("vpc", &[]),
+        ]);
+        assert_eq!(
+            g.closure(["sg"], true).into_iter().collect::<Vec<_>>(),
+            vec!["sg", "vpc"]
+        );
+        assert_eq!(
+            g.closure(["sg"], false).into_iter().collect::<Vec<_>>(),
+            vec!["sg", "web"]
+        );
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct GlobalArgs {
     /// No colours (also when NO_COLOR is set or output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Only this resource and what it needs (for `down`: and what needs it). Repeatable. For exceptions.
+    #[arg(long = "target", global = true, value_name = "NAME")]
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

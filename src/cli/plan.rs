@@ -98,7 +98,42 @@ pub async fn plan_up(
     let planned = engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
         .await
         .map_err(engine_failure)?;
+    let known: Vec<&str> = stack.resources.keys().map(String::as_str).collect();
+    let planned = narrow(
+        global,
+        planned,
+        &crate::graph::Graph::from_stack(stack),
+        &known,
+        true,
+    )?;
     Ok((aws, planned))
+}
+
+/// Applies `--target`: only the named resources and what they need (or, for `down`, what needs them).
+fn narrow(
+    global: &GlobalArgs,
+    planned: Planned,
+    graph: &crate::graph::Graph,
+    known: &[&str],
+    upstream: bool,
+) -> Result<Planned, Failure> {
+    if global.targets.is_empty() {
+        return Ok(planned);
+    }
+    for target in &global.targets {
+        if !known.contains(&target.as_str()) {
+            let help = match crate::diagnostics::did_you_mean(target, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("resources: {}", known.join(", ")),
+            };
+            return Err(Failure::new(format!("--target {target}: no such resource")).help(help));
+        }
+    }
+    eprintln!(
+        "warning: --target acts on part of the stack ({}); it is for exceptions — run a full `plan` afterwards to see what else differs",
+        global.targets.join(", ")
+    );
+    Ok(engine::target(planned, graph, &global.targets, upstream))
 }
 
 /// Plans the removal of everything in `state`, in the region the state records.
@@ -109,9 +144,13 @@ pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Pla
         .unwrap_or_else(|| state.region.clone());
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
+    let graph = engine::planner::state_graph(&state);
+    let known: Vec<String> = state.managed().map(|(name, _)| name.clone()).collect();
     let planned = engine::plan_down(&aws, state, usize::from(global.parallelism))
         .await
         .map_err(engine_failure)?;
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let planned = narrow(global, planned, &graph, &known, false)?;
     Ok((aws, planned))
 }
 

@@ -10,7 +10,7 @@ pub mod refresh;
 
 pub use events::{Event, EventSink};
 pub use executor::{Outcome, apply};
-pub use planner::{Planned, plan_down, plan_up};
+pub use planner::{Planned, plan_down, plan_up, target};
 
 use crate::aws::DriverError;
 use crate::state::store::StateError;

@@ -262,6 +262,26 @@ fn retained(state: &State, leaving: &[String]) -> BTreeMap<String, String> {
     kept
 }
 
+/// Narrows a plan to `targets` and what they depend on (`up`), or what depends on them (`down`).
+/// Everything else is left exactly as it is.
+pub fn target(mut planned: Planned, graph: &Graph, targets: &[String], upstream: bool) -> Planned {
+    let keep = graph.closure(targets.iter().map(String::as_str), upstream);
+    let resources: Vec<ResourcePlan> = planned
+        .plan
+        .resources
+        .into_iter()
+        .filter(|r| keep.contains(&r.name))
+        .collect();
+    planned.plan = Plan::new(
+        &planned.plan.stack,
+        &planned.plan.region,
+        planned.plan.destroy,
+        resources,
+    );
+    planned.retained.retain(|name, _| keep.contains(name));
+    planned
+}
+
 /// Managed resources in the state, dependents before what they depend on.
 pub fn removal_order(state: &State) -> Vec<String> {
     let graph = state_graph(state);

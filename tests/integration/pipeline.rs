@@ -261,3 +261,92 @@ async fn machine_output_follows_the_published_schema() {
         check("a down --json event", &serde_json::from_str(line).unwrap());
     }
 }
+
+/// Issue #5: `--target` acts on a resource and what it needs (`up`), or what needs it (`down`), warns
+/// that it is for exceptions, and leaves everything else alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn target_narrows_up_and_down() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let ctl = || stackctl(&emulator.endpoint, ws.dir.path());
+    let file = "stacks/web.yaml";
+    let role_exists = || async {
+        aws.iam
+            .get_role()
+            .role_name("web-demo-web-role")
+            .send()
+            .await
+            .is_ok()
+    };
+
+    let plan = run(ctl().args(["plan", "-f", file, "--target", "web_sg"]));
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("warning: --target acts on part of the stack"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stdout.contains("+ web_sg (security-group): create"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("web_role") && !plan.stdout.contains("web (ec2-instance)"),
+        "{}",
+        plan.stdout
+    );
+
+    assert_eq!(
+        run(ctl().args(["up", "-f", file, "--target", "web_sg", "--yes"])).code,
+        0
+    );
+    assert_eq!(
+        aws.ec2
+            .describe_security_groups()
+            .group_names("web-demo-web-sg")
+            .send()
+            .await
+            .unwrap()
+            .security_groups()
+            .len(),
+        1
+    );
+    assert!(!role_exists().await, "the role was not targeted");
+    let rest = run(ctl().args(["plan", "-f", file, "--detailed-exitcode"]));
+    assert_eq!(rest.code, 2);
+    assert!(rest.stdout.contains("Plan: 2 to create"), "{}", rest.stdout);
+
+    assert_eq!(run(ctl().args(["up", "-f", file, "--yes"])).code, 0);
+    let down = run(ctl().args(["down", "-f", file, "--target", "web_sg", "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(
+        aws.ec2
+            .describe_security_groups()
+            .group_names("web-demo-web-sg")
+            .send()
+            .await
+            .is_err(),
+        "the target is gone"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
+    assert!(
+        state["resources"].get("web").is_none(),
+        "what needed the target went first"
+    );
+    assert!(role_exists().await, "what the target did not touch stays");
+
+    let wrong = run(ctl().args(["plan", "-f", file, "--target", "web-sg"]));
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("--target web-sg: no such resource")
+            && wrong.stderr.contains("did you mean `web_sg`?"),
+        "{}",
+        wrong.stderr
+    );
+    assert_eq!(run(ctl().args(["down", "-f", file, "--yes"])).code, 0);
+    assert!(!role_exists().await);
+}
