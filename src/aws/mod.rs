@@ -2,6 +2,7 @@
 //! Drivers take canonical JSON configurations (see `crate::resources`) and return what AWS reports in
 //! the same form, so the plan can compare the two.
 
+pub mod calls;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod error;
@@ -44,6 +45,8 @@ pub struct Aws {
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// Requests sent by all of these clients.
+    pub calls: calls::CallCounter,
 }
 
 impl Aws {
@@ -71,16 +74,27 @@ impl Aws {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
+        let calls = calls::CallCounter::default();
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&config)
+                        .interceptor(calls.clone())
+                        .build(),
+                )
+            };
+        }
         Aws {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            elasticache: aws_sdk_elasticache::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
-            memorydb: aws_sdk_memorydb::Client::new(&config),
-            rds: aws_sdk_rds::Client::new(&config),
-            secrets: aws_sdk_secretsmanager::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
+            ec2: client!(aws_sdk_ec2),
+            elasticache: client!(aws_sdk_elasticache),
+            iam: client!(aws_sdk_iam),
+            memorydb: client!(aws_sdk_memorydb),
+            rds: client!(aws_sdk_rds),
+            secrets: client!(aws_sdk_secretsmanager),
+            ssm: client!(aws_sdk_ssm),
+            sts: client!(aws_sdk_sts),
             region: connection.region.clone(),
+            calls,
         }
     }
 

@@ -29,19 +29,15 @@ pub async fn plan(
                 store.path().display()
             ))
         })?;
-        (
-            plan_destroy(global, state).await?.1,
-            None,
-            Default::default(),
-        )
+        let (aws, planned) = plan_destroy(global, state).await?;
+        printer.aws_calls(&aws, "plan");
+        (planned, None, Default::default())
     } else {
         let stack = context::load_stack(global, printer)?;
         let bytes = std::fs::read(&global.file).ok();
-        (
-            plan_up(global, &stack, &store).await?.1,
-            bytes,
-            stack.variables.clone(),
-        )
+        let (aws, planned) = plan_up(global, &stack, &store).await?;
+        printer.aws_calls(&aws, "plan");
+        (planned, bytes, stack.variables.clone())
     };
     show(printer, &planned, false);
     if let Some(out) = &args.out {

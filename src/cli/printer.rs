@@ -65,6 +65,17 @@ impl Printer {
         }
     }
 
+    /// With -v: how many AWS requests (retries included) the command has sent so far.
+    pub fn aws_calls(&self, aws: &crate::aws::Aws, stage: &str) {
+        if self.verbose > 0 {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{stage}: {} AWS calls",
+                aws.calls.calls()
+            );
+        }
+    }
+
     pub fn failure(&self, failure: &Failure) {
         let mut err = std::io::stderr().lock();
         let label = if self.color {

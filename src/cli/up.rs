@@ -57,6 +57,7 @@ pub async fn apply_planned(
     command: &str,
 ) -> Result<Status, Failure> {
     let store = &locked.store;
+    printer.aws_calls(aws, "plan");
     show(printer, &planned, true);
     if planned.plan.has_changes() && !context::confirm(global, "Apply these changes?") {
         printer.info("Cancelled: nothing was changed.");
@@ -75,6 +76,7 @@ pub async fn apply_planned(
     )
     .await
     .map_err(engine_failure)?;
+    printer.aws_calls(aws, command);
     if outcome.interrupted {
         printer.failure(
             &Failure::new(format!(

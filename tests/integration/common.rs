@@ -80,6 +80,16 @@ impl Emulator {
         }
     }
 
+    /// Forgets the requests received so far.
+    pub fn reset_requests(&self) {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
+        write!(stream, "POST /_stackctl/requests/reset HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+    }
+
     /// The AWS requests the emulator has received, as `Service.Action` strings.
     pub fn requests(&self) -> Vec<String> {
         let body = http_get(&self.endpoint, "/_stackctl/requests");

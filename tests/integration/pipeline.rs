@@ -350,3 +350,41 @@ async fn target_narrows_up_and_down() {
     assert_eq!(run(ctl().args(["down", "-f", file, "--yes"])).code, 0);
     assert!(!role_exists().await);
 }
+
+/// Issue #5: a plan of each seed stack makes a bounded number of AWS calls, and `-v` says how many
+/// (the count agrees with what the emulator received).
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_make_a_bounded_number_of_aws_calls() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new();
+    let ctl = || stackctl(&emulator.endpoint, ws.dir.path());
+    for (file, resources) in [
+        ("stacks/elasticache-rds.yaml", 10),
+        ("stacks/memorydb.yaml", 10),
+    ] {
+        assert_eq!(run(ctl().args(["up", "-f", file, "--yes"])).code, 0);
+        emulator.reset_requests();
+        let plan = run(ctl().args(["plan", "-f", file, "-v"]));
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        let reported: usize = plan
+            .stderr
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("plan: ")
+                    .and_then(|r| r.strip_suffix(" AWS calls"))
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("-v reports the number of AWS calls:\n{}", plan.stderr));
+        let received = emulator.requests().len();
+        assert_eq!(
+            reported, received,
+            "{file}: the count -v prints is what AWS received"
+        );
+        assert!(
+            received <= 3 * resources,
+            "{file}: {received} calls to plan {resources} resources"
+        );
+        println!("{file}: plan made {received} AWS calls for {resources} resources");
+        assert_eq!(run(ctl().args(["down", "-f", file, "--yes"])).code, 0);
+    }
+}
