@@ -21,6 +21,9 @@ fn config_of(value: &Json) -> Result<Ec2InstanceConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Instance>, DriverError> {
+    if let Some(instance) = ctx.prefetch.as_ref().and_then(|p| p.instances.get(id)) {
+        return Ok(Some(instance.clone()));
+    }
     match ctx
         .aws
         .ec2

@@ -8,6 +8,7 @@ pub mod elasticache_cluster;
 pub mod error;
 pub mod iam_role;
 pub mod memorydb;
+pub mod prefetch;
 pub mod rds_instance;
 pub mod replication_group;
 pub mod secrets;
@@ -128,6 +129,8 @@ pub struct Ctx {
     pub resource: String,
     pub timeout: Duration,
     progress: Option<UnboundedSender<(String, Progress)>>,
+    /// What refresh already described in batches; read before asking AWS again.
+    pub prefetch: Option<std::sync::Arc<prefetch::Prefetch>>,
 }
 
 impl Ctx {
@@ -144,7 +147,13 @@ impl Ctx {
             resource: resource.to_string(),
             timeout,
             progress,
+            prefetch: None,
         }
+    }
+
+    pub fn with_prefetch(mut self, prefetch: std::sync::Arc<prefetch::Prefetch>) -> Ctx {
+        self.prefetch = Some(prefetch);
+        self
     }
 
     pub fn status(&self, status: impl Into<String>) {

@@ -22,6 +22,9 @@ fn config_of(value: &Json) -> Result<SecurityGroupConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<SecurityGroup>, DriverError> {
+    if let Some(group) = ctx.prefetch.as_ref().and_then(|p| p.groups.get(id)) {
+        return Ok(Some(group.clone()));
+    }
     match ctx
         .aws
         .ec2

@@ -1,7 +1,9 @@
 //! Reads every resource the state records, in parallel, and finds again those whose create was
 //! interrupted before their id was recorded.
 
+use crate::aws::prefetch::Prefetch;
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
+use crate::resources::ResourceKind;
 use crate::state::{ResourceState, State, Status};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +17,21 @@ pub async fn refresh(
     parallelism: usize,
 ) -> Result<Refreshed, (String, DriverError)> {
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let ids_of = |kind: ResourceKind| -> Vec<String> {
+        state
+            .managed()
+            .filter(|(_, r)| r.kind == kind)
+            .filter_map(|(_, r)| r.id.clone())
+            .collect()
+    };
+    let prefetch = std::sync::Arc::new(
+        Prefetch::load(
+            aws,
+            ids_of(ResourceKind::SecurityGroup),
+            ids_of(ResourceKind::Ec2Instance),
+        )
+        .await,
+    );
     let mut tasks = tokio::task::JoinSet::new();
     for (name, resource) in state.managed() {
         let ctx = Ctx::new(
@@ -23,7 +40,8 @@ pub async fn refresh(
             name,
             Duration::from_secs(60),
             None,
-        );
+        )
+        .with_prefetch(prefetch.clone());
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;

@@ -375,7 +375,16 @@ async fn plans_make_a_bounded_number_of_aws_calls() {
             })
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("-v reports the number of AWS calls:\n{}", plan.stderr));
-        let received = emulator.requests().len();
+        let requests = emulator.requests();
+        let received = requests.len();
+        let group_reads = requests
+            .iter()
+            .filter(|r| *r == "ec2.DescribeSecurityGroups")
+            .count();
+        assert_eq!(
+            group_reads, 1,
+            "{file}: one DescribeSecurityGroups for all the stack's groups: {requests:?}"
+        );
         assert_eq!(
             reported, received,
             "{file}: the count -v prints is what AWS received"
