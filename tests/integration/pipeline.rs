@@ -397,3 +397,51 @@ async fn plans_make_a_bounded_number_of_aws_calls() {
         assert_eq!(run(ctl().args(["down", "-f", file, "--yes"])).code, 0);
     }
 }
+
+/// Issue #5: snapshots of what people read — the plan and the progress of `up` and `down` — for both
+/// seed stacks, with ids, addresses, digests and times redacted (one step at a time, so the order of
+/// lines is fixed).
+#[tokio::test(flavor = "multi_thread")]
+async fn human_plan_and_progress_snapshots() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new();
+    let ctl = || stackctl(&emulator.endpoint, ws.dir.path());
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in [
+        (
+            r"\b(vpc|subnet|sg|i|ami|eni|igw|rtb)-[0-9a-f]{8,17}\b",
+            "[$1-id]",
+        ),
+        (r"sha256:[0-9a-f]{64}", "[sha256]"),
+        (r"\[ *[0-9]+\.[0-9]s\]", "[time]"),
+        (r"in [0-9]+\.[0-9]s", "in [duration]"),
+        (r"\([0-9]+s elapsed\)", "([elapsed])"),
+    ] {
+        settings.add_filter(pattern, replacement);
+    }
+    let _guard = settings.bind_to_scope();
+    for (name, file) in [
+        ("elasticache_rds", "stacks/elasticache-rds.yaml"),
+        ("memorydb", "stacks/memorydb.yaml"),
+    ] {
+        let plan = run(ctl().args(["plan", "-f", file]));
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        insta::assert_snapshot!(format!("{name}_plan"), plan.stdout);
+        let up = run(ctl().args(["up", "-f", file, "--yes", "--parallelism", "1"]));
+        assert_eq!(up.code, 0, "{}", up.stderr);
+        let progress: Vec<&str> = up
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with('[') || l.contains("complete in"))
+            .collect();
+        insta::assert_snapshot!(format!("{name}_up_progress"), progress.join("\n"));
+        let down = run(ctl().args(["down", "-f", file, "--yes", "--parallelism", "1"]));
+        assert_eq!(down.code, 0, "{}", down.stderr);
+        let progress: Vec<&str> = down
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with('[') || l.contains("complete in"))
+            .collect();
+        insta::assert_snapshot!(format!("{name}_down_progress"), progress.join("\n"));
+    }
+}
