@@ -26,16 +26,6 @@ impl Span {
             end: range.end.max(range.start),
         }
     }
-
-    /// A span covering part of this one, `offset..offset+len` bytes in.
-    pub fn sub(&self, offset: usize, len: usize) -> Span {
-        let start = (self.start + offset).min(self.end.max(self.start + offset));
-        Span {
-            file: self.file,
-            start,
-            end: start + len,
-        }
-    }
 }
 
 /// One problem with user input.

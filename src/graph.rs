@@ -53,14 +53,6 @@ impl Graph {
         )
     }
 
-    pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
-    }
-
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.graph.node_indices().map(|i| self.graph[i].as_str())
-    }
-
     /// What `name` needs to exist first.
     pub fn dependencies(&self, name: &str) -> Vec<&str> {
         self.neighbors(name, petgraph::Direction::Incoming)

@@ -111,8 +111,4 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.resources.iter().any(|r| r.action.is_change())
     }
-
-    pub fn get(&self, name: &str) -> Option<&ResourcePlan> {
-        self.resources.iter().find(|r| r.name == name)
-    }
 }

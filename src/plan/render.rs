@@ -1,7 +1,7 @@
 //! The human rendering of a plan.
 
 use super::{Action, Change, Plan, ResourcePlan};
-use crate::resolve::{UNKNOWN_KEY, is_unknown};
+use crate::resolve::is_unknown;
 use anstyle::{AnsiColor, Style};
 use serde_json::Value as Json;
 use std::fmt::Write;
@@ -192,9 +192,6 @@ fn render_change(out: &mut String, change: &Change, action: Action, color: bool)
         (None, None) => {}
     }
 }
-
-/// Keeps the marker key name in one place for JSON consumers.
-pub const UNKNOWN_MARKER: &str = UNKNOWN_KEY;
 
 #[cfg(test)]
 mod tests {

@@ -433,14 +433,7 @@ impl<'a> Loader<'a> {
             self.file,
             start..(start + 1).min(self.text.len()).max(start),
         );
-        if self.text.trim().is_empty() {
-            self.diagnostics.push(
-                Diagnostic::error("the stack file is empty")
-                    .help("a stack file needs at least `stack:` and `resources:`; see stacks/"),
-            );
-        } else {
-            self.error(span, message, help);
-        }
+        self.error(span, message, help);
     }
 
     /// A scalar string with no references (names that must be known before anything runs).

@@ -68,12 +68,6 @@ pub struct TemplateError {
 }
 
 impl Template {
-    pub fn literal(text: impl Into<String>) -> Self {
-        Template {
-            pieces: vec![Piece::Text(text.into())],
-        }
-    }
-
     pub fn parse(input: &str) -> Result<Template, TemplateError> {
         let mut pieces = Vec::new();
         let mut text = String::new();

@@ -153,18 +153,6 @@ impl StateStore {
         }
         Ok(())
     }
-
-    /// Removes the state file (after a `down` that left nothing behind).
-    pub fn remove(&self) -> Result<(), StateError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(StateError::Write {
-                path: self.display(),
-                source,
-            }),
-        }
-    }
 }
 
 #[cfg(test)]
