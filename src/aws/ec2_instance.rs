@@ -4,7 +4,7 @@
 use super::wait::{self, Poll};
 use super::{Created, Ctx, DriverError, Observed, Payload, outputs, tags};
 use crate::resources::ec2_instance::Ec2InstanceConfig;
-use crate::resources::{ResourceKind, TAG_RESOURCE, TAG_STACK, decode, encode};
+use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK, decode, encode};
 use crate::state::ResourceState;
 use aws_sdk_ec2::types::{
     AttributeValue, Filter, IamInstanceProfileSpecification, Instance, InstanceAttributeName,
@@ -149,7 +149,7 @@ pub async fn read(
             .unwrap_or_default(),
         image,
         subnet: instance.subnet_id().unwrap_or_default().to_string(),
-        security_groups: groups,
+        security_groups: Some(groups),
         instance_profile: instance
             .iam_instance_profile()
             .and_then(|p| p.arn())
@@ -188,6 +188,12 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
             Filter::builder()
                 .name(format!("tag:{TAG_RESOURCE}"))
                 .values(&ctx.resource)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_LINEAGE}"))
+                .values(&ctx.lineage)
                 .build(),
         )
         .filters(alive)
@@ -246,7 +252,7 @@ pub async fn create(
             .min_count(1)
             .max_count(1)
             .subnet_id(&config.subnet)
-            .set_security_group_ids(Some(config.security_groups.clone()))
+            .set_security_group_ids(config.security_groups.clone())
             .set_key_name(config.key_name.clone())
             .set_iam_instance_profile(
                 config
@@ -370,10 +376,14 @@ pub async fn update(
             .map_err(|e| DriverError::from_sdk("StartInstances", e))?;
         wait_for(ctx, id, InstanceStateName::Running).await?;
     }
-    if observed.security_groups != desired.security_groups {
+    if let Some(groups) = desired
+        .security_groups
+        .clone()
+        .filter(|groups| Some(groups) != observed.security_groups.as_ref())
+    {
         ec2.modify_instance_attribute()
             .instance_id(id)
-            .set_groups(Some(desired.security_groups.clone()))
+            .set_groups(Some(groups))
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyInstanceAttribute", e))?;

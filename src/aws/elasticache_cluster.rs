@@ -118,7 +118,7 @@ pub async fn read(
             .cache_subnet_group_name()
             .unwrap_or_default()
             .to_lowercase(),
-        security_groups: groups,
+        security_groups: Some(groups),
         snapshot_retention: cluster.snapshot_retention_limit().unwrap_or_default(),
         snapshot_window: cluster.snapshot_window().map(str::to_string),
         maintenance_window: cluster.preferred_maintenance_window().map(str::to_string),
@@ -143,7 +143,7 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .port(c.port)
         .set_cache_parameter_group_name(c.parameter_group.clone())
         .cache_subnet_group_name(&c.subnet_group)
-        .set_security_group_ids(Some(c.security_groups.clone()))
+        .set_security_group_ids(c.security_groups.clone())
         .snapshot_retention_limit(c.snapshot_retention)
         .set_snapshot_window(c.snapshot_window.clone())
         .set_preferred_maintenance_window(c.maintenance_window.clone())

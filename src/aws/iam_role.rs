@@ -3,7 +3,7 @@
 
 use super::{Created, Ctx, DriverError, Observed, outputs};
 use crate::resources::iam_role::{IamRoleConfig, canonical_policy, trust_policy, trusted_service};
-use crate::resources::{ResourceKind, TAG_STACK, decode, encode};
+use crate::resources::{ResourceKind, TAG_LINEAGE, decode, encode};
 use crate::state::ResourceState;
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value as Json, json};
@@ -163,7 +163,7 @@ async fn instance_profile(ctx: &Ctx, name: &str) -> Result<Option<String>, Drive
     }
 }
 
-/// A role of this name that carries this stack's tag is ours from an interrupted create.
+/// A role of this name that carries this state's lineage tag is ours from an interrupted create.
 pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, DriverError> {
     let Some(name) = &prior.physical_name else {
         return Ok(None);
@@ -172,7 +172,7 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
         Ok(out) => Ok(out
             .tags()
             .iter()
-            .any(|t| t.key() == TAG_STACK && t.value() == ctx.stack)
+            .any(|t| t.key() == TAG_LINEAGE && t.value() == ctx.lineage)
             .then(|| name.clone())),
         Err(e) => {
             let error = DriverError::from_sdk("ListRoleTags", e);

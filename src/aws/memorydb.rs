@@ -401,7 +401,7 @@ pub async fn read_cluster(
             .subnet_group_name()
             .unwrap_or_default()
             .to_lowercase(),
-        security_groups: groups,
+        security_groups: Some(groups),
         tls: cluster.tls_enabled().unwrap_or(false),
         snapshot_retention: cluster.snapshot_retention_limit().unwrap_or_default(),
         snapshot_window: cluster.snapshot_window().map(str::to_string),
@@ -435,7 +435,7 @@ pub async fn create_cluster(ctx: &Ctx, desired: &Json) -> Result<Created, Driver
         .set_parameter_group_name(c.parameter_group.clone())
         .acl_name(&c.acl)
         .subnet_group_name(&c.subnet_group)
-        .set_security_group_ids(Some(c.security_groups.clone()))
+        .set_security_group_ids(c.security_groups.clone())
         .tls_enabled(c.tls)
         .snapshot_retention_limit(c.snapshot_retention)
         .set_snapshot_window(c.snapshot_window.clone())

@@ -126,6 +126,9 @@ pub enum Progress {
 pub struct Ctx {
     pub aws: Aws,
     pub stack: String,
+    /// The lineage of the state this run works for: written as the `stackctl:lineage` tag on what it
+    /// creates, and required on anything it adopts, changes or deletes.
+    pub lineage: String,
     pub resource: String,
     pub timeout: Duration,
     progress: Option<UnboundedSender<(String, Progress)>>,
@@ -136,14 +139,15 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(
         aws: Aws,
-        stack: &str,
+        owner: &crate::state::Owner,
         resource: &str,
         timeout: Duration,
         progress: Option<UnboundedSender<(String, Progress)>>,
     ) -> Ctx {
         Ctx {
             aws,
-            stack: stack.to_string(),
+            stack: owner.stack.clone(),
+            lineage: owner.lineage.clone(),
             resource: resource.to_string(),
             timeout,
             progress,
@@ -154,6 +158,11 @@ impl Ctx {
     pub fn with_prefetch(mut self, prefetch: std::sync::Arc<prefetch::Prefetch>) -> Ctx {
         self.prefetch = Some(prefetch);
         self
+    }
+
+    /// Whether tags read from AWS say this state created the resource.
+    pub fn owns(&self, tags: &std::collections::BTreeMap<String, String>) -> bool {
+        tags.get(crate::resources::TAG_LINEAGE) == Some(&self.lineage)
     }
 
     pub fn status(&self, status: impl Into<String>) {
@@ -359,7 +368,8 @@ pub(crate) fn version_as_written(observed: &str, prior_config: &Json) -> String 
 
 /// Adds one field to a modify request when the file's value differs from what AWS reports, and notes
 /// that the request has something to send. `optional` fields count only when the file sets them (an
-/// unset field is AWS's to choose); `list` fields go through the `set_` form of the setter.
+/// unset field is AWS's to choose); `list` fields are optional too and go through the `set_` form of
+/// the setter.
 macro_rules! set_if_changed {
     ($request:ident, $any:ident, $old:ident, $new:ident, $field:ident => $setter:ident) => {
         if $old.$field != $new.$field {
@@ -378,8 +388,12 @@ macro_rules! set_if_changed {
         }
     };
     ($request:ident, $any:ident, $old:ident, $new:ident, list $field:ident => $setter:ident) => {
-        if $old.$field != $new.$field {
-            $request = $request.$setter(Some($new.$field.clone()));
+        if let Some(value) = $new
+            .$field
+            .clone()
+            .filter(|v| Some(v) != $old.$field.as_ref())
+        {
+            $request = $request.$setter(Some(value));
             $any = true;
         }
     };

@@ -6,7 +6,7 @@ use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
 };
-use crate::resources::rds_instance::{RdsInstanceConfig, final_snapshot_name};
+use crate::resources::rds_instance::RdsInstanceConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
 use aws_sdk_rds::types::DbInstance;
@@ -146,7 +146,7 @@ pub async fn read(
             .and_then(|g| g.db_subnet_group_name())
             .unwrap_or_default()
             .to_lowercase(),
-        security_groups: groups,
+        security_groups: Some(groups),
         // Not an AWS attribute: what `down` should do is whatever the file said last.
         removal_policy: prior_config
             .map(|c| c.removal_policy)
@@ -184,7 +184,8 @@ async fn master_password(
                 })
         }
         Some((arn, false)) => Err(DriverError::Invalid(format!(
-            "secret {secret_name} ({arn}) already exists and does not belong to this stack: choose another `password_secret` or delete it"
+            "secret {secret_name} ({arn}) already exists and was not created by this state of stack `{}`: stackctl never adopts what it did not create; choose another `password_secret`",
+            ctx.stack
         ))),
         None => {
             let password = secrets::random_password(
@@ -229,7 +230,7 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .publicly_accessible(c.publicly_accessible)
         .backup_retention_period(c.backup_retention)
         .db_subnet_group_name(&c.subnet_group)
-        .set_vpc_security_group_ids(Some(c.security_groups.clone()))
+        .set_vpc_security_group_ids(c.security_groups.clone())
         .set_tags(Some(super::tags::rds(&c.tags)));
     request
         .send()
@@ -365,7 +366,8 @@ pub async fn update(
 }
 
 /// Deletes according to the removal policy: `destroy` (no snapshot; the generated secret goes too),
-/// `snapshot` (a final snapshot named `<id>-final`; the secret stays so the snapshot stays usable),
+/// `snapshot` (a final snapshot named in the plan, `<id>-final-<UTC time>`; the secret stays so the
+/// snapshot stays usable),
 /// or `retain` (nothing is deleted; the instance only leaves the state).
 pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), DriverError> {
     let config: Option<RdsInstanceConfig> = serde_json::from_value(prior.config.clone()).ok();
@@ -379,6 +381,13 @@ pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), Dr
         ));
         return Ok(());
     }
+    let snapshot = prior
+        .final_snapshot
+        .clone()
+        .unwrap_or_else(|| crate::plan::data_loss::final_snapshot_name(id, jiff::Timestamp::now()));
+    if policy != "destroy" {
+        ctx.status(format!("deleting; final snapshot {snapshot}"));
+    }
     let delete = || async {
         let request = ctx.aws.rds.delete_db_instance().db_instance_identifier(id);
         let request = if policy == "destroy" {
@@ -388,7 +397,7 @@ pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), Dr
         } else {
             request
                 .skip_final_snapshot(false)
-                .final_db_snapshot_identifier(final_snapshot_name(id))
+                .final_db_snapshot_identifier(&snapshot)
         };
         request
             .send()

@@ -172,7 +172,7 @@ pub async fn read(
             .and_then(|m| m.cache_subnet_group_name())
             .unwrap_or_default()
             .to_lowercase(),
-        security_groups: groups,
+        security_groups: Some(groups),
         snapshot_retention: group.snapshot_retention_limit().unwrap_or_default(),
         snapshot_window: group.snapshot_window().map(str::to_string),
         maintenance_window: member
@@ -210,7 +210,7 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .port(c.port)
         .set_cache_parameter_group_name(c.parameter_group.clone())
         .cache_subnet_group_name(&c.subnet_group)
-        .set_security_group_ids(Some(c.security_groups.clone()))
+        .set_security_group_ids(c.security_groups.clone())
         .automatic_failover_enabled(c.automatic_failover)
         .transit_encryption_enabled(c.transit_encryption)
         .at_rest_encryption_enabled(c.at_rest_encryption)

@@ -2,7 +2,7 @@
 //! outputs, written to state, logged, or put in an error message (the SDK redacts them in debug logs).
 
 use super::{Ctx, DriverError};
-use crate::resources::{TAG_RESOURCE, TAG_STACK};
+use crate::resources::TAG_LINEAGE;
 use std::collections::BTreeMap;
 
 /// Characters RDS refuses in a master password, plus quotes that break shell and JSON handling.
@@ -30,7 +30,7 @@ pub async fn random_password(
         .ok_or_else(|| DriverError::Invalid("GetRandomPassword returned nothing".into()))
 }
 
-/// A secret's ARN and whether it belongs to this stack's resource (by its tags).
+/// A secret's ARN and whether this state created it (it carries this state's lineage tag).
 pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, DriverError> {
     match ctx
         .aws
@@ -49,8 +49,7 @@ pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, D
                 .iter()
                 .filter_map(|t| Some((t.key()?, t.value()?)))
                 .collect();
-            let ours = tags.get(TAG_STACK) == Some(&ctx.stack.as_str())
-                && tags.get(TAG_RESOURCE) == Some(&ctx.resource.as_str());
+            let ours = tags.get(TAG_LINEAGE) == Some(&ctx.lineage.as_str());
             Ok(Some((out.arn().unwrap_or_default().to_string(), ours)))
         }
         Err(e) => {
@@ -242,8 +241,8 @@ pub async fn create_resource(
         Some((arn, true)) => arn,
         Some((arn, false)) => {
             return Err(DriverError::Invalid(format!(
-                "secret {} ({arn}) already exists and does not belong to this stack: choose another name",
-                c.name
+                "secret {} ({arn}) already exists and was not created by this state of stack `{}`: stackctl never adopts what it did not create; choose another name, or adopt it with `stackctl import {} {}`",
+                c.name, ctx.stack, ctx.resource, c.name
             )));
         }
         None => {

@@ -4,7 +4,7 @@
 use super::wait::{self, Poll};
 use super::{Created, Ctx, DriverError, Observed, outputs, tags};
 use crate::resources::security_group::{Rule, SecurityGroupConfig};
-use crate::resources::{ResourceKind, TAG_RESOURCE, TAG_STACK, decode, encode};
+use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK, decode, encode};
 use crate::state::ResourceState;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair,
@@ -166,6 +166,12 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
             Filter::builder()
                 .name(format!("tag:{TAG_RESOURCE}"))
                 .values(&ctx.resource)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_LINEAGE}"))
+                .values(&ctx.lineage)
                 .build(),
         )
         .send()

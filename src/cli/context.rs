@@ -9,7 +9,7 @@ use crate::state::State;
 use crate::state::lock::{Lock, LockError};
 use crate::state::store::StateStore;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Loads and validates the stack file, printing every problem found. Makes no AWS call.
 pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failure> {
@@ -35,18 +35,80 @@ pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failu
 }
 
 /// The state file: `--state`, or `.stackctl/<stack file name>.state.json` beside the stack file. It
-/// depends on the file's path, not its content, so `down` finds it even after the file is gone.
-pub fn state_path(global: &GlobalArgs) -> PathBuf {
+/// depends on the file's path, not its content, so `down` finds it even after the file is gone; and
+/// on the whole file name, so `app.yaml` and `app.yml` in one folder never share a state.
+pub fn state_path(global: &GlobalArgs) -> Result<PathBuf, Failure> {
     if let Some(path) = &global.state {
-        return path.clone();
+        return Ok(path.clone());
     }
     let dir = global.file.parent().map(PathBuf::from).unwrap_or_default();
-    let stem = global
+    let file_name = global
         .file
-        .file_stem()
+        .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "stack".into());
+    let path = dir
+        .join(".stackctl")
+        .join(format!("{file_name}.state.json"));
+    match legacy_state_path(&dir, &global.file) {
+        Some(legacy) if !path.exists() => {
+            let (stem, siblings) = legacy;
+            if siblings.len() > 1 {
+                return Err(Failure::new(format!(
+                    "{} is the state of an earlier stackctl, named after `{stem}` alone, and {} share that name",
+                    stem_state(&dir, &stem).display(),
+                    siblings.join(" and ")
+                ))
+                .help(format!(
+                    "move it to the state of the stack file it belongs to, e.g. `mv {} {}`",
+                    stem_state(&dir, &stem).display(),
+                    path.display()
+                )));
+            }
+            Ok(stem_state(&dir, &stem))
+        }
+        _ => Ok(path),
+    }
+}
+
+fn stem_state(dir: &Path, stem: &str) -> PathBuf {
     dir.join(".stackctl").join(format!("{stem}.state.json"))
+}
+
+/// A state written by stackctl before states were named after the whole file name
+/// (`.stackctl/<stem>.state.json`), and the stack files in the folder that share that stem.
+fn legacy_state_path(dir: &Path, file: &Path) -> Option<(String, Vec<String>)> {
+    let stem = file.file_stem()?.to_string_lossy().into_owned();
+    if !stem_state(dir, &stem).is_file() {
+        return None;
+    }
+    let listing = if dir.as_os_str().is_empty() {
+        std::fs::read_dir(".")
+    } else {
+        std::fs::read_dir(dir)
+    };
+    let mut siblings: Vec<String> = listing
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            Path::new(n)
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == stem)
+                && matches!(
+                    Path::new(n).extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                )
+        })
+        .collect();
+    siblings.sort();
+    Some((stem, siblings))
+}
+
+/// The stack name of the stack file, when there is one: a state of another stack is refused by
+/// every command, `down` included. Without a file, the state's own lineage guards what `down` deletes.
+pub fn file_stack(global: &GlobalArgs) -> Option<String> {
+    crate::spec::load::stack_name(&global.file)
 }
 
 pub fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<State>, Failure> {
@@ -64,7 +126,7 @@ pub struct LockedState {
 
 /// Finds the state and takes the lock for `operation`; fails at once when another run holds it.
 pub fn lock_state(global: &GlobalArgs, operation: &str) -> Result<LockedState, Failure> {
-    let store = StateStore::new(state_path(global));
+    let store = StateStore::new(state_path(global)?);
     let lock = lock(&store, operation)?;
     Ok(LockedState { store, lock })
 }

@@ -28,7 +28,8 @@ pub async fn down(
             .check_inputs(None, &Default::default(), state_bytes.as_deref())
             .map_err(saved_plan::stale)?;
     }
-    let Some(state) = context::load_state(&locked.store, None)? else {
+    let Some(state) = context::load_state(&locked.store, context::file_stack(global).as_deref())?
+    else {
         printer.info(&format!(
             "Nothing to remove: no state at {}.",
             locked.store.path().display()

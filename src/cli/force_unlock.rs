@@ -9,7 +9,7 @@ pub async fn force_unlock(
     args: &ForceUnlockArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let path = context::state_path(global);
+    let path = context::state_path(global)?;
     let info = Lock::force_unlock(&path, &args.lock_id).map_err(|e| {
         let help = e.help();
         Failure::new(e.to_string()).help(help)

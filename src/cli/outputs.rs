@@ -11,14 +11,15 @@ pub async fn outputs(
     args: &OutputsArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let store = StateStore::new(context::state_path(global));
-    let state = context::load_state(&store, None)?.ok_or_else(|| {
-        Failure::new(format!(
-            "no state at {}: the stack has not been created",
-            store.path().display()
-        ))
-        .help("run `stackctl up` first")
-    })?;
+    let store = StateStore::new(context::state_path(global)?);
+    let state =
+        context::load_state(&store, context::file_stack(global).as_deref())?.ok_or_else(|| {
+            Failure::new(format!(
+                "no state at {}: the stack has not been created",
+                store.path().display()
+            ))
+            .help("run `stackctl up` first")
+        })?;
     let all: Map<String, Json> = state
         .resources
         .iter()

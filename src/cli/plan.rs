@@ -19,16 +19,17 @@ pub async fn plan(
     args: &PlanArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let store = StateStore::new(context::state_path(global));
+    let store = StateStore::new(context::state_path(global)?);
     // Read before planning: a saved plan records exactly the state it was made from.
     let state_bytes = saved_plan::state_bytes(&store);
     let (planned, stack_bytes, variables) = if args.destroy {
-        let state = context::load_state(&store, None)?.ok_or_else(|| {
-            Failure::new(format!(
-                "no state at {}: nothing to remove",
-                store.path().display()
-            ))
-        })?;
+        let state = context::load_state(&store, context::file_stack(global).as_deref())?
+            .ok_or_else(|| {
+                Failure::new(format!(
+                    "no state at {}: nothing to remove",
+                    store.path().display()
+                ))
+            })?;
         let (aws, planned) = plan_destroy(global, state).await?;
         printer.aws_calls(&aws, "plan");
         (planned, None, Default::default())

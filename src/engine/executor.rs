@@ -3,6 +3,7 @@
 //! interrupt stops new work; running work finishes and is recorded.
 
 use super::desired;
+use super::ownership;
 use super::planner::{Planned, state_graph};
 use super::{EngineError, Event, EventSink};
 use crate::aws::{self, Aws, Created, Ctx, DriverError, Progress};
@@ -76,6 +77,15 @@ pub async fn apply(
     state.serial += 1;
     store.save(&state)?;
     let jobs = build_jobs(&plan.resources, stack, &state);
+    // Named in the plan, recorded in state before the delete: an interrupted delete keeps the name.
+    let final_snapshots: HashMap<String, String> = plan
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let snapshot = r.data_loss.as_ref()?.final_snapshot.clone()?;
+            Some((r.name.clone(), snapshot))
+        })
+        .collect();
     let job_graph = Graph::new(
         jobs.iter()
             .map(|(k, deps)| (key_name(k), deps.iter().map(key_name).collect::<Vec<_>>())),
@@ -132,6 +142,7 @@ pub async fn apply(
                     &mut state,
                     &observed,
                     &known,
+                    final_snapshots.get(&name),
                     progress_tx.clone(),
                 ) {
                     Ok(Started::Spawned(kind, future)) => {
@@ -392,6 +403,7 @@ fn start(
     state: &mut State,
     observed: &super::refresh::Refreshed,
     known: &crate::resolve::Known,
+    final_snapshot: Option<&String>,
     progress: mpsc::UnboundedSender<(String, Progress)>,
 ) -> Result<Started, EngineError> {
     let (name, step) = key;
@@ -399,7 +411,7 @@ fn start(
         resource: name.clone(),
         message,
     };
-    let stack_name = state.stack.clone();
+    let owner = state.owner();
     match step {
         Step::Destroy => {
             let entry = state
@@ -415,9 +427,12 @@ fn start(
             };
             entry.status = Status::Deleting;
             entry.updated_at = jiff::Timestamp::now();
+            if let Some(snapshot) = final_snapshot {
+                entry.final_snapshot = Some(snapshot.clone());
+            }
             let timeout =
                 Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
-            let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
+            let ctx = Ctx::new(aws.clone(), &owner, name, timeout, Some(progress));
             let prior = entry.clone();
             Ok(Started::Spawned(
                 kind,
@@ -470,11 +485,13 @@ fn start(
                         config: wanted.config.clone(),
                         outputs: Map::new(),
                         delete_timeout_secs: Some(decl.timeouts.delete.as_secs()),
+                        final_snapshot: None,
                         updated_at: jiff::Timestamp::now(),
                     },
                 );
-                let ctx = Ctx::new(aws.clone(), &stack_name, name, timeout, Some(progress));
-                let (config, payload) = (wanted.config, wanted.payload);
+                let ctx = Ctx::new(aws.clone(), &owner, name, timeout, Some(progress));
+                let config = ownership::with_lineage(wanted.config, &owner.lineage);
+                let payload = wanted.payload;
                 Ok(Started::Spawned(
                     kind,
                     Box::pin(async move {
@@ -492,26 +509,31 @@ fn start(
                     .id
                     .clone()
                     .ok_or_else(|| config_error("no id recorded".into()))?;
-                let current = observed
+                let mut current = observed
                     .get(name)
                     .and_then(Option::as_ref)
                     .map(|o| o.config.clone())
                     .unwrap_or(Json::Null);
+                if !observed.unmarked.contains(name.as_str()) {
+                    // Refresh took the tag out of what it read; AWS has it, so the update leaves it be.
+                    current = ownership::with_lineage(current, &owner.lineage);
+                }
                 entry.depends_on = depends_on;
                 entry.delete_timeout_secs = Some(decl.timeouts.delete.as_secs());
                 let ctx = Ctx::new(
                     aws.clone(),
-                    &stack_name,
+                    &owner,
                     name,
                     decl.timeouts.update,
                     Some(progress),
                 );
                 let (config, payload) = (wanted.config, wanted.payload);
+                let sent = ownership::with_lineage(config.clone(), &owner.lineage);
                 Ok(Started::Spawned(
                     kind,
                     Box::pin(async move {
                         // The recorded configuration changes only once the update succeeds.
-                        aws::update(kind, &ctx, &id, &current, &config, &payload)
+                        aws::update(kind, &ctx, &id, &current, &sent, &payload)
                             .await
                             .map(|outputs| Done::Updated { outputs, config })
                     }),
@@ -586,6 +608,7 @@ fn record_lookups(
                 config: found.config,
                 outputs: found.outputs,
                 delete_timeout_secs: None,
+                final_snapshot: None,
                 updated_at: jiff::Timestamp::now(),
             },
         );

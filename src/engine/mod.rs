@@ -5,6 +5,7 @@
 pub mod desired;
 pub mod events;
 pub mod executor;
+pub mod ownership;
 pub mod planner;
 pub mod refresh;
 
@@ -27,6 +28,28 @@ pub enum EngineError {
     State(#[from] StateError),
     #[error("{resource}: {message}")]
     Config { resource: String, message: String },
+    /// Resources this state would touch but did not create: nothing is changed.
+    #[error("{} not created by this state of stack `{stack}`; nothing was changed:\n{}", plural(.resources.len()), list(.resources))]
+    Foreign {
+        stack: String,
+        resources: Vec<ownership::Foreign>,
+    },
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 resource in AWS was".into()
+    } else {
+        format!("{n} resources in AWS were")
+    }
+}
+
+fn list(resources: &[ownership::Foreign]) -> String {
+    resources
+        .iter()
+        .map(|r| format!("  - {r}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl EngineError {
@@ -43,6 +66,13 @@ impl EngineError {
             }
             EngineError::State(e) => e.help().into(),
             EngineError::Config { .. } => "fix the stack file and run again".into(),
+            EngineError::Foreign { resources, .. } => {
+                let first = &resources[0];
+                format!(
+                    "stackctl never adopts, changes or deletes what another state created. If that state is lost, adopt what it made with `stackctl import --all` (or one resource: `stackctl import {} {}`); if it is another team's stack, give this one another `stack:` name",
+                    first.resource, first.id
+                )
+            }
         }
     }
 }

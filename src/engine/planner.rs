@@ -2,14 +2,14 @@
 
 use super::EngineError;
 use super::desired;
-use super::refresh::{Refreshed, refresh};
+use super::refresh::{RefreshError, Refreshed, refresh};
 use crate::aws::{self, Aws, Ctx, Observed};
 use crate::graph::Graph;
 use crate::plan::diff::{creation, diff};
-use crate::plan::{Action, Plan, ResourcePlan};
+use crate::plan::{Action, Change, DataLoss, Plan, ResourcePlan, data_loss};
 use crate::resolve::Known;
 use crate::spec::Stack;
-use crate::state::{State, Status};
+use crate::state::{ResourceState, State, Status};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -34,9 +34,11 @@ pub async fn plan_up(
     mut state: State,
     parallelism: usize,
 ) -> Result<Planned, EngineError> {
+    let moves = apply_moves(stack, &mut state);
     let observed = refresh(aws, &mut state, parallelism)
         .await
         .map_err(driver_error(&state))?;
+    let now = jiff::Timestamp::now();
     let mut known = Known::default();
     let decls: Vec<_> = stack.resources.values().collect();
     if crate::resolve::needs_account_id(&decls) {
@@ -68,7 +70,7 @@ pub async fn plan_up(
         if decl.kind.spec().lookup {
             let ctx = Ctx::new(
                 aws.clone(),
-                &stack.name,
+                &state.owner(),
                 name,
                 Duration::from_secs(60),
                 None,
@@ -93,6 +95,8 @@ pub async fn plan_up(
                 id,
                 reason: None,
                 changes: vec![],
+                moved_from: None,
+                data_loss: None,
             });
             lookups.insert(name.clone(), found);
             continue;
@@ -130,6 +134,11 @@ pub async fn plan_up(
                 }
             }
         };
+        let (action, changes, reason) = if existing.is_some() && observed.unmarked.contains(name) {
+            mark_ownership(action, changes, reason, &state.lineage)
+        } else {
+            (action, changes, reason)
+        };
         if matches!(action, Action::NoOp | Action::Update)
             && let Some(found) = existing
         {
@@ -138,6 +147,9 @@ pub async fn plan_up(
         let id = recorded
             .and_then(|r| r.id.clone())
             .filter(|_| existing.is_some());
+        let data_loss = recorded
+            .filter(|_| action == Action::Replace && existing.is_some())
+            .and_then(|entry| data_loss(entry, now));
         resources.push(ResourcePlan {
             name: name.clone(),
             kind: decl.kind,
@@ -145,6 +157,8 @@ pub async fn plan_up(
             id,
             reason,
             changes,
+            moved_from: moves.get(name).cloned(),
+            data_loss,
         });
     }
     let leaving: Vec<String> = removal_order(&state)
@@ -160,6 +174,9 @@ pub async fn plan_up(
             None if gone => "already gone; only the state entry is removed".into(),
             None => "no longer in the stack file".into(),
         };
+        let data_loss = (!gone && !retained.contains_key(&name))
+            .then(|| data_loss(entry, now))
+            .flatten();
         resources.push(ResourcePlan {
             name: name.clone(),
             kind: entry.kind,
@@ -167,6 +184,8 @@ pub async fn plan_up(
             id: entry.id.clone(),
             reason: Some(reason),
             changes: vec![],
+            moved_from: None,
+            data_loss,
         });
     }
     for r in &resources {
@@ -183,6 +202,51 @@ pub async fn plan_up(
     })
 }
 
+/// Follows the file's `moved:` renames in the state: the old key's entry becomes the new key's, so
+/// the resource is kept. Returns new key → old key for the plan.
+fn apply_moves(stack: &Stack, state: &mut State) -> BTreeMap<String, String> {
+    let mut moves = BTreeMap::new();
+    for moved in &stack.moved {
+        if state.rename(&moved.from, &moved.to) {
+            moves.insert(moved.to.clone(), moved.from.clone());
+        }
+    }
+    moves
+}
+
+/// A resource this state recorded that does not carry its lineage tag (made before stackctl tagged
+/// ownership, or imported) gets the tag with its next update.
+fn mark_ownership(
+    action: Action,
+    mut changes: Vec<Change>,
+    reason: Option<String>,
+    lineage: &str,
+) -> (Action, Vec<Change>, Option<String>) {
+    if !matches!(action, Action::NoOp | Action::Update) {
+        return (action, changes, reason);
+    }
+    changes.push(Change {
+        attribute: format!("tags.{}", crate::resources::TAG_LINEAGE),
+        before: None,
+        after: Some(serde_json::Value::String(lineage.to_string())),
+        forces_replacement: false,
+    });
+    let reason = reason.or_else(|| Some("records that this state owns it".into()));
+    (Action::Update, changes, reason)
+}
+
+/// What deleting a recorded resource destroys. A database's final snapshot gets a name unique to this
+/// deletion, or keeps the one an interrupted delete already recorded.
+fn data_loss(entry: &ResourceState, now: jiff::Timestamp) -> Option<DataLoss> {
+    let snapshot = entry.final_snapshot.clone().or_else(|| {
+        entry
+            .id
+            .as_deref()
+            .map(|id| data_loss::final_snapshot_name(id, now))
+    });
+    data_loss::assess(entry.kind, &entry.config, snapshot.as_deref())
+}
+
 /// Plans the removal of everything the state records. Needs no stack file.
 pub async fn plan_down(
     aws: &Aws,
@@ -194,6 +258,7 @@ pub async fn plan_down(
         .map_err(driver_error(&state))?;
     let order = removal_order(&state);
     let retained = retained(&state, &order);
+    let now = jiff::Timestamp::now();
     let resources = order
         .into_iter()
         .map(|name| {
@@ -203,6 +268,9 @@ pub async fn plan_down(
                 Some(why) => Some(why.clone()),
                 None => gone.then(|| "already gone; only the state entry is removed".to_string()),
             };
+            let data_loss = (!gone && !retained.contains_key(&name))
+                .then(|| data_loss(entry, now))
+                .flatten();
             ResourcePlan {
                 name: name.clone(),
                 kind: entry.kind,
@@ -210,6 +278,8 @@ pub async fn plan_down(
                 id: entry.id.clone(),
                 reason,
                 changes: vec![],
+                moved_from: None,
+                data_loss,
             }
         })
         .collect();
@@ -309,17 +379,23 @@ pub fn state_graph(state: &State) -> Graph {
     )
 }
 
-fn driver_error(state: &State) -> impl Fn((String, aws::DriverError)) -> EngineError + '_ {
-    move |(resource, error)| {
-        let kind = state
-            .resources
-            .get(&resource)
-            .map(|r| r.kind.to_string())
-            .unwrap_or_default();
-        EngineError::Driver {
-            resource,
-            kind,
-            error,
+fn driver_error(state: &State) -> impl Fn(RefreshError) -> EngineError + '_ {
+    move |error| match error {
+        RefreshError::Driver(resource, error) => {
+            let kind = state
+                .resources
+                .get(&resource)
+                .map(|r| r.kind.to_string())
+                .unwrap_or_default();
+            EngineError::Driver {
+                resource,
+                kind,
+                error,
+            }
         }
+        RefreshError::Foreign(resources) => EngineError::Foreign {
+            stack: state.stack.clone(),
+            resources,
+        },
     }
 }

@@ -1,21 +1,41 @@
-//! Reads every resource the state records, in parallel, and finds again those whose create was
-//! interrupted before their id was recorded.
+//! Reads every resource the state records, in parallel, finds again those whose create was
+//! interrupted before their id was recorded, and checks that each one is this state's to touch.
 
+use super::ownership::{self, Foreign, Verdict};
 use crate::aws::prefetch::Prefetch;
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
 use crate::resources::ResourceKind;
 use crate::state::{ResourceState, State, Status};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-/// What AWS says about each recorded resource: `None` when it does not exist.
-pub type Refreshed = HashMap<String, Option<Observed>>;
+/// What AWS says about each recorded resource.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    /// `None` when the resource does not exist.
+    observed: HashMap<String, Option<Observed>>,
+    /// Resources this state recorded that do not carry its lineage tag yet: the plan adds it.
+    pub unmarked: BTreeSet<String>,
+}
+
+impl Refreshed {
+    pub fn get(&self, name: &str) -> Option<&Option<Observed>> {
+        self.observed.get(name)
+    }
+}
+
+#[derive(Debug)]
+pub enum RefreshError {
+    Driver(String, DriverError),
+    /// Resources that exist but that this state did not create: nothing may be changed.
+    Foreign(Vec<Foreign>),
+}
 
 pub async fn refresh(
     aws: &Aws,
     state: &mut State,
     parallelism: usize,
-) -> Result<Refreshed, (String, DriverError)> {
+) -> Result<Refreshed, RefreshError> {
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let ids_of = |kind: ResourceKind| -> Vec<String> {
         state
@@ -32,16 +52,11 @@ pub async fn refresh(
         )
         .await,
     );
+    let owner = state.owner();
     let mut tasks = tokio::task::JoinSet::new();
     for (name, resource) in state.managed() {
-        let ctx = Ctx::new(
-            aws.clone(),
-            &state.stack,
-            name,
-            Duration::from_secs(60),
-            None,
-        )
-        .with_prefetch(prefetch.clone());
+        let ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None)
+            .with_prefetch(prefetch.clone());
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
@@ -49,19 +64,44 @@ pub async fn refresh(
             (name, result)
         });
     }
-    let mut refreshed = HashMap::new();
+    let mut refreshed = Refreshed::default();
+    let mut foreign = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (name, result) =
-            joined.map_err(|e| ("refresh".to_string(), DriverError::Invalid(e.to_string())))?;
-        let (found_id, observed) = result.map_err(|e| (name.clone(), e))?;
-        if let Some(entry) = state.resources.get_mut(&name) {
-            // Found again by name, tags or token: its id is known now. The status stays `creating` until
-            // the plan has finished what the interrupted create left undone.
-            if found_id.is_some() {
-                entry.id = found_id;
+        let (name, result) = joined.map_err(|e| {
+            RefreshError::Driver("refresh".into(), DriverError::Invalid(e.to_string()))
+        })?;
+        let (found_id, mut observed) = result.map_err(|e| RefreshError::Driver(name.clone(), e))?;
+        let Some(entry) = state.resources.get_mut(&name) else {
+            continue;
+        };
+        if let Some(found) = observed.as_mut() {
+            let id = found_id.clone().or(entry.id.clone()).unwrap_or_default();
+            match ownership::judge(found, &owner.lineage, found_id.is_none()) {
+                Verdict::Ours => {}
+                Verdict::Unmarked => {
+                    refreshed.unmarked.insert(name.clone());
+                }
+                Verdict::Foreign { lineage } => {
+                    foreign.push(Foreign {
+                        resource: name.clone(),
+                        kind: entry.kind,
+                        id,
+                        lineage,
+                    });
+                    continue;
+                }
             }
         }
-        refreshed.insert(name, observed);
+        // Found again by name, tags or token, and ours: its id is known now. The status stays
+        // `creating` until the plan has finished what the interrupted create left undone.
+        if found_id.is_some() {
+            entry.id = found_id;
+        }
+        refreshed.observed.insert(name, observed);
+    }
+    if !foreign.is_empty() {
+        foreign.sort_by(|a, b| a.resource.cmp(&b.resource));
+        return Err(RefreshError::Foreign(foreign));
     }
     Ok(refreshed)
 }

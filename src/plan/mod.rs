@@ -1,6 +1,7 @@
 //! A plan: for every resource, what `up` or `down` will do and why, attribute by attribute.
 //! One value with two renderings: human text and versioned JSON.
 
+pub mod data_loss;
 pub mod diff;
 pub mod render;
 pub mod saved;
@@ -65,6 +66,22 @@ pub struct ResourcePlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub changes: Vec<Change>,
+    /// Set when the resource's key was renamed (`moved:` or `stackctl state mv`): its key before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// Set when this step deletes a resource that holds data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
+}
+
+/// What a delete or replacement destroys, and what is left afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataLoss {
+    pub what: String,
+    pub remains: String,
+    /// The final snapshot the delete takes, recorded in state before the delete starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -109,6 +126,8 @@ impl Plan {
     }
 
     pub fn has_changes(&self) -> bool {
-        self.resources.iter().any(|r| r.action.is_change())
+        self.resources
+            .iter()
+            .any(|r| r.action.is_change() || r.moved_from.is_some())
     }
 }

@@ -126,11 +126,24 @@ fn render_resource(out: &mut String, resource: &ResourcePlan, color: bool) {
         style(resource.action),
         color,
     );
+    let moved = resource
+        .moved_from
+        .as_ref()
+        .map(|from| format!(" (moved from `{from}`)"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{symbol} {} ({}){id}: {headline}{reason}",
+        "{symbol} {}{moved} ({}){id}: {headline}{reason}",
         resource.name, resource.kind
     );
+    if let Some(loss) = &resource.data_loss {
+        let warning = paint("! data loss:", style(Action::Delete), color);
+        let _ = writeln!(
+            out,
+            "      {warning} {} is deleted; what remains: {}",
+            loss.what, loss.remains
+        );
+    }
     if matches!(
         resource.action,
         Action::Read | Action::NoOp | Action::Delete
@@ -219,6 +232,8 @@ mod tests {
                     after: Some(json!([rule(8081)])),
                     forces_replacement: false,
                 }],
+                moved_from: None,
+                data_loss: None,
             }],
         );
         let text = human(&plan, false);

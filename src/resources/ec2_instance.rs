@@ -82,7 +82,9 @@ pub struct Ec2InstanceConfig {
     /// `ssm:<parameter>` or an AMI id, as written (aliases expanded).
     pub image: String,
     pub subnet: String,
-    pub security_groups: Vec<String>,
+    /// Left out: AWS's to choose (the VPC's default group), never compared or stripped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_profile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,16 +113,20 @@ pub fn image_violation(image: &str) -> Option<String> {
 
 pub fn normalize(config: Json) -> Result<Json, String> {
     let text = |key: &str| config.get(key).and_then(Json::as_str).map(str::to_string);
-    let mut groups: Vec<String> = config
-        .get("security_groups")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .map(str::to_string)
-        .collect();
-    groups.sort();
-    groups.dedup();
+    let groups: Option<Vec<String>> =
+        config
+            .get("security_groups")
+            .and_then(Json::as_array)
+            .map(|items| {
+                let mut groups: Vec<String> = items
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect();
+                groups.sort();
+                groups.dedup();
+                groups
+            });
     let normalized = Ec2InstanceConfig {
         name: text("name").ok_or("an instance needs a name")?,
         instance_type: text("instance_type").ok_or("an instance needs an instance_type")?,

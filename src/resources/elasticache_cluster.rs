@@ -110,7 +110,9 @@ pub struct ElasticacheClusterConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_group: Option<String>,
     pub subnet_group: String,
-    pub security_groups: Vec<String>,
+    /// Left out: AWS's to choose (the VPC's default group), never compared or stripped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
     pub snapshot_retention: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_window: Option<String>,
@@ -125,7 +127,6 @@ pub fn normalize(config: Json) -> Result<Json, String> {
             ("engine", json!("redis")),
             ("nodes", json!(1)),
             ("port", json!(6379)),
-            ("security_groups", json!([])),
             ("snapshot_retention", json!(0)),
         ],
         sets: &["security_groups"],

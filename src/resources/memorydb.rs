@@ -135,7 +135,9 @@ pub struct MemorydbClusterConfig {
     pub parameter_group: Option<String>,
     pub acl: String,
     pub subnet_group: String,
-    pub security_groups: Vec<String>,
+    /// Left out: AWS's to choose (the VPC's default group), never compared or stripped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
     pub tls: bool,
     pub snapshot_retention: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,7 +168,6 @@ pub fn normalize(kind: ResourceKind, config: Json) -> Result<Json, String> {
                 ("replicas_per_shard", json!(1)),
                 ("engine", json!("redis")),
                 ("port", json!(6379)),
-                ("security_groups", json!([])),
                 ("tls", json!(true)),
                 ("snapshot_retention", json!(0)),
                 ("restore_from", json!([])),

@@ -223,6 +223,10 @@ pub fn merged_tags(
 
 pub const TAG_STACK: &str = "stackctl:stack";
 pub const TAG_RESOURCE: &str = "stackctl:resource";
+/// The lineage of the state that created a resource. stackctl adopts, changes and deletes only what
+/// carries its own state's lineage (or what that state recorded by id); it is kept out of plans and
+/// recorded configurations because it is ownership, not configuration.
+pub const TAG_LINEAGE: &str = "stackctl:lineage";
 
 /// Reads a typed configuration out of its JSON form, with a message naming the resource type.
 pub fn decode<T: serde::de::DeserializeOwned>(

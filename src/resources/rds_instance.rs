@@ -45,7 +45,7 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional(
             "removal_policy",
             Ty::Str(Check::OneOf(REMOVAL_POLICIES)),
-            "On `down`: `snapshot` (default: final snapshot `<id>-final`), `destroy`, or `retain` (left running, dropped from state).",
+            "On `down`: `snapshot` (default: a final snapshot `<id>-final-<UTC time>`, named in the plan), `destroy`, or `retain` (left running, dropped from state).",
         ),
     ],
     outputs: &[
@@ -83,7 +83,9 @@ pub struct RdsInstanceConfig {
     pub publicly_accessible: bool,
     pub backup_retention: i32,
     pub subnet_group: String,
-    pub security_groups: Vec<String>,
+    /// Left out: AWS's to choose (the VPC's default group), never compared or stripped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
     pub removal_policy: String,
     pub tags: BTreeMap<String, String>,
 }
@@ -111,16 +113,10 @@ pub fn normalize(config: Json) -> Result<Json, String> {
             ("deletion_protection", json!(false)),
             ("publicly_accessible", json!(false)),
             ("backup_retention", json!(1)),
-            ("security_groups", json!([])),
             ("removal_policy", json!("snapshot")),
         ],
         sets: &["security_groups"],
         lowercase: &["name", "subnet_group"],
     }
     .apply(config))
-}
-
-/// The deterministic name of the snapshot taken on `down` with `removal_policy: snapshot`.
-pub fn final_snapshot_name(identifier: &str) -> String {
-    format!("{identifier}-final")
 }

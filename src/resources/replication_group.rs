@@ -155,7 +155,9 @@ pub struct ReplicationGroupConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_group: Option<String>,
     pub subnet_group: String,
-    pub security_groups: Vec<String>,
+    /// Left out: AWS's to choose (the VPC's default group), never compared or stripped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
     pub snapshot_retention: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_window: Option<String>,
@@ -177,7 +179,6 @@ pub fn normalize(config: Json) -> Result<Json, String> {
             ("transit_encryption", json!(true)),
             ("at_rest_encryption", json!(true)),
             ("port", json!(6379)),
-            ("security_groups", json!([])),
             ("snapshot_retention", json!(0)),
         ],
         sets: &["security_groups"],

@@ -33,6 +33,7 @@ const TOP_LEVEL: &[&str] = &[
     "tags",
     "variables",
     "resources",
+    "moved",
 ];
 const VARIABLE_FIELDS: &[&str] = &["type", "default", "description"];
 
@@ -70,6 +71,16 @@ pub fn load(
         ]
     })?;
     parse(path, &text, inputs, sources)
+}
+
+/// The `stack:` name a stack file declares, read without validating the rest: `down` needs only
+/// this to refuse a state of another stack, and must work while the rest of the file is broken.
+pub fn stack_name(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let root = marked_yaml::parse_yaml(0, text.trim_start_matches('\u{feff}')).ok()?;
+    root.as_mapping()?
+        .get_scalar("stack")
+        .map(|name| name.as_str().to_string())
 }
 
 /// Validates stack file text that was read from `path` (relative paths in it resolve against its
@@ -284,11 +295,18 @@ impl<'a> Loader<'a> {
         };
         self.default_subnets(&mut resources);
         self.check_references(&resources);
+        self.diagnostics
+            .extend(super::collisions::check(&name, &resources));
+        let moved = map
+            .get_node("moved")
+            .map(|n| self.moved(n, &resources))
+            .unwrap_or_default();
         Some(Stack {
             name,
             region,
             tags,
             resources,
+            moved,
             variables,
             path: path.to_path_buf(),
             dir,
@@ -480,6 +498,57 @@ impl<'a> Loader<'a> {
             }
         }
         out
+    }
+
+    /// `moved: { old_key: new_key }`: renames kept in the file as history. Each new key must be a
+    /// resource of the file, and each old key must not be one any more.
+    fn moved(
+        &mut self,
+        node: &YamlNode,
+        resources: &IndexMap<String, ResourceDecl>,
+    ) -> Vec<super::Moved> {
+        let mut moves: Vec<super::Moved> = Vec::new();
+        for (from, to) in self.string_map(node, "moved") {
+            let key = node
+                .as_mapping()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_str() == from))
+                .map(|(k, v)| (self.key_span(k), self.span_of(v)));
+            let Some((from_span, to_span)) = key else {
+                continue;
+            };
+            if resources.contains_key(&from) {
+                self.error(
+                    from_span,
+                    format!("`moved` renames `{from}`, but `{from}` is still a resource of this file"),
+                    format!("a move records that `{from}` is now called `{to}`: rename the resource's key, or drop this line"),
+                );
+            } else if !resources.contains_key(&to) {
+                let help = match did_you_mean(&to, resources.keys().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "the new key must be a resource of this file".into(),
+                };
+                self.error(
+                    to_span,
+                    format!(
+                        "`moved` renames `{from}` to `{to}`, which is not a resource of this file"
+                    ),
+                    help,
+                );
+            } else if let Some(other) = moves.iter().find(|m| m.to == to) {
+                self.error(
+                    to_span,
+                    format!("`{from}` and `{}` are both moved to `{to}`", other.from),
+                    "one resource can take over only one old key",
+                );
+            } else {
+                moves.push(super::Moved {
+                    from,
+                    to,
+                    span: from_span,
+                });
+            }
+        }
+        moves
     }
 
     fn variables(&mut self, node: &YamlNode) -> BTreeMap<String, String> {
@@ -786,6 +855,15 @@ impl<'a> Loader<'a> {
         key_span: &Span,
         config: &IndexMap<String, Node>,
     ) {
+        if let Some(node) = config.get("security_groups")
+            && matches!(&node.value, Value::List(items) if items.is_empty())
+        {
+            self.error(
+                node.span.clone(),
+                format!("`{name}` sets `security_groups: []`, but AWS always attaches at least one group to a {kind}"),
+                "leave `security_groups` out to let AWS choose (the VPC's default group), or list the groups",
+            );
+        }
         match kind {
             ResourceKind::Vpc => {
                 let given: Vec<&str> = ["id", "name", "default"]

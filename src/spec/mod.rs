@@ -1,5 +1,6 @@
 //! The stack file: its model, loading with source locations, variables and references.
 
+pub mod collisions;
 pub mod load;
 pub mod names;
 pub mod schema;
@@ -22,11 +23,21 @@ pub struct Stack {
     pub region: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub resources: IndexMap<String, ResourceDecl>,
+    /// Renamed resource keys, oldest first: `moved: { old_key: new_key }`.
+    pub moved: Vec<Moved>,
     /// Variable values in effect, after defaults, environment and `--var`.
     pub variables: BTreeMap<String, String>,
     pub path: PathBuf,
     /// The directory relative paths in the file (user data, templates) are resolved against.
     pub dir: PathBuf,
+}
+
+/// A resource key renamed in the file: the state's entry follows it, and AWS is not touched.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
 }
 
 /// One entry under `resources:`.

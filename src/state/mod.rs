@@ -61,10 +61,29 @@ pub struct ResourceState {
     /// Longest wait for deletion, in seconds, so `down` honours the file's timeouts even without the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_timeout_secs: Option<u64>,
+    /// The final snapshot a delete takes, recorded before the delete call so an interrupted delete
+    /// is finished under the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_snapshot: Option<String>,
     pub updated_at: jiff::Timestamp,
 }
 
+/// Who a run works for: the stack's name and the lineage of its state. Two states of one stack name
+/// (two folders, a lost file) have different lineages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub stack: String,
+    pub lineage: String,
+}
+
 impl State {
+    pub fn owner(&self) -> Owner {
+        Owner {
+            stack: self.stack.clone(),
+            lineage: self.lineage.clone(),
+        }
+    }
+
     pub fn new(stack: &str, region: &str) -> State {
         State {
             format_version: FORMAT_VERSION,
@@ -77,6 +96,25 @@ impl State {
     }
 
     /// Names of resources that exist (or may exist) in AWS, as opposed to lookups.
+    /// Renames a resource's key, and every recorded dependency on it. AWS is not asked anything.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        if self.resources.contains_key(to) {
+            return false;
+        }
+        let Some(entry) = self.resources.remove(from) else {
+            return false;
+        };
+        self.resources.insert(to.to_string(), entry);
+        for entry in self.resources.values_mut() {
+            for dependency in &mut entry.depends_on {
+                if dependency == from {
+                    *dependency = to.to_string();
+                }
+            }
+        }
+        true
+    }
+
     pub fn managed(&self) -> impl Iterator<Item = (&String, &ResourceState)> {
         self.resources.iter().filter(|(_, r)| !r.kind.spec().lookup)
     }

@@ -102,7 +102,7 @@ fn is_stopped(pid: u32) -> bool {
 
 /// A killed run leaves its lock; the user removes it with the id the next run prints.
 fn force_unlock(emulator: &Emulator, ws: &Workspace) {
-    let lock = ws.path("stacks/.stackctl/elasticache-rds.state.json.lock");
+    let lock = ws.path("stacks/.stackctl/elasticache-rds.yaml.state.json.lock");
     if let Ok(text) = std::fs::read_to_string(&lock) {
         let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["id"]
             .as_str()

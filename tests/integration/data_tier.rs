@@ -62,7 +62,7 @@ async fn elasticache_rds_stack() {
     let aws = emulator.aws().await;
     let ws = Workspace::new();
     let file = "stacks/elasticache-rds.yaml";
-    let state_file = "stacks/.stackctl/elasticache-rds.state.json";
+    let state_file = "stacks/.stackctl/elasticache-rds.yaml.state.json";
 
     let created = up(&emulator, &ws, file, &[]);
     assert_eq!(created.code, 0, "{}", created.stderr);
@@ -512,7 +512,7 @@ async fn memorydb_stack() {
         replace.stdout
     );
 
-    let state_text = ws.read("stacks/.stackctl/memorydb.state.json");
+    let state_text = ws.read("stacks/.stackctl/memorydb.yaml.state.json");
     let outputs =
         run(stackctl(&emulator.endpoint, ws.dir.path()).args(["outputs", "-f", file, "--json"]));
     assert_no_secret(
@@ -665,7 +665,7 @@ async fn rds_removal_policies_leave_exactly_what_they_promise() {
     secrets.sort();
     assert_eq!(secrets, vec!["kept-credentials", "snapped-credentials"]);
     let state: serde_json::Value =
-        serde_json::from_str(&ws.read("stacks/.stackctl/policies.state.json")).unwrap();
+        serde_json::from_str(&ws.read("stacks/.stackctl/policies.yaml.state.json")).unwrap();
     assert_eq!(
         state["resources"].as_object().unwrap().len(),
         0,
@@ -806,7 +806,7 @@ async fn replication_group_with_auth_token_and_composed_secret() {
     let replace = plan(&emulator, &ws, file, &[]);
     assert!(replace.stdout.contains("-/+ cache (elasticache-replication-group) [rg-demo-cache]: replace (port forces replacement)"), "{}", replace.stdout);
 
-    let state_text = ws.read("stacks/.stackctl/rg.state.json");
+    let state_text = ws.read("stacks/.stackctl/rg.yaml.state.json");
     assert_no_secret(
         std::slice::from_ref(&token),
         &[

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const FILE: &str = "stacks/elasticache-rds.yaml";
-const STATE: &str = "stacks/.stackctl/elasticache-rds.state.json";
+const STATE: &str = "stacks/.stackctl/elasticache-rds.yaml.state.json";
 const DELETE_SECONDS: u64 = 4;
 
 /// Starts `down` and returns once the cache or the database is being deleted (those take time here).

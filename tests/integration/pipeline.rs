@@ -332,7 +332,7 @@ async fn target_narrows_up_and_down() {
         "the target is gone"
     );
     let state: serde_json::Value =
-        serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
+        serde_json::from_str(&ws.read("stacks/.stackctl/web.yaml.state.json")).unwrap();
     assert!(
         state["resources"].get("web").is_none(),
         "what needed the target went first"

@@ -200,7 +200,7 @@ async fn a_timeout_names_the_resource_and_its_last_status_and_keeps_it_in_state(
         );
     }
     let state: serde_json::Value =
-        serde_json::from_str(&ws.read("stacks/.stackctl/slow.state.json")).unwrap();
+        serde_json::from_str(&ws.read("stacks/.stackctl/slow.yaml.state.json")).unwrap();
     assert_eq!(
         state["resources"]["cache"]["id"], "slow-cache",
         "the resource stays in state with its id"

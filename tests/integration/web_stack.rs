@@ -366,7 +366,7 @@ async fn web_stack_lifecycle() {
         .await;
     assert!(profile.is_err(), "the instance profile is gone");
     let state: serde_json::Value =
-        serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
+        serde_json::from_str(&ws.read("stacks/.stackctl/web.yaml.state.json")).unwrap();
     assert_eq!(
         state["resources"].as_object().unwrap().len(),
         0,
@@ -379,7 +379,7 @@ async fn web_stack_lifecycle() {
 async fn second_run_fails_fast_while_locked() {
     let emulator = Emulator::start();
     let ws = Workspace::new();
-    let state_path = ws.path("stacks/.stackctl/web.state.json");
+    let state_path = ws.path("stacks/.stackctl/web.yaml.state.json");
     let held = stackctl::state::lock::Lock::acquire(&state_path, "up").unwrap();
     let started = std::time::Instant::now();
     let second = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
@@ -422,7 +422,7 @@ async fn interrupted_create_is_found_again_not_duplicated() {
     let up = run(stackctl(&emulator.endpoint, cwd).args(["up", "-f", "stacks/web.yaml", "--yes"]));
     assert_eq!(up.code, 0, "{}", up.stderr);
     // Simulate a crash right after the create calls: ids never recorded, only the intent.
-    let path = ws.path("stacks/.stackctl/web.state.json");
+    let path = ws.path("stacks/.stackctl/web.yaml.state.json");
     let mut state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for name in ["web", "web_sg", "web_role"] {
@@ -478,7 +478,7 @@ async fn failure_names_resource_and_code_and_keeps_what_was_created() {
         "the group created before the failure stays"
     );
     let state: serde_json::Value =
-        serde_json::from_str(&ws.read("stacks/.stackctl/web.state.json")).unwrap();
+        serde_json::from_str(&ws.read("stacks/.stackctl/web.yaml.state.json")).unwrap();
     assert_eq!(state["resources"]["web_sg"]["status"], "created");
     assert_eq!(state["resources"]["web_role"]["status"], "created");
 

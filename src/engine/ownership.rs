@@ -1,0 +1,123 @@
+//! Ownership: stackctl adopts, changes and deletes only what its own state created. AWS keeps one
+//! thing for us, tags, so every resource carries the `stackctl:lineage` of the state that created it.
+//! The tag is read here and taken out of the observed configuration: it is ownership, never a
+//! difference a plan should show.
+
+use crate::aws::Observed;
+use crate::resources::{ResourceKind, TAG_LINEAGE};
+use serde_json::Value as Json;
+use std::fmt;
+
+/// What the lineage tag of an existing resource says about who created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It carries this state's lineage.
+    Ours,
+    /// It carries no lineage, but this state recorded its id (created before stackctl tagged
+    /// lineage, or imported): ours, and the next `up` adds the tag.
+    Unmarked,
+    /// Another state's, or nobody's that we know of.
+    Foreign { lineage: Option<String> },
+}
+
+/// Takes the lineage tag out of `observed` and judges it. `recorded` says whether this state holds
+/// the resource's id (rather than having found it by name or tags after an interrupted create).
+pub fn judge(observed: &mut Observed, lineage: &str, recorded: bool) -> Verdict {
+    let found = observed
+        .config
+        .get_mut("tags")
+        .and_then(Json::as_object_mut)
+        .and_then(|tags| tags.remove(TAG_LINEAGE))
+        .and_then(|v| v.as_str().map(str::to_string));
+    match found {
+        Some(l) if l == lineage => Verdict::Ours,
+        Some(other) => Verdict::Foreign {
+            lineage: Some(other),
+        },
+        None if recorded => Verdict::Unmarked,
+        None => Verdict::Foreign { lineage: None },
+    }
+}
+
+/// A resource in AWS that this state would have adopted, changed or deleted, but did not create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub resource: String,
+    pub kind: ResourceKind,
+    pub id: String,
+    /// The lineage it carries, when it carries one.
+    pub lineage: Option<String>,
+}
+
+impl fmt::Display for Foreign {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} {}): ", self.resource, self.kind, self.id)?;
+        match &self.lineage {
+            Some(l) => write!(
+                f,
+                "belongs to another state of this stack (lineage {})",
+                short(l)
+            ),
+            None => f.write_str("was not created by stackctl for this state (no lineage tag)"),
+        }
+    }
+}
+
+/// The first block of a lineage, enough to tell states apart in messages.
+pub fn short(lineage: &str) -> &str {
+    lineage.split('-').next().unwrap_or(lineage)
+}
+
+/// Adds this state's lineage to the tags of a configuration about to be sent to AWS.
+pub fn with_lineage(mut config: Json, lineage: &str) -> Json {
+    if let Some(tags) = config.get_mut("tags").and_then(Json::as_object_mut) {
+        tags.insert(TAG_LINEAGE.into(), Json::String(lineage.into()));
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn observed(tags: Json) -> Observed {
+        Observed {
+            config: json!({ "name": "x", "tags": tags }),
+            outputs: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_lineage_tag_decides_and_never_reaches_the_plan() {
+        let mut ours = observed(json!({ "stackctl:lineage": "L1", "team": "a" }));
+        assert_eq!(judge(&mut ours, "L1", false), Verdict::Ours);
+        assert_eq!(ours.config["tags"], json!({ "team": "a" }));
+
+        let mut theirs = observed(json!({ "stackctl:lineage": "L2" }));
+        assert_eq!(
+            judge(&mut theirs, "L1", true),
+            Verdict::Foreign {
+                lineage: Some("L2".into())
+            },
+            "a recorded id does not make another state's resource ours"
+        );
+
+        assert_eq!(
+            judge(&mut observed(json!({})), "L1", true),
+            Verdict::Unmarked
+        );
+        assert_eq!(
+            judge(&mut observed(json!({})), "L1", false),
+            Verdict::Foreign { lineage: None },
+            "found by name without a lineage: never adopted"
+        );
+    }
+
+    #[test]
+    fn lineage_is_added_only_to_what_sends_tags() {
+        let config = with_lineage(json!({ "tags": { "a": "b" } }), "L1");
+        assert_eq!(config["tags"]["stackctl:lineage"], "L1");
+        assert_eq!(with_lineage(json!({ "id": 1 }), "L1"), json!({ "id": 1 }));
+    }
+}

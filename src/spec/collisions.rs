@@ -1,0 +1,99 @@
+//! Two resources of one stack file that would get the same name in one AWS namespace (keys `web_sg`
+//! and `web-sg`, or two explicit `name:`s) pass every per-resource check and then fail half-way
+//! through `up`. They are found here, before anything runs, with both places shown.
+
+use super::ResourceDecl;
+use super::names::physical_name;
+use crate::diagnostics::{Diagnostic, Span};
+use crate::resources::ResourceKind;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// The AWS namespace a kind's names live in, and whether AWS compares them without case.
+fn namespace(kind: ResourceKind) -> Option<(&'static str, bool)> {
+    match kind {
+        ResourceKind::Vpc => None,
+        // The Name tag of an instance need not be unique.
+        ResourceKind::Ec2Instance => None,
+        ResourceKind::SecurityGroup => Some(("security group", false)),
+        // IAM names are unique without regard to case; the instance profile shares the role's name.
+        ResourceKind::IamRole => Some(("IAM role", true)),
+        ResourceKind::ElasticacheSubnetGroup => Some(("ElastiCache subnet group", true)),
+        ResourceKind::RdsSubnetGroup => Some(("RDS subnet group", true)),
+        ResourceKind::MemorydbSubnetGroup => Some(("MemoryDB subnet group", true)),
+        // Cache clusters and replication groups share ElastiCache's cluster ids.
+        ResourceKind::ElasticacheCluster | ResourceKind::ElasticacheReplicationGroup => {
+            Some(("ElastiCache cluster id", true))
+        }
+        ResourceKind::RdsInstance => Some(("RDS instance identifier", true)),
+        ResourceKind::Secret => Some(("secret", false)),
+        ResourceKind::MemorydbUser => Some(("MemoryDB user", true)),
+        ResourceKind::MemorydbAcl => Some(("MemoryDB ACL", true)),
+        ResourceKind::MemorydbCluster => Some(("MemoryDB cluster", true)),
+    }
+}
+
+/// Every AWS name the resource will create, with where it comes from in the file. Names built from
+/// references are known only at plan time and are not checked here.
+fn names_of(stack: &str, decl: &ResourceDecl) -> Vec<(&'static str, bool, String, Span)> {
+    let mut names = Vec::new();
+    if let Some((space, fold)) = namespace(decl.kind) {
+        match decl.config.get("name") {
+            Some(node) => {
+                if let Some(name) = node.as_literal_str() {
+                    names.push((space, fold, name, node.span.clone()));
+                }
+            }
+            None => names.push((
+                space,
+                fold,
+                physical_name(stack, &decl.name),
+                decl.span.clone(),
+            )),
+        }
+    }
+    // A database's generated password goes into a secret it names.
+    if decl.kind == ResourceKind::RdsInstance
+        && let Some(node) = decl.config.get("password_secret")
+        && let Some(name) = node.as_literal_str()
+    {
+        names.push(("secret", false, name, node.span.clone()));
+    }
+    names
+}
+
+pub fn check(stack: &str, resources: &IndexMap<String, ResourceDecl>) -> Vec<Diagnostic> {
+    let mut seen: HashMap<(&'static str, String), (String, Span)> = HashMap::new();
+    let mut problems = Vec::new();
+    for decl in resources.values() {
+        for (space, fold, name, span) in names_of(stack, decl) {
+            let key = (
+                space,
+                if fold {
+                    name.to_lowercase()
+                } else {
+                    name.clone()
+                },
+            );
+            match seen.get(&key) {
+                Some((first, first_span)) => problems.push(
+                    Diagnostic::error(format!(
+                        "`{}` and `{first}` would both use the {space} name `{name}`",
+                        decl.name
+                    ))
+                    .at(span)
+                    .related(first_span.clone(), format!("`{first}` uses it here"))
+                    .help(if fold {
+                        "AWS compares these names without case; give one of them another `name:` (keys become names with `_` turned into `-`)"
+                    } else {
+                        "give one of them another `name:` (keys become names with `_` turned into `-`)"
+                    }),
+                ),
+                None => {
+                    seen.insert(key, (decl.name.clone(), span));
+                }
+            }
+        }
+    }
+    problems
+}
