@@ -587,6 +587,54 @@ def check_tagging_and_identity(emu: Emulator) -> None:
     ], found
     ec2.delete_security_group(GroupId=sg)
 
+    # GetResources also lists MemoryDB resources and RDS DB subnet groups, as on AWS.
+    _, private_a, _ = _network(emu)
+    private_b = ec2.describe_subnets(
+        Filters=[{"Name": "tag:Name", "Values": ["demo-vpc-private-b"]}]
+    )["Subnets"][0]["SubnetId"]
+    tags = [{"Key": "stackctl:stack", "Value": "census"}]
+    memorydb = emu.client("memorydb")
+    memorydb.create_subnet_group(SubnetGroupName="census-mem", SubnetIds=[private_a], Tags=tags)
+    memorydb.create_user(
+        UserName="census-user",
+        AccessString="on ~* +@all",
+        AuthenticationMode={"Type": "password", "Passwords": ["a-long-enough-password-1"]},
+        Tags=tags,
+    )
+    memorydb.create_acl(ACLName="census-acl", UserNames=["census-user"], Tags=tags)
+    rds = emu.client("rds")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="census-db",
+        DBSubnetGroupDescription="d",
+        SubnetIds=[private_a, private_b],
+        Tags=tags,
+    )
+    tagging = emu.client("resourcegroupstaggingapi")
+    arns = sorted(
+        r["ResourceARN"]
+        for r in tagging.get_resources(TagFilters=[{"Key": "stackctl:stack", "Values": ["census"]}])[
+            "ResourceTagMappingList"
+        ]
+    )
+    assert arns == [
+        f"arn:aws:memorydb:us-east-1:{ACCOUNT}:acl/census-acl",
+        f"arn:aws:memorydb:us-east-1:{ACCOUNT}:subnetgroup/census-mem",
+        f"arn:aws:memorydb:us-east-1:{ACCOUNT}:user/census-user",
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:subgrp:census-db",
+    ], arns
+    memorydb.delete_acl(ACLName="census-acl")
+    memorydb.delete_user(UserName="census-user")
+    memorydb.delete_subnet_group(SubnetGroupName="census-mem")
+    rds.delete_db_subnet_group(DBSubnetGroupName="census-db")
+
+    # IAM roles and their tags in one account read.
+    iam = emu.client("iam")
+    iam.create_role(RoleName="census-role", AssumeRolePolicyDocument="{}", Tags=tags)
+    roles = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    role = next(r for r in roles if r["RoleName"] == "census-role")
+    assert role.get("Tags") == tags, role
+    iam.delete_role(RoleName="census-role")
+
 
 def check_unimplemented_is_loud(emu: Emulator) -> None:
     # An operation moto lacks must fail, never look like success.

@@ -3,6 +3,7 @@
 //! the same form, so the plan can compare the two.
 
 pub mod calls;
+pub mod census;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod error;
@@ -42,6 +43,7 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub memorydb: aws_sdk_memorydb::Client,
     pub rds: aws_sdk_rds::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
@@ -91,6 +93,7 @@ impl Aws {
             iam: client!(aws_sdk_iam),
             memorydb: client!(aws_sdk_memorydb),
             rds: client!(aws_sdk_rds),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             secrets: client!(aws_sdk_secretsmanager),
             ssm: client!(aws_sdk_ssm),
             sts: client!(aws_sdk_sts),

@@ -81,6 +81,39 @@ pub enum Command {
     Graph,
     /// Remove a lock left behind by a run that was killed.
     ForceUnlock(ForceUnlockArgs),
+    /// Record in the state a resource that exists in AWS but that this state did not create.
+    Import(ImportArgs),
+    /// Delete the resources tagged with this stack that no state records (after a lost state file).
+    Sweep,
+    /// Read or change the state itself, without touching AWS.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The resource's key in the stack file.
+    #[arg(required_unless_present = "all", requires = "id")]
+    pub name: Option<String>,
+    /// The AWS id: a group or instance id, or the name for named resources (cluster ids, role names, secret names).
+    #[arg(value_name = "AWS_ID")]
+    pub id: Option<String>,
+    /// Import every resource tagged with this stack whose stackctl:resource tag names a resource of the file.
+    #[arg(long, conflicts_with_all = ["name", "id"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the resources the state records.
+    List,
+    /// Rename a resource's key in the state (after renaming it in the stack file). AWS is not touched.
+    Mv {
+        /// The key the state records.
+        from: String,
+        /// The new key.
+        to: String,
+    },
 }
 
 #[derive(Debug, Args)]

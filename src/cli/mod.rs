@@ -5,11 +5,14 @@ mod context;
 mod down;
 mod force_unlock;
 mod graph;
+mod import;
 mod outputs;
 mod plan;
 mod printer;
 mod progress;
 mod saved_plan;
+mod state;
+mod sweep;
 mod up;
 mod validate;
 
@@ -102,5 +105,8 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Status, Failure> {
         Command::Outputs(args) => outputs::outputs(global, args, printer).await,
         Command::Graph => graph::graph(global, printer).await,
         Command::ForceUnlock(args) => force_unlock::force_unlock(global, args, printer).await,
+        Command::Import(args) => import::import(global, args, printer).await,
+        Command::Sweep => sweep::sweep(global, printer).await,
+        Command::State(command) => state::state(global, command, printer).await,
     }
 }

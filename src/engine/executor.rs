@@ -124,8 +124,11 @@ pub async fn apply(
                 if key.1 == Step::Destroy
                     && let Some(why) = retained.get(&name)
                 {
-                    // Kept in AWS on purpose: it only leaves the state.
-                    state.resources.remove(&name);
+                    // Kept in AWS on purpose: it only leaves the state, which remembers not to
+                    // take it for something it lost track of.
+                    if let Some(entry) = state.resources.remove(&name) {
+                        state.retained.extend(entry.aws_ids());
+                    }
                     store_save(store, &mut state)?;
                     events(Event::Status {
                         resource: name.clone(),
@@ -379,6 +382,32 @@ fn build_jobs(
             }
         }
     }
+    // A resource created under an AWS name that a resource being deleted still holds (a key renamed
+    // without `moved:`, with the same `name:` or `password_secret`) waits for that delete.
+    if let Some(stack) = stack {
+        let mut held: HashMap<(&'static str, String), String> = HashMap::new();
+        for (key, entry) in jobs
+            .keys()
+            .filter(|(_, step)| *step == Step::Destroy)
+            .filter_map(|key| state.resources.get(&key.0).map(|entry| (key, entry)))
+        {
+            for id in entry.aws_ids() {
+                if let Some(name) = crate::spec::collisions::name_key(id.kind, &id.id) {
+                    held.insert(name, key.0.clone());
+                }
+            }
+        }
+        for key in jobs.keys().filter(|(_, step)| *step == Step::Create) {
+            let Some(decl) = stack.resources.get(&key.0) else {
+                continue;
+            };
+            for name in crate::spec::collisions::name_keys(&stack.name, decl) {
+                if let Some(holder) = held.get(&name).filter(|h| **h != key.0) {
+                    edges.push((key.clone(), (holder.clone(), Step::Destroy)));
+                }
+            }
+        }
+    }
     for (from, to) in edges {
         if let Some(deps) = jobs.get_mut(&from) {
             deps.push(to);
@@ -486,6 +515,7 @@ fn start(
                         outputs: Map::new(),
                         delete_timeout_secs: Some(decl.timeouts.delete.as_secs()),
                         final_snapshot: None,
+                        imported: false,
                         updated_at: jiff::Timestamp::now(),
                     },
                 );
@@ -553,7 +583,13 @@ fn record(
     let name = &key.0;
     match done {
         Done::Destroyed => {
-            let id = state.resources.remove(name).and_then(|r| r.id);
+            let removed = state.resources.remove(name);
+            for kept in removed.iter().flat_map(ResourceState::left_behind) {
+                if !state.retained.contains(&kept) {
+                    state.retained.push(kept);
+                }
+            }
+            let id = removed.and_then(|r| r.id);
             known.outputs.remove(name);
             id
         }
@@ -569,6 +605,8 @@ fn record(
         Done::Updated { outputs, config } => {
             let entry = state.resources.get_mut(name)?;
             entry.config = config;
+            // The update wrote this state's lineage tag.
+            entry.imported = false;
             entry.status = Status::Created;
             entry.outputs = outputs.clone();
             entry.updated_at = jiff::Timestamp::now();
@@ -609,6 +647,7 @@ fn record_lookups(
                 outputs: found.outputs,
                 delete_timeout_secs: None,
                 final_snapshot: None,
+                imported: false,
                 updated_at: jiff::Timestamp::now(),
             },
         );

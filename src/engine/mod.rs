@@ -5,9 +5,11 @@
 pub mod desired;
 pub mod events;
 pub mod executor;
+pub mod import;
 pub mod ownership;
 pub mod planner;
 pub mod refresh;
+pub mod sweep;
 
 pub use events::{Event, EventSink};
 pub use executor::{Outcome, apply};
@@ -34,6 +36,20 @@ pub enum EngineError {
         stack: String,
         resources: Vec<ownership::Foreign>,
     },
+    /// AWS holds resources tagged with this stack that the state does not record.
+    #[error("AWS holds {} tagged with stack `{stack}` that this state does not record; nothing was changed:\n{}", count(.resources.len()), .resources.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
+    Untracked {
+        stack: String,
+        resources: Vec<String>,
+    },
+}
+
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 resource".into()
+    } else {
+        format!("{n} resources")
+    }
 }
 
 fn plural(n: usize) -> String {
@@ -66,6 +82,9 @@ impl EngineError {
             }
             EngineError::State(e) => e.help().into(),
             EngineError::Config { .. } => "fix the stack file and run again".into(),
+            EngineError::Untracked { stack, .. } => format!(
+                "if this stack's state file was lost, adopt them with `stackctl import --all` (each one's stackctl:resource tag names its resource in the file); to delete them instead, run `stackctl sweep`; if another team's stack is also called `{stack}`, give this one another `stack:` name"
+            ),
             EngineError::Foreign { resources, .. } => {
                 let first = &resources[0];
                 format!(

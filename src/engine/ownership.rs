@@ -4,8 +4,11 @@
 //! difference a plan should show.
 
 use crate::aws::Observed;
+use crate::aws::census::Tagged;
 use crate::resources::{ResourceKind, TAG_LINEAGE};
+use crate::state::{AwsId, State};
 use serde_json::Value as Json;
+use std::collections::HashSet;
 use std::fmt;
 
 /// What the lineage tag of an existing resource says about who created it.
@@ -20,22 +23,33 @@ pub enum Verdict {
     Foreign { lineage: Option<String> },
 }
 
-/// Takes the lineage tag out of `observed` and judges it. `recorded` says whether this state holds
-/// the resource's id (rather than having found it by name or tags after an interrupted create).
-pub fn judge(observed: &mut Observed, lineage: &str, recorded: bool) -> Verdict {
+/// How the state knows a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Found by name, tags or client token after an interrupted create.
+    Found,
+    /// By the id this state recorded when it created the resource.
+    Recorded,
+    /// By `stackctl import`: the user chose to adopt it, whatever lineage it carries.
+    Imported,
+}
+
+/// Takes the lineage tag out of `observed` and judges it.
+pub fn judge(observed: &mut Observed, lineage: &str, known: Known) -> Verdict {
     let found = observed
         .config
         .get_mut("tags")
         .and_then(Json::as_object_mut)
         .and_then(|tags| tags.remove(TAG_LINEAGE))
         .and_then(|v| v.as_str().map(str::to_string));
-    match found {
-        Some(l) if l == lineage => Verdict::Ours,
-        Some(other) => Verdict::Foreign {
+    match (found, known) {
+        (Some(l), _) if l == lineage => Verdict::Ours,
+        (_, Known::Imported) => Verdict::Unmarked,
+        (Some(other), _) => Verdict::Foreign {
             lineage: Some(other),
         },
-        None if recorded => Verdict::Unmarked,
-        None => Verdict::Foreign { lineage: None },
+        (None, Known::Recorded) => Verdict::Unmarked,
+        (None, Known::Found) => Verdict::Foreign { lineage: None },
     }
 }
 
@@ -76,6 +90,50 @@ pub fn with_lineage(mut config: Json, lineage: &str) -> Json {
     config
 }
 
+/// How ids are compared: ElastiCache, RDS, MemoryDB and IAM compare names without case.
+fn key(id: &AwsId) -> (ResourceKind, String) {
+    if id.kind == ResourceKind::Secret {
+        (id.kind, id.id.clone())
+    } else {
+        (id.kind, id.id.to_lowercase())
+    }
+}
+
+/// Of the resources AWS holds with this stack's tag, those this state neither records nor left in
+/// place on purpose: made by a state that was lost, or by another state of the same stack name.
+pub fn untracked(state: &State, tagged: Vec<Tagged>) -> Vec<Tagged> {
+    let known: HashSet<(ResourceKind, String)> = state
+        .resources
+        .values()
+        .flat_map(|r| r.aws_ids())
+        .chain(state.retained.iter().cloned())
+        .map(|id| key(&id))
+        .collect();
+    tagged
+        .into_iter()
+        .filter(|t| {
+            !known.contains(&key(&AwsId {
+                kind: t.kind,
+                id: t.id.clone(),
+            }))
+        })
+        .collect()
+}
+
+/// One line about a tagged resource the state does not record.
+pub fn describe_untracked(t: &Tagged, lineage: &str) -> String {
+    let made_by = match t.resource.as_deref() {
+        Some(r) => format!("made for `{r}`"),
+        None => "no stackctl:resource tag".into(),
+    };
+    let owner = match t.lineage.as_deref() {
+        Some(l) if l == lineage => "by this state, which lost track of it".to_string(),
+        Some(l) => format!("by another state (lineage {})", short(l)),
+        None => "by no state stackctl knows (no lineage tag)".into(),
+    };
+    format!("{} {} ({made_by}, {owner})", t.kind, t.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,24 +149,29 @@ mod tests {
     #[test]
     fn the_lineage_tag_decides_and_never_reaches_the_plan() {
         let mut ours = observed(json!({ "stackctl:lineage": "L1", "team": "a" }));
-        assert_eq!(judge(&mut ours, "L1", false), Verdict::Ours);
+        assert_eq!(judge(&mut ours, "L1", Known::Found), Verdict::Ours);
         assert_eq!(ours.config["tags"], json!({ "team": "a" }));
 
         let mut theirs = observed(json!({ "stackctl:lineage": "L2" }));
         assert_eq!(
-            judge(&mut theirs, "L1", true),
+            judge(&mut theirs.clone(), "L1", Known::Recorded),
             Verdict::Foreign {
                 lineage: Some("L2".into())
             },
             "a recorded id does not make another state's resource ours"
         );
+        assert_eq!(
+            judge(&mut theirs, "L1", Known::Imported),
+            Verdict::Unmarked,
+            "an import takes it over: the next up tags it"
+        );
 
         assert_eq!(
-            judge(&mut observed(json!({})), "L1", true),
+            judge(&mut observed(json!({})), "L1", Known::Recorded),
             Verdict::Unmarked
         );
         assert_eq!(
-            judge(&mut observed(json!({})), "L1", false),
+            judge(&mut observed(json!({})), "L1", Known::Found),
             Verdict::Foreign { lineage: None },
             "found by name without a lineage: never adopted"
         );

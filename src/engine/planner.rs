@@ -2,6 +2,7 @@
 
 use super::EngineError;
 use super::desired;
+use super::ownership;
 use super::refresh::{RefreshError, Refreshed, refresh};
 use crate::aws::{self, Aws, Ctx, Observed};
 use crate::graph::Graph;
@@ -35,9 +36,27 @@ pub async fn plan_up(
     parallelism: usize,
 ) -> Result<Planned, EngineError> {
     let moves = apply_moves(stack, &mut state);
-    let observed = refresh(aws, &mut state, parallelism)
-        .await
-        .map_err(driver_error(&state))?;
+    // What the state records and what AWS holds under this stack's tag, read at the same time.
+    let (refreshed, tagged) = tokio::join!(
+        refresh(aws, &mut state, parallelism),
+        crate::aws::census::census(aws, &stack.name)
+    );
+    let observed = refreshed.map_err(driver_error(&state))?;
+    let tagged = tagged.map_err(|error| EngineError::Driver {
+        resource: "stack census".into(),
+        kind: "tagging".into(),
+        error,
+    })?;
+    let untracked = ownership::untracked(&state, tagged);
+    if !untracked.is_empty() {
+        return Err(EngineError::Untracked {
+            stack: stack.name.clone(),
+            resources: untracked
+                .iter()
+                .map(|t| ownership::describe_untracked(t, &state.lineage))
+                .collect(),
+        });
+    }
     let now = jiff::Timestamp::now();
     let mut known = Known::default();
     let decls: Vec<_> = stack.resources.values().collect();
@@ -172,7 +191,12 @@ pub async fn plan_up(
         let reason = match retained.get(&name) {
             Some(why) => why.clone(),
             None if gone => "already gone; only the state entry is removed".into(),
-            None => "no longer in the stack file".into(),
+            None => match renamed_to(&resources, entry.kind) {
+                Some(new) => format!(
+                    "no longer in the stack file; if it was renamed to `{new}`, add `moved: {{ {name}: {new} }}` to the file to keep it"
+                ),
+                None => "no longer in the stack file".into(),
+            },
         };
         let data_loss = (!gone && !retained.contains_key(&name))
             .then(|| data_loss(entry, now))
@@ -233,6 +257,14 @@ fn mark_ownership(
     });
     let reason = reason.or_else(|| Some("records that this state owns it".into()));
     (Action::Update, changes, reason)
+}
+
+/// A resource of `kind` this plan creates anew: what a removed key of that kind may have been renamed to.
+fn renamed_to(planned: &[ResourcePlan], kind: crate::resources::ResourceKind) -> Option<&str> {
+    planned
+        .iter()
+        .find(|r| r.kind == kind && r.action == Action::Create && r.reason.is_none())
+        .map(|r| r.name.as_str())
 }
 
 /// What deleting a recorded resource destroys. A database's final snapshot gets a name unique to this

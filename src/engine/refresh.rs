@@ -1,7 +1,7 @@
 //! Reads every resource the state records, in parallel, finds again those whose create was
 //! interrupted before their id was recorded, and checks that each one is this state's to touch.
 
-use super::ownership::{self, Foreign, Verdict};
+use super::ownership::{self, Foreign, Known, Verdict};
 use crate::aws::prefetch::Prefetch;
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
 use crate::resources::ResourceKind;
@@ -76,7 +76,12 @@ pub async fn refresh(
         };
         if let Some(found) = observed.as_mut() {
             let id = found_id.clone().or(entry.id.clone()).unwrap_or_default();
-            match ownership::judge(found, &owner.lineage, found_id.is_none()) {
+            let known = match (found_id.is_some(), entry.imported) {
+                (true, _) => Known::Found,
+                (false, true) => Known::Imported,
+                (false, false) => Known::Recorded,
+            };
+            match ownership::judge(found, &owner.lineage, known) {
                 Verdict::Ours => {}
                 Verdict::Unmarked => {
                     refreshed.unmarked.insert(name.clone());

@@ -33,6 +33,29 @@ fn namespace(kind: ResourceKind) -> Option<(&'static str, bool)> {
     }
 }
 
+/// The key under which AWS keeps `name` for `kind` unique: its namespace, and the name folded the way
+/// AWS compares it. `None` for kinds whose names need not be unique.
+pub fn name_key(kind: ResourceKind, name: &str) -> Option<(&'static str, String)> {
+    namespace(kind).map(|(space, fold)| {
+        (
+            space,
+            if fold {
+                name.to_lowercase()
+            } else {
+                name.to_string()
+            },
+        )
+    })
+}
+
+/// The keys of every AWS name a declared resource will use (see [`name_key`]).
+pub fn name_keys(stack: &str, decl: &ResourceDecl) -> Vec<(&'static str, String)> {
+    names_of(stack, decl)
+        .into_iter()
+        .map(|(space, fold, name, _)| (space, if fold { name.to_lowercase() } else { name }))
+        .collect()
+}
+
 /// Every AWS name the resource will create, with where it comes from in the file. Names built from
 /// references are known only at plan time and are not checked here.
 fn names_of(stack: &str, decl: &ResourceDecl) -> Vec<(&'static str, bool, String, Span)> {

@@ -22,6 +22,18 @@ pub struct State {
     /// Incremented on every write.
     pub serial: u64,
     pub resources: BTreeMap<String, ResourceState>,
+    /// What this state created and then left in AWS on purpose (`removal_policy: retain`): no longer
+    /// managed, and not mistaken for something the state lost track of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retained: Vec<AwsId>,
+}
+
+/// A resource in AWS by kind and the id stackctl records for it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AwsId {
+    #[serde(rename = "type")]
+    pub kind: ResourceKind,
+    pub id: String,
 }
 
 /// Where a resource is in its life, as far as stackctl knows.
@@ -65,6 +77,10 @@ pub struct ResourceState {
     /// is finished under the same name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_snapshot: Option<String>,
+    /// Adopted with `stackctl import`: taken over whatever lineage it carries, until the next
+    /// update tags it with this state's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
     pub updated_at: jiff::Timestamp,
 }
 
@@ -74,6 +90,52 @@ pub struct ResourceState {
 pub struct Owner {
     pub stack: String,
     pub lineage: String,
+}
+
+impl ResourceState {
+    /// The AWS resources this entry stands for: its own id (or, before the id is known, its name)
+    /// and the secret a database generates its password into.
+    pub fn aws_ids(&self) -> Vec<AwsId> {
+        let mut ids: Vec<AwsId> = self
+            .id
+            .iter()
+            .chain(self.physical_name.iter())
+            .map(|id| AwsId {
+                kind: self.kind,
+                id: id.clone(),
+            })
+            .collect();
+        if self.kind == ResourceKind::RdsInstance
+            && let Some(secret) = self.config.get("password_secret").and_then(Json::as_str)
+        {
+            ids.push(AwsId {
+                kind: ResourceKind::Secret,
+                id: secret.to_string(),
+            });
+        }
+        ids
+    }
+}
+
+impl ResourceState {
+    /// What deleting this resource leaves in AWS on purpose: the credentials secret a database's
+    /// final snapshot needs.
+    pub fn left_behind(&self) -> Vec<AwsId> {
+        let policy = self
+            .config
+            .get("removal_policy")
+            .and_then(Json::as_str)
+            .unwrap_or("snapshot");
+        match self.config.get("password_secret").and_then(Json::as_str) {
+            Some(secret) if self.kind == ResourceKind::RdsInstance && policy != "destroy" => {
+                vec![AwsId {
+                    kind: ResourceKind::Secret,
+                    id: secret.to_string(),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl State {
@@ -92,6 +154,7 @@ impl State {
             lineage: uuid::Uuid::new_v4().to_string(),
             serial: 0,
             resources: BTreeMap::new(),
+            retained: Vec::new(),
         }
     }
 

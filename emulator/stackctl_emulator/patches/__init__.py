@@ -6,7 +6,7 @@ Every patch states the AWS API behaviour it implements.
 """
 
 from .. import deletion, eni_release, lifecycle, propagation
-from . import ec2, elasticache, iam, memorydb, rds, secretsmanager, ssm
+from . import ec2, elasticache, iam, memorydb, rds, secretsmanager, ssm, tagging
 
 
 def apply_all() -> None:
@@ -24,3 +24,4 @@ def apply_all() -> None:
     memorydb.apply()
     rds.apply()
     secretsmanager.apply()
+    tagging.apply()

@@ -1,0 +1,240 @@
+//! Finds every resource in AWS tagged with a stack, in a few calls whatever the stack's size: one
+//! paginated Resource Groups Tagging API query covers EC2, ElastiCache, RDS, MemoryDB and Secrets
+//! Manager, and one paginated IAM account-details read covers roles with their tags.
+
+use super::{Aws, DriverError};
+use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
+use aws_sdk_iam::types::EntityType;
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+use std::collections::BTreeMap;
+
+/// A resource AWS holds with the tag `stackctl:stack=<stack>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tagged {
+    pub kind: ResourceKind,
+    /// The id stackctl records for this kind (a group id, an instance id, or a name).
+    pub id: String,
+    /// The `stackctl:resource` tag: the key of the resource in the stack file that made it.
+    pub resource: Option<String>,
+    /// The `stackctl:lineage` tag: the state that made it.
+    pub lineage: Option<String>,
+}
+
+pub async fn census(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    let (tagged, roles, secrets) = tokio::join!(
+        tagged_resources(aws, stack),
+        tagged_roles(aws, stack),
+        tagged_secrets(aws, stack)
+    );
+    // The tagging API also lists secrets scheduled for deletion; ListSecrets leaves them out.
+    let mut found: Vec<Tagged> = tagged?
+        .into_iter()
+        .filter(|t| t.kind != ResourceKind::Secret)
+        .collect();
+    found.extend(roles?);
+    found.extend(secrets?);
+    drop_replication_group_members(&mut found);
+    found.sort();
+    Ok(found)
+}
+
+fn tagged_from(kind: ResourceKind, id: String, tags: &BTreeMap<String, String>) -> Tagged {
+    Tagged {
+        kind,
+        id,
+        resource: tags.get(TAG_RESOURCE).cloned(),
+        lineage: tags.get(TAG_LINEAGE).cloned(),
+    }
+}
+
+async fn tagged_resources(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    let mut pages = aws
+        .tagging
+        .get_resources()
+        .tag_filters(TagFilter::builder().key(TAG_STACK).values(stack).build())
+        .resources_per_page(100)
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| DriverError::from_sdk("GetResources", e))?;
+        for mapping in page.resource_tag_mapping_list() {
+            let Some((kind, id)) = mapping.resource_arn().and_then(classify) else {
+                continue;
+            };
+            let tags: BTreeMap<String, String> = mapping
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            found.push(tagged_from(kind, id, &tags));
+        }
+    }
+    Ok(found)
+}
+
+async fn tagged_roles(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    let mut pages = aws
+        .iam
+        .get_account_authorization_details()
+        .filter(EntityType::Role)
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| DriverError::from_sdk("GetAccountAuthorizationDetails", e))?;
+        for role in page.role_detail_list() {
+            let tags: BTreeMap<String, String> = role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                continue;
+            }
+            if let Some(name) = role.role_name() {
+                found.push(tagged_from(ResourceKind::IamRole, name.to_string(), &tags));
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn tagged_secrets(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    let mut pages = aws
+        .secrets
+        .list_secrets()
+        .filters(
+            aws_sdk_secretsmanager::types::Filter::builder()
+                .key(aws_sdk_secretsmanager::types::FilterNameStringType::TagValue)
+                .values(stack)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| DriverError::from_sdk("ListSecrets", e))?;
+        for secret in page.secret_list() {
+            let tags: BTreeMap<String, String> = secret
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            if tags.get(TAG_STACK).map(String::as_str) != Some(stack)
+                || secret.deleted_date().is_some()
+            {
+                continue;
+            }
+            if let Some(name) = secret.name() {
+                found.push(tagged_from(ResourceKind::Secret, name.to_string(), &tags));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The kind and stackctl id of a resource from its ARN; `None` for what stackctl does not manage
+/// (snapshots, parameter groups, ...).
+pub fn classify(arn: &str) -> Option<(ResourceKind, String)> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, _, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let (kind, id) = resource
+        .split_once('/')
+        .or_else(|| resource.split_once(':'))?;
+    let id = id.to_string();
+    let kind = match (service, kind) {
+        ("ec2", "instance") => ResourceKind::Ec2Instance,
+        ("ec2", "security-group") => ResourceKind::SecurityGroup,
+        ("elasticache", "cluster") => ResourceKind::ElasticacheCluster,
+        ("elasticache", "replicationgroup") => ResourceKind::ElasticacheReplicationGroup,
+        ("elasticache", "subnetgroup") => ResourceKind::ElasticacheSubnetGroup,
+        ("rds", "db") => ResourceKind::RdsInstance,
+        ("rds", "subgrp") => ResourceKind::RdsSubnetGroup,
+        ("memorydb", "cluster") => ResourceKind::MemorydbCluster,
+        ("memorydb", "user") => ResourceKind::MemorydbUser,
+        ("memorydb", "acl") => ResourceKind::MemorydbAcl,
+        ("memorydb", "subnetgroup") => ResourceKind::MemorydbSubnetGroup,
+        ("secretsmanager", "secret") => {
+            // Secrets Manager appends `-` and six random characters to the name in the ARN.
+            let name = id
+                .rsplit_once('-')
+                .filter(|(_, suffix)| suffix.len() == 6)
+                .map(|(name, _)| name.to_string())
+                .unwrap_or(id);
+            return Some((ResourceKind::Secret, name));
+        }
+        _ => return None,
+    };
+    Some((kind, id))
+}
+
+/// The cache clusters of a replication group (`<group>-001`, `<group>-0001-001`) carry its tags but
+/// are the group's, not resources of their own.
+fn drop_replication_group_members(found: &mut Vec<Tagged>) {
+    let groups: Vec<String> = found
+        .iter()
+        .filter(|t| t.kind == ResourceKind::ElasticacheReplicationGroup)
+        .map(|t| format!("{}-", t.id))
+        .collect();
+    found.retain(|t| {
+        t.kind != ResourceKind::ElasticacheCluster
+            || !groups
+                .iter()
+                .any(|prefix| t.id.starts_with(prefix.as_str()))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_name_kinds_and_ids() {
+        let cases = [
+            (
+                "arn:aws:ec2:us-east-1:1:security-group/sg-1",
+                Some((ResourceKind::SecurityGroup, "sg-1")),
+            ),
+            (
+                "arn:aws:ec2:us-east-1:1:instance/i-1",
+                Some((ResourceKind::Ec2Instance, "i-1")),
+            ),
+            (
+                "arn:aws:elasticache:us-east-1:1:cluster:demo-cache",
+                Some((ResourceKind::ElasticacheCluster, "demo-cache")),
+            ),
+            (
+                "arn:aws:rds:us-east-1:1:db:demo-db",
+                Some((ResourceKind::RdsInstance, "demo-db")),
+            ),
+            (
+                "arn:aws:rds:us-east-1:1:subgrp:demo-db-subnets",
+                Some((ResourceKind::RdsSubnetGroup, "demo-db-subnets")),
+            ),
+            (
+                "arn:aws:memorydb:us-east-1:1:acl/demo-acl",
+                Some((ResourceKind::MemorydbAcl, "demo-acl")),
+            ),
+            (
+                "arn:aws:secretsmanager:us-east-1:1:secret:demo/db-creds-AbC123",
+                Some((ResourceKind::Secret, "demo/db-creds")),
+            ),
+            ("arn:aws:rds:us-east-1:1:snapshot:demo-db-final", None),
+        ];
+        for (arn, expected) in cases {
+            assert_eq!(
+                classify(arn),
+                expected.map(|(k, id)| (k, id.to_string())),
+                "{arn}"
+            );
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `stackctl import NAME AWS_ID` and `stackctl import --all`: record existing resources in the state.
+
+use super::args::ImportArgs;
+use super::plan::{check_region, engine_failure};
+use super::{Failure, GlobalArgs, Printer, Status, context};
+use crate::engine::import::{Imported, import_all, import_one};
+use crate::engine::ownership::{describe_untracked, short};
+use crate::state::State;
+
+pub async fn import(
+    global: &GlobalArgs,
+    args: &ImportArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
+    let stack = context::load_stack(global, printer)?;
+    let locked = context::lock_state(global, "import")?;
+    let region = context::region(global, stack.region.as_deref()).await?;
+    let mut state = context::load_state(&locked.store, Some(&stack.name))?
+        .unwrap_or_else(|| State::new(&stack.name, &region));
+    check_region(&state, &region)?;
+    let aws = context::connect(global, &region).await;
+    let imported = match (&args.name, &args.id) {
+        (Some(name), Some(id)) if !args.all => {
+            vec![
+                import_one(&aws, &stack, &mut state, name, id)
+                    .await
+                    .map_err(engine_failure)?,
+            ]
+        }
+        _ => {
+            let result = import_all(&aws, &stack, &mut state)
+                .await
+                .map_err(engine_failure)?;
+            for (tagged, why) in &result.skipped {
+                printer.info(&format!(
+                    "left alone: {}: {why}",
+                    describe_untracked(tagged, &state.lineage)
+                ));
+            }
+            result.imported
+        }
+    };
+    if imported.is_empty() {
+        printer.info("Nothing imported: AWS holds nothing tagged with this stack that the state does not record.");
+        return Ok(Status::Success);
+    }
+    state.serial += 1;
+    locked.store.save(&state).map_err(|e| {
+        let help = e.help();
+        Failure::new(e.to_string()).help(help)
+    })?;
+    for Imported {
+        name,
+        kind,
+        id,
+        taken_from,
+    } in &imported
+    {
+        let from = taken_from
+            .as_deref()
+            .map(|l| {
+                format!(
+                    "; it carried the lineage of another state ({}), which will no longer touch it",
+                    short(l)
+                )
+            })
+            .unwrap_or_default();
+        printer.info(&format!("imported {name} ({kind} {id}){from}"));
+    }
+    printer.info(&format!(
+        "{} resource{} recorded in {}; AWS was only read. Run `stackctl plan` to see how {} from the stack file.",
+        imported.len(),
+        if imported.len() == 1 { "" } else { "s" },
+        locked.store.path().display(),
+        if imported.len() == 1 { "it differs" } else { "they differ" }
+    ));
+    Ok(Status::Success)
+}

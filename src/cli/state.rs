@@ -1,0 +1,57 @@
+//! `stackctl state list` and `stackctl state mv OLD NEW`: the state itself, without AWS.
+
+use super::args::StateCommand;
+use super::{Failure, GlobalArgs, Printer, Status, context};
+use crate::state::store::StateStore;
+
+pub async fn state(
+    global: &GlobalArgs,
+    command: &StateCommand,
+    printer: &Printer,
+) -> Result<Status, Failure> {
+    let expected = context::file_stack(global);
+    match command {
+        StateCommand::List => {
+            let store = StateStore::new(context::state_path(global)?);
+            let Some(state) = context::load_state(&store, expected.as_deref())? else {
+                printer.info(&format!("No state at {}.", store.path().display()));
+                return Ok(Status::Success);
+            };
+            for (name, r) in &state.resources {
+                let id = r.id.as_deref().unwrap_or("(no id yet)");
+                printer.data(&format!("{name}\t{}\t{id}", r.kind));
+            }
+            Ok(Status::Success)
+        }
+        StateCommand::Mv { from, to } => {
+            let locked = context::lock_state(global, "state mv")?;
+            let mut state =
+                context::load_state(&locked.store, expected.as_deref())?.ok_or_else(|| {
+                    Failure::new(format!("no state at {}", locked.store.path().display()))
+                })?;
+            if !state.resources.contains_key(from) {
+                return Err(
+                    Failure::new(format!("the state records no resource `{from}`"))
+                        .help("`stackctl state list` shows what it records"),
+                );
+            }
+            if state.resources.contains_key(to) {
+                return Err(
+                    Failure::new(format!("the state already records a resource `{to}`"))
+                        .help("choose a key the state does not use"),
+                );
+            }
+            state.rename(from, to);
+            state.serial += 1;
+            locked.store.save(&state).map_err(|e| {
+                let help = e.help();
+                Failure::new(e.to_string()).help(help)
+            })?;
+            printer.info(&format!(
+                "moved `{from}` to `{to}` in {}; AWS was not touched. The stack file must call it `{to}` too (or keep `moved: {{ {from}: {to} }}` there instead of this command).",
+                locked.store.path().display()
+            ));
+            Ok(Status::Success)
+        }
+    }
+}

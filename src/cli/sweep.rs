@@ -1,0 +1,67 @@
+//! `stackctl sweep`: plans, and after confirmation deletes, what AWS holds under this stack's tag
+//! that no state records.
+
+use super::plan::check_region;
+use super::{Failure, GlobalArgs, Printer, Status, context, progress};
+use crate::engine::ownership::describe_untracked;
+use crate::engine::sweep::{plan_sweep, sweep as delete_all};
+use crate::state::State;
+
+pub async fn sweep(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
+    let stack = context::load_stack(global, printer)?;
+    context::require_consent_possible(global, "sweep")?;
+    let locked = context::lock_state(global, "sweep")?;
+    let region = context::region(global, stack.region.as_deref()).await?;
+    let state = context::load_state(&locked.store, Some(&stack.name))?
+        .unwrap_or_else(|| State::new(&stack.name, &region));
+    check_region(&state, &region)?;
+    let aws = context::connect(global, &region).await;
+    let items = plan_sweep(&aws, &stack.name, &state).await.map_err(|e| {
+        Failure::new(format!("cannot list what is tagged with stack `{}`: {e}", stack.name))
+            .help("check the endpoint, network and credentials (tag:GetResources, iam:GetAccountAuthorizationDetails, secretsmanager:ListSecrets)")
+    })?;
+    if items.is_empty() {
+        printer.info(&format!(
+            "Nothing to sweep: everything tagged with stack `{}` in {region} is recorded in the state.",
+            stack.name
+        ));
+        return Ok(Status::Success);
+    }
+    let mut text = format!(
+        "Sweep for stack `{}` in {region}: {} resource{} tagged with this stack that no state records will be deleted:\n",
+        stack.name,
+        items.len(),
+        if items.len() == 1 { "" } else { "s" }
+    );
+    for item in &items {
+        text.push_str(&format!(
+            "  - {}\n",
+            describe_untracked(&item.tagged, &state.lineage)
+        ));
+        if let Some(loss) = &item.data_loss {
+            text.push_str(&format!(
+                "      ! data loss: {} is deleted; what remains: {}\n",
+                loss.what, loss.remains
+            ));
+        }
+    }
+    printer.info(&text);
+    if !context::confirm(global, "Delete these resources?") {
+        printer.info("Cancelled: nothing was deleted.");
+        return Ok(Status::Failure);
+    }
+    let count = items.len();
+    let failures = delete_all(&aws, &state.owner(), items, None, progress::sink(printer)).await;
+    if failures.is_empty() {
+        printer.info(&format!("sweep complete: {count} deleted."));
+        return Ok(Status::Success);
+    }
+    for (tagged, error) in &failures {
+        printer.failure(
+            &Failure::new(format!("{} {}: {error}", tagged.kind, tagged.id)).help(
+                "fix the cause and run `stackctl sweep` again: it lists only what is still there",
+            ),
+        );
+    }
+    Ok(Status::Failure)
+}
