@@ -1,6 +1,8 @@
-//! Finds every resource in AWS tagged with a stack, in a few calls whatever the stack's size: one
-//! paginated Resource Groups Tagging API query covers EC2, ElastiCache, RDS, MemoryDB and Secrets
-//! Manager, and one paginated IAM account-details read covers roles with their tags.
+//! Finds every resource in AWS tagged with a stack, in four paginated calls whatever the stack's
+//! size: a Resource Groups Tagging API query (security groups, ElastiCache, RDS, MemoryDB), an IAM
+//! account-details read (roles with their tags), and, because the tagging API still lists what is
+//! on its way out, DescribeInstances of live instances and ListSecrets (which leaves out secrets
+//! scheduled for deletion).
 
 use super::{Aws, DriverError};
 use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
@@ -21,18 +23,21 @@ pub struct Tagged {
 }
 
 pub async fn census(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
-    let (tagged, roles, secrets) = tokio::join!(
+    let (tagged, roles, secrets, instances) = tokio::join!(
         tagged_resources(aws, stack),
         tagged_roles(aws, stack),
-        tagged_secrets(aws, stack)
+        tagged_secrets(aws, stack),
+        tagged_instances(aws, stack)
     );
-    // The tagging API also lists secrets scheduled for deletion; ListSecrets leaves them out.
+    // The tagging API also lists terminated instances (for up to an hour) and secrets scheduled for
+    // deletion; DescribeInstances and ListSecrets can leave them out.
     let mut found: Vec<Tagged> = tagged?
         .into_iter()
-        .filter(|t| t.kind != ResourceKind::Secret)
+        .filter(|t| !matches!(t.kind, ResourceKind::Secret | ResourceKind::Ec2Instance))
         .collect();
     found.extend(roles?);
     found.extend(secrets?);
+    found.extend(instances?);
     drop_replication_group_members(&mut found);
     found.sort();
     Ok(found)
@@ -94,6 +99,45 @@ async fn tagged_roles(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError
             }
             if let Some(name) = role.role_name() {
                 found.push(tagged_from(ResourceKind::IamRole, name.to_string(), &tags));
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn tagged_instances(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    use aws_sdk_ec2::types::Filter;
+    let mut pages = aws
+        .ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{TAG_STACK}"))
+                .values(stack)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopping")
+                .values("stopped")
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| DriverError::from_sdk("DescribeInstances", e))?;
+        for instance in page.reservations().iter().flat_map(|r| r.instances()) {
+            let tags = super::tags::from_ec2(instance.tags());
+            if let Some(id) = instance.instance_id() {
+                found.push(tagged_from(
+                    ResourceKind::Ec2Instance,
+                    id.to_string(),
+                    &tags,
+                ));
             }
         }
     }

@@ -102,7 +102,17 @@ pub async fn import_one(
         .and_then(|l| l.as_str())
         .map(str::to_string);
     ownership::judge(&mut observed, &state.lineage, Known::Imported);
-    entry.config = observed.config;
+    // Recorded as what AWS reports, except for what AWS cannot report and drivers take from the
+    // recorded configuration (an image written as an SSM parameter, a removal policy): the file's.
+    let mut recorded = observed.config;
+    if let (Some(fields), Some(wanted)) = (recorded.as_object_mut(), entry.config.as_object()) {
+        for (key, value) in wanted {
+            if crate::resolve::is_fully_known(value) {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    entry.config = recorded;
     entry.outputs = observed.outputs;
     state.resources.insert(name.to_string(), entry);
     Ok(Imported {

@@ -77,9 +77,14 @@ pub fn assess(kind: ResourceKind, config: &Json, final_snapshot: Option<&str>) -
 }
 
 /// A final snapshot identifier unique per deletion: a stack torn down twice gets two snapshots, never
-/// `DBSnapshotAlreadyExists`. Letters, digits and single hyphens, as RDS requires.
+/// `DBSnapshotAlreadyExists`. The UTC time to the millisecond; letters, digits and single hyphens, as
+/// RDS requires.
 pub fn final_snapshot_name(identifier: &str, at: jiff::Timestamp) -> String {
-    format!("{identifier}-final-{}", at.strftime("%Y%m%d%H%M%S"))
+    format!(
+        "{identifier}-final-{}{:03}",
+        at.strftime("%Y%m%d%H%M%S"),
+        at.subsec_millisecond()
+    )
 }
 
 #[cfg(test)]
@@ -89,9 +94,9 @@ mod tests {
 
     #[test]
     fn databases_say_what_remains_and_groups_hold_no_data() {
-        let at: jiff::Timestamp = "2026-12-01T21:30:05Z".parse().unwrap();
+        let at: jiff::Timestamp = "2026-12-01T21:30:05.042Z".parse().unwrap();
         let name = final_snapshot_name("demo-db", at);
-        assert_eq!(name, "demo-db-final-20261201213005");
+        assert_eq!(name, "demo-db-final-20261201213005042");
         let loss = assess(
             ResourceKind::RdsInstance,
             &json!({ "removal_policy": "snapshot", "password_secret": "demo/db" }),

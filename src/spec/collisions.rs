@@ -23,9 +23,9 @@ fn namespace(kind: ResourceKind) -> Option<(&'static str, bool)> {
         ResourceKind::MemorydbSubnetGroup => Some(("MemoryDB subnet group", true)),
         // Cache clusters and replication groups share ElastiCache's cluster ids.
         ResourceKind::ElasticacheCluster | ResourceKind::ElasticacheReplicationGroup => {
-            Some(("ElastiCache cluster id", true))
+            Some(("ElastiCache cluster", true))
         }
-        ResourceKind::RdsInstance => Some(("RDS instance identifier", true)),
+        ResourceKind::RdsInstance => Some(("RDS instance", true)),
         ResourceKind::Secret => Some(("secret", false)),
         ResourceKind::MemorydbUser => Some(("MemoryDB user", true)),
         ResourceKind::MemorydbAcl => Some(("MemoryDB ACL", true)),

@@ -860,7 +860,7 @@ impl<'a> Loader<'a> {
         {
             self.error(
                 node.span.clone(),
-                format!("`{name}` sets `security_groups: []`, but AWS always attaches at least one group to a {kind}"),
+                format!("`{name}` sets `security_groups: []`, but AWS requires at least one security group here"),
                 "leave `security_groups` out to let AWS choose (the VPC's default group), or list the groups",
             );
         }

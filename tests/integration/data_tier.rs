@@ -577,9 +577,9 @@ async fn memorydb_stack() {
     );
 }
 
-/// Issue #3: `retain` leaves the database in place and drops it from state, saying so; `snapshot` takes
-/// a final snapshot with a deterministic name (and keeps the credentials secret, which that snapshot
-/// needs); `destroy` leaves nothing.
+/// Issues #3 and #8: `retain` leaves the database in place and drops it from state, saying so;
+/// `snapshot` takes a final snapshot named for this deletion (and keeps the credentials secret, which
+/// that snapshot needs); `destroy` leaves nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn rds_removal_policies_leave_exactly_what_they_promise() {
     let emulator = Emulator::start();
@@ -652,14 +652,24 @@ async fn rds_removal_policies_leave_exactly_what_they_promise() {
     let snapshots = aws
         .rds
         .describe_db_snapshots()
-        .db_snapshot_identifier("policies-snapped-final")
+        .db_instance_identifier("policies-snapped")
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        snapshots.db_snapshots().len(),
-        1,
-        "the final snapshot exists under its deterministic name"
+    let names: Vec<&str> = snapshots
+        .db_snapshots()
+        .iter()
+        .filter_map(|s| s.db_snapshot_identifier())
+        .collect();
+    assert_eq!(names.len(), 1, "one final snapshot: {names:?}");
+    assert!(
+        names[0].starts_with("policies-snapped-final-"),
+        "named for this deletion: {names:?}"
+    );
+    assert!(
+        down.stderr.contains(names[0]),
+        "the run names the snapshot it took:\n{}",
+        down.stderr
     );
     let mut secrets = live_secret_names(&aws).await;
     secrets.sort();

@@ -5,6 +5,7 @@ mod common;
 mod crash;
 mod data_tier;
 mod interrupt;
+mod ownership;
 mod pipeline;
 mod slow_aws;
 mod web_stack;

@@ -1,0 +1,730 @@
+//! Issue #8: stackctl touches only what its own state created. Two folders of one stack name, a lost
+//! state file, renames and repeated teardowns — each checked through the AWS API.
+
+use crate::common::{Clients, Emulator, Workspace, run, stackctl};
+use aws_sdk_ec2::types::Filter;
+use serde_json::Value as Json;
+
+/// Request actions that change something in AWS.
+const MUTATIONS: &[&str] = &[
+    "Create",
+    "Delete",
+    "Modify",
+    "Authorize",
+    "Revoke",
+    "Put",
+    "Tag",
+    "Untag",
+    "Add",
+    "Remove",
+    "Attach",
+    "Detach",
+    "Run",
+    "Terminate",
+    "Update",
+    "Restore",
+    "Stop",
+    "Start",
+    "Associate",
+];
+
+fn mutations(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            let action = r.split_once('.').map(|(_, a)| a).unwrap_or(r);
+            MUTATIONS.iter().any(|m| action.starts_with(m))
+        })
+        .collect()
+}
+
+fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(result: Result<impl Sized, E>) -> String {
+    match result {
+        Ok(_) => "exists".into(),
+        Err(e) => e.code().unwrap_or("no code").to_string(),
+    }
+}
+
+async fn group_id(aws: &Clients, name: &str) -> Option<String> {
+    aws.ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("group-name").values(name).build())
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .map(str::to_string)
+}
+
+async fn group_tags(aws: &Clients, id: &str) -> std::collections::BTreeMap<String, String> {
+    aws.ec2
+        .describe_security_groups()
+        .group_ids(id)
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn secret_arn_and_lineage(aws: &Clients, name: &str) -> (String, Option<String>) {
+    let out = aws
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+        .unwrap();
+    let lineage = out
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("stackctl:lineage"))
+        .and_then(|t| t.value())
+        .map(str::to_string);
+    (out.arn().unwrap_or_default().to_string(), lineage)
+}
+
+async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
+    aws.ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:stackctl:stack")
+                .values(stack)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopped")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect()
+}
+
+fn lineage_of(ws: &Workspace, state: &str) -> String {
+    let state: Json = serde_json::from_str(&ws.read(state)).unwrap();
+    state["lineage"].as_str().unwrap().to_string()
+}
+
+const SHARED: &str = "stack: shared\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  app_sg:\n    type: security-group\n    vpc: ${vpc.id}\n    ingress: [ { port: 8080, from: 0.0.0.0/0 } ]\n  creds:\n    type: secret\n    name: shared/creds\n    generate: { length: 24 }\n    recovery_window_days: 0\n  db_subnets: { type: rds-subnet-group }\n";
+
+/// Issue #8, points 1-3: a second folder with a stack file of the same `stack:` name finds the first
+/// folder's resources, and stops before any change: it neither adopts, changes nor deletes them —
+/// not on `plan`, `up` or `down`, not even with a state that names them as half-created. `app.yml`
+/// beside `app.yaml` has its own state; `down` refuses a state of another stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_folder_of_the_same_stack_never_touches_the_first() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    ws.write("team-a/stack.yaml", SHARED);
+    ws.write("team-b/stack.yaml", SHARED);
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+
+    let up_a = stackctl_in(&["up", "-f", "team-a/stack.yaml", "--yes"]);
+    assert_eq!(up_a.code, 0, "{}", up_a.stderr);
+    let lineage_a = lineage_of(&ws, "team-a/.stackctl/stack.yaml.state.json");
+    let group = group_id(&aws, "shared-app-sg")
+        .await
+        .expect("team A's group");
+    let (secret_arn, secret_lineage) = secret_arn_and_lineage(&aws, "shared/creds").await;
+    assert_eq!(secret_lineage.as_deref(), Some(lineage_a.as_str()));
+    assert_eq!(
+        group_tags(&aws, &group).await.get("stackctl:lineage"),
+        Some(&lineage_a),
+        "every resource records the state that created it"
+    );
+
+    emulator.reset_requests();
+    for command in [&["plan"][..], &["up", "--yes"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["-f", "team-b/stack.yaml"]);
+        let refused = stackctl_in(&args);
+        assert_eq!(refused.code, 1, "{command:?}: {}", refused.stderr);
+        for expected in [
+            "AWS holds 3 resources tagged with stack `shared` that this state does not record",
+            &group,
+            "shared/creds",
+            "by another state (lineage",
+            "import --all",
+            "another `stack:` name",
+        ] {
+            assert!(
+                refused.stderr.contains(expected),
+                "{command:?} names {expected}:\n{}",
+                refused.stderr
+            );
+        }
+    }
+    let down_b = stackctl_in(&["down", "-f", "team-b/stack.yaml", "--yes"]);
+    assert_eq!(down_b.code, 0, "{}", down_b.stderr);
+    assert!(
+        down_b.stderr.contains("Nothing to remove"),
+        "{}",
+        down_b.stderr
+    );
+
+    // Team B's first `up` recorded its intent and then failed half-way: its state names the secret
+    // and the group as being created. They are team A's, so nothing may adopt or delete them.
+    ws.write(
+        "team-b/.stackctl/stack.yaml.state.json",
+        r#"{"format_version": 1, "stack": "shared", "region": "us-east-1", "lineage": "team-b", "serial": 3,
+            "resources": {
+              "app_sg": {"type": "security-group", "status": "creating", "physical_name": "shared-app-sg", "config": {}, "outputs": {}, "updated_at": "2026-12-01T00:00:00Z"},
+              "creds": {"type": "secret", "status": "creating", "physical_name": "shared/creds", "config": {}, "outputs": {}, "updated_at": "2026-12-01T00:00:00Z"}
+            }}"#,
+    );
+    for command in [&["plan"][..], &["up", "--yes"][..], &["down", "--yes"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["-f", "team-b/stack.yaml"]);
+        let refused = stackctl_in(&args);
+        assert_eq!(refused.code, 1, "{command:?}: {}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("creds (secret shared/creds): belongs to another state of this stack"),
+            "{command:?}:\n{}",
+            refused.stderr
+        );
+        assert!(
+            refused.stderr.contains("nothing was changed"),
+            "{}",
+            refused.stderr
+        );
+    }
+
+    // `stack.yml` beside `stack.yaml` has a state of its own: its `down` removes nothing of A's.
+    ws.write("team-a/stack.yml", SHARED);
+    let down_yml = stackctl_in(&["down", "-f", "team-a/stack.yml", "--yes"]);
+    assert_eq!(down_yml.code, 0, "{}", down_yml.stderr);
+    assert!(
+        down_yml.stderr.contains("Nothing to remove"),
+        "{}",
+        down_yml.stderr
+    );
+    // A state of another stack is refused by `down` as by every command.
+    let wrong = stackctl_in(&[
+        "down",
+        "-f",
+        "stacks/web.yaml",
+        "--state",
+        "team-a/.stackctl/stack.yaml.state.json",
+        "--yes",
+    ]);
+    assert_eq!(wrong.code, 1, "{}", wrong.stderr);
+    assert!(
+        wrong
+            .stderr
+            .contains("belongs to stack `shared`, not `web-demo`"),
+        "{}",
+        wrong.stderr
+    );
+
+    assert_eq!(
+        mutations(&emulator),
+        Vec::<String>::new(),
+        "nothing was changed in AWS"
+    );
+    assert_eq!(group_id(&aws, "shared-app-sg").await, Some(group.clone()));
+    assert_eq!(
+        secret_arn_and_lineage(&aws, "shared/creds").await,
+        (secret_arn, Some(lineage_a))
+    );
+    let subnets = aws
+        .rds
+        .describe_db_subnet_groups()
+        .db_subnet_group_name("shared-db-subnets")
+        .send()
+        .await;
+    assert!(subnets.is_ok(), "team A's subnet group is untouched");
+
+    let down_a = stackctl_in(&["down", "-f", "team-a/stack.yaml", "--yes"]);
+    assert_eq!(down_a.code, 0, "{}", down_a.stderr);
+    assert_eq!(
+        code_of(
+            aws.ec2
+                .describe_security_groups()
+                .group_ids(&group)
+                .send()
+                .await
+        ),
+        "InvalidGroup.NotFound"
+    );
+    assert_eq!(
+        code_of(
+            aws.secrets
+                .describe_secret()
+                .secret_id("shared/creds")
+                .send()
+                .await
+        ),
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name("shared-db-subnets")
+                .send()
+                .await
+        ),
+        "DBSubnetGroupNotFoundFault"
+    );
+}
+
+/// Issue #8, points 3-4: with the state file lost, `plan` and `up` stop and list what AWS holds under
+/// the stack's tag (never a second instance); `sweep` deletes it; after another loss, `import --all`
+/// adopts it, the plan shows only ownership tags to add, and `up` converges without a replacement.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_state_file_is_recovered_by_import_or_swept() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/web.yaml";
+    let state = "stacks/.stackctl/web.yaml.state.json";
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+
+    let up = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let instance = live_instances(&aws, "web-demo").await;
+    assert_eq!(instance.len(), 1);
+    std::fs::remove_file(ws.path(state)).unwrap();
+
+    emulator.reset_requests();
+    let plan = stackctl_in(&["plan", "-f", file]);
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
+    for expected in [
+        "AWS holds 3 resources tagged with stack `web-demo` that this state does not record",
+        &format!("ec2-instance {} (made for `web`", instance[0]),
+        "iam-role web-demo-web-role",
+        "stackctl import --all",
+        "stackctl sweep",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}:\n{}",
+            plan.stderr
+        );
+    }
+    let again = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(mutations(&emulator), Vec::<String>::new());
+    assert_eq!(
+        live_instances(&aws, "web-demo").await,
+        instance,
+        "never a duplicate"
+    );
+
+    // sweep: plans, then deletes what no state records.
+    let sweep = stackctl_in(&["sweep", "-f", file, "--yes"]);
+    assert_eq!(sweep.code, 0, "{}", sweep.stderr);
+    assert!(sweep.stderr.contains(&instance[0]), "{}", sweep.stderr);
+    assert_eq!(live_instances(&aws, "web-demo").await, Vec::<String>::new());
+    assert_eq!(group_id(&aws, "web-demo-web-sg").await, None);
+    assert_eq!(
+        code_of(
+            aws.iam
+                .get_role()
+                .role_name("web-demo-web-role")
+                .send()
+                .await
+        ),
+        "NoSuchEntity"
+    );
+    let nothing = stackctl_in(&["sweep", "-f", file, "--yes"]);
+    assert!(
+        nothing.stderr.contains("Nothing to sweep"),
+        "{}",
+        nothing.stderr
+    );
+
+    // Up again, lose the state again, and this time adopt everything back.
+    let up = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let instance = live_instances(&aws, "web-demo").await;
+    let group = group_id(&aws, "web-demo-web-sg").await.unwrap();
+    std::fs::remove_file(ws.path(state)).unwrap();
+    let import = stackctl_in(&["import", "--all", "-f", file]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(
+        import
+            .stderr
+            .contains(&format!("imported web (ec2-instance {})", instance[0])),
+        "{}",
+        import.stderr
+    );
+    let plan = stackctl_in(&["plan", "-f", file, "--json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: Json = serde_json::from_str(&plan.stdout).unwrap();
+    for resource in plan["resources"].as_array().unwrap() {
+        let action = resource["action"].as_str().unwrap();
+        assert!(
+            matches!(action, "read" | "no_op" | "update"),
+            "only tags to add, never a create or replacement: {resource}"
+        );
+        for change in resource["changes"].as_array().unwrap() {
+            assert!(
+                change["attribute"].as_str().unwrap().starts_with("tags"),
+                "{resource}"
+            );
+        }
+    }
+    let up = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(
+        live_instances(&aws, "web-demo").await,
+        instance,
+        "same instance"
+    );
+    assert_eq!(group_id(&aws, "web-demo-web-sg").await, Some(group.clone()));
+    let lineage = lineage_of(&ws, state);
+    assert_eq!(
+        group_tags(&aws, &group).await.get("stackctl:lineage"),
+        Some(&lineage),
+        "adopted: now this state's"
+    );
+    let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let down = stackctl_in(&["down", "-f", file, "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(live_instances(&aws, "web-demo").await, Vec::<String>::new());
+    assert_eq!(
+        code_of(
+            aws.ec2
+                .describe_security_groups()
+                .group_ids(&group)
+                .send()
+                .await
+        ),
+        "InvalidGroup.NotFound"
+    );
+}
+
+const RENAMES: &str = "stack: renames\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  app_sg:\n    type: security-group\n    name: renames-app\n    vpc: ${vpc.id}\n  token:\n    type: secret\n    generate: { length: 24 }\n    recovery_window_days: 0\n";
+
+fn plan_json(emulator: &Emulator, ws: &Workspace, file: &str) -> Json {
+    let plan =
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["plan", "-f", file, "--json"]));
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    serde_json::from_str(&plan.stdout).unwrap()
+}
+
+fn planned<'a>(plan: &'a Json, name: &str) -> &'a Json {
+    plan["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {plan}"))
+}
+
+/// Issue #8, point 6: a key renamed with `moved:` (or `stackctl state mv`) keeps its resource: the
+/// plan says "moved" and AWS keeps the same group and secret. Renamed without either, the plan deletes
+/// and creates, marks the data loss, and says how to keep it.
+#[tokio::test(flavor = "multi_thread")]
+async fn renames_keep_the_resource() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/renames.yaml";
+    ws.write(file, RENAMES);
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    let group = group_id(&aws, "renames-app").await.unwrap();
+    let (secret, _) = secret_arn_and_lineage(&aws, "renames-token").await;
+
+    // moved:
+    ws.write(
+        file,
+        &format!(
+            "{}\nmoved:\n  app_sg: web_sg\n",
+            RENAMES.replace("  app_sg:\n", "  web_sg:\n")
+        ),
+    );
+    let plan = plan_json(&emulator, &ws, file);
+    let moved = planned(&plan, "web_sg");
+    assert_eq!(moved["moved_from"], "app_sg", "{plan}");
+    assert_eq!(
+        moved["action"], "update",
+        "only its stackctl:resource tag: {moved}"
+    );
+    assert!(
+        plan["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] != "delete" && r["action"] != "create"),
+        "{plan}"
+    );
+    let human = stackctl_in(&["plan", "-f", file]);
+    assert!(
+        human.stdout.contains("web_sg (moved from `app_sg`)"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    assert_eq!(
+        group_id(&aws, "renames-app").await,
+        Some(group.clone()),
+        "same group"
+    );
+    assert_eq!(
+        group_tags(&aws, &group)
+            .await
+            .get("stackctl:resource")
+            .map(String::as_str),
+        Some("web_sg")
+    );
+
+    // state mv, with the key renamed in the file and no `moved:`.
+    let renamed = RENAMES
+        .replace("  app_sg:\n", "  web_sg:\n")
+        .replace("  token:\n", "  api_token:\n    name: renames-token\n");
+    ws.write(file, &renamed);
+    let mv = stackctl_in(&["state", "mv", "token", "api_token", "-f", file]);
+    assert_eq!(mv.code, 0, "{}", mv.stderr);
+    assert!(mv.stderr.contains("AWS was not touched"), "{}", mv.stderr);
+    let plan = plan_json(&emulator, &ws, file);
+    assert_eq!(planned(&plan, "api_token")["action"], "update", "{plan}");
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    assert_eq!(
+        secret_arn_and_lineage(&aws, "renames-token").await.0,
+        secret,
+        "same secret"
+    );
+
+    // Renamed without either: delete and create, with the data loss marked and the way to keep it.
+    ws.write(
+        file,
+        &renamed.replace("  api_token:\n    name: renames-token\n", "  db_token:\n"),
+    );
+    let plan = plan_json(&emulator, &ws, file);
+    let gone = planned(&plan, "api_token");
+    assert_eq!(gone["action"], "delete");
+    assert_eq!(gone["data_loss"]["what"], "the secret's value", "{gone}");
+    assert!(
+        gone["reason"]
+            .as_str()
+            .unwrap()
+            .contains("moved: { api_token: db_token }"),
+        "{gone}"
+    );
+    assert_eq!(planned(&plan, "db_token")["action"], "create");
+    let human = stackctl_in(&["plan", "-f", file]);
+    assert!(
+        human
+            .stdout
+            .contains("! data loss: the secret's value is deleted"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    assert_eq!(
+        code_of(
+            aws.secrets
+                .describe_secret()
+                .secret_id("renames-token")
+                .send()
+                .await
+        ),
+        "ResourceNotFoundException"
+    );
+    assert!(
+        aws.secrets
+            .describe_secret()
+            .secret_id("renames-db-token")
+            .send()
+            .await
+            .is_ok()
+    );
+    assert_eq!(stackctl_in(&["down", "-f", file, "--yes"]).code, 0);
+    assert_eq!(
+        code_of(
+            aws.ec2
+                .describe_security_groups()
+                .group_ids(&group)
+                .send()
+                .await
+        ),
+        "InvalidGroup.NotFound"
+    );
+}
+
+const DATABASE: &str = "stack: dbs\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  db_subnets: { type: rds-subnet-group }\n  db:\n    type: rds-instance\n    instance_class: db.t3.micro\n    password_secret: dbs-credentials\n    subnet_group: ${db_subnets.name}\n  web:\n    type: ec2-instance\n    instance_type: t3.micro\n    image: amazon-linux-2\n    subnet: ${vpc.public_subnets[0]}\n";
+
+async fn db_groups(aws: &Clients, id: &str) -> Vec<String> {
+    aws.rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+        .collect()
+}
+
+async fn final_snapshots(aws: &Clients, id: &str) -> Vec<String> {
+    let mut names: Vec<String> = aws
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap()
+        .db_snapshots()
+        .iter()
+        .filter_map(|s| s.db_snapshot_identifier().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Issue #8, points 6-8: a database renamed without `moved:` completes (the old one deleted with its
+/// final snapshot, the new one reusing the credentials secret this state made); up, down, up, down
+/// works, each teardown taking a final snapshot of its own, named in the plan and the run; a database
+/// and an instance that leave `security_groups` out keep the groups AWS chose.
+#[tokio::test(flavor = "multi_thread")]
+async fn databases_are_renamed_and_torn_down_repeatedly() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/dbs.yaml";
+    ws.write(file, DATABASE);
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+    let up = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let groups = db_groups(&aws, "dbs-db").await;
+    let instance = live_instances(&aws, "dbs").await;
+    let instance_groups = |aws: &Clients, id: String| {
+        let ec2 = aws.ec2.clone();
+        async move {
+            ec2.describe_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .unwrap()
+                .reservations()[0]
+                .instances()[0]
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+    let web_groups = instance_groups(&aws, instance[0].clone()).await;
+    assert!(
+        !groups.is_empty() && !web_groups.is_empty(),
+        "AWS chose groups"
+    );
+    let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
+    assert_eq!(
+        clean.code, 0,
+        "groups AWS chose are no difference:\n{}",
+        clean.stdout
+    );
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    assert_eq!(db_groups(&aws, "dbs-db").await, groups, "never stripped");
+    assert_eq!(instance_groups(&aws, instance[0].clone()).await, web_groups);
+
+    // Renamed without `moved:`.
+    ws.write(file, &DATABASE.replace("  db:\n", "  database:\n"));
+    let plan = plan_json(&emulator, &ws, file);
+    let snapshot = planned(&plan, "db")["data_loss"]["final_snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(snapshot.starts_with("dbs-db-final-"), "{plan}");
+    let renamed = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(renamed.code, 0, "{}", renamed.stderr);
+    assert!(
+        renamed.stderr.contains("final snapshot dbs-db-final-"),
+        "{}",
+        renamed.stderr
+    );
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("dbs-db")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
+    );
+    assert_eq!(db_groups(&aws, "dbs-database").await.len(), 1);
+    assert_eq!(final_snapshots(&aws, "dbs-db").await.len(), 1);
+    assert!(
+        aws.secrets
+            .describe_secret()
+            .secret_id("dbs-credentials")
+            .send()
+            .await
+            .is_ok()
+    );
+    let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+
+    // up, down, up, down: a final snapshot per teardown, named in the destroy plan.
+    for round in 1..=2 {
+        let destroy = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+            "plan",
+            "--destroy",
+            "-f",
+            file,
+            "--json",
+        ]));
+        assert_eq!(destroy.code, 0, "{}", destroy.stderr);
+        let destroy: Json = serde_json::from_str(&destroy.stdout).unwrap();
+        let loss = &planned(&destroy, "database")["data_loss"];
+        assert!(
+            loss["remains"]
+                .as_str()
+                .unwrap()
+                .contains("dbs-credentials"),
+            "{loss}"
+        );
+        let down = stackctl_in(&["down", "-f", file, "--yes"]);
+        assert_eq!(down.code, 0, "round {round}: {}", down.stderr);
+        assert_eq!(
+            code_of(
+                aws.rds
+                    .describe_db_instances()
+                    .db_instance_identifier("dbs-database")
+                    .send()
+                    .await
+            ),
+            "DBInstanceNotFound"
+        );
+        let snapshots = final_snapshots(&aws, "dbs-database").await;
+        assert_eq!(snapshots.len(), round, "{snapshots:?}");
+        if round == 1 {
+            let up = stackctl_in(&["up", "-f", file, "--yes"]);
+            assert_eq!(up.code, 0, "{}", up.stderr);
+        }
+    }
+    assert_eq!(live_instances(&aws, "dbs").await, Vec::<String>::new());
+}
