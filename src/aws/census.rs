@@ -190,9 +190,9 @@ pub fn classify(arn: &str) -> Option<(ResourceKind, String)> {
         parts.next()?,
         parts.next()?,
     );
-    let (kind, id) = resource
-        .split_once('/')
-        .or_else(|| resource.split_once(':'))?;
+    // `security-group/sg-1`, `cluster:name`, `secret:path/name-AbCdEf`: the first separator counts.
+    let at = resource.find([':', '/'])?;
+    let (kind, id) = (&resource[..at], &resource[at + 1..]);
     let id = id.to_string();
     let kind = match (service, kind) {
         ("ec2", "instance") => ResourceKind::Ec2Instance,

@@ -36,10 +36,10 @@ pub async fn down(
         ));
         return Ok(Status::Success);
     };
-    let (aws, planned) = plan_destroy(global, state).await?;
+    let (aws, mut planned) = plan_destroy(global, state).await?;
     if let Some(saved) = &saved {
         saved
-            .check_same_plan(&planned.plan)
+            .check_same_plan(&mut planned.plan)
             .map_err(saved_plan::stale)?;
     }
     apply_planned(global, printer, &aws, None, planned, &locked, "down").await

@@ -37,10 +37,10 @@ pub async fn up(
             )
             .map_err(saved_plan::stale)?;
     }
-    let (aws, planned) = plan_up(global, &stack, &locked.store).await?;
+    let (aws, mut planned) = plan_up(global, &stack, &locked.store).await?;
     if let Some(saved) = &saved {
         saved
-            .check_same_plan(&planned.plan)
+            .check_same_plan(&mut planned.plan)
             .map_err(saved_plan::stale)?;
     }
     apply_planned(global, printer, &aws, Some(&stack), planned, &locked, "up").await

@@ -78,9 +78,15 @@ impl SavedPlan {
         Ok(())
     }
 
-    /// Checks that planning again gives the same plan: nothing changed in AWS meanwhile.
-    pub fn check_same_plan(&self, fresh: &Plan) -> Result<(), Stale> {
-        for (saved, now) in self.plan.resources.iter().zip(&fresh.resources) {
+    /// Checks that planning again gives the same plan: nothing changed in AWS meanwhile. A final
+    /// snapshot is named when a plan is made; the saved plan's names are the ones applied.
+    pub fn check_same_plan(&self, fresh: &mut Plan) -> Result<(), Stale> {
+        for (saved, now) in self.plan.resources.iter().zip(fresh.resources.iter_mut()) {
+            if let (Some(promised), Some(loss)) = (&saved.data_loss, &mut now.data_loss)
+                && promised.what == loss.what
+            {
+                *loss = promised.clone();
+            }
             if saved != now {
                 return Err(Stale::Infrastructure(format!(
                     "`{}` would now be {:?} instead of {:?}",

@@ -707,8 +707,38 @@ async fn databases_are_renamed_and_torn_down_repeatedly() {
                 .contains("dbs-credentials"),
             "{loss}"
         );
-        let down = stackctl_in(&["down", "-f", file, "--yes"]);
+        let promised = loss["final_snapshot"].as_str().unwrap().to_string();
+        // The second teardown applies a saved plan: the snapshot it named is the one taken.
+        let down = if round == 1 {
+            stackctl_in(&["down", "-f", file, "--yes"])
+        } else {
+            let saved = stackctl_in(&["plan", "--destroy", "-f", file, "-o", "destroy.json"]);
+            assert_eq!(saved.code, 0, "{}", saved.stderr);
+            let saved: Json = serde_json::from_str(&ws.read("destroy.json")).unwrap();
+            let promised = planned(&saved["plan"], "database")["data_loss"]["final_snapshot"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let down = stackctl_in(&["down", "destroy.json", "--yes"]);
+            assert!(
+                final_snapshots(&aws, "dbs-database")
+                    .await
+                    .contains(&promised),
+                "{promised}: {}",
+                down.stderr
+            );
+            down
+        };
         assert_eq!(down.code, 0, "round {round}: {}", down.stderr);
+        if round == 1 {
+            assert!(
+                down.stderr.contains("final snapshot dbs-database-final-"),
+                "{}",
+                down.stderr
+            );
+            assert!(!promised.is_empty());
+        }
         assert_eq!(
             code_of(
                 aws.rds
