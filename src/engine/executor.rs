@@ -138,6 +138,13 @@ pub async fn apply(
                     finished.insert(key);
                     continue;
                 }
+                if key.1 == Step::Destroy
+                    && let Some(snapshot) = final_snapshots.get(&name)
+                    && let Some(entry) = state.resources.get_mut(&name)
+                {
+                    // Saved with the step's start, before the delete call.
+                    entry.final_snapshot = Some(snapshot.clone());
+                }
                 match start(
                     aws,
                     stack,
@@ -145,7 +152,6 @@ pub async fn apply(
                     &mut state,
                     &observed,
                     &known,
-                    final_snapshots.get(&name),
                     progress_tx.clone(),
                 ) {
                     Ok(Started::Spawned(kind, future)) => {
@@ -432,7 +438,6 @@ fn start(
     state: &mut State,
     observed: &super::refresh::Refreshed,
     known: &crate::resolve::Known,
-    final_snapshot: Option<&String>,
     progress: mpsc::UnboundedSender<(String, Progress)>,
 ) -> Result<Started, EngineError> {
     let (name, step) = key;
@@ -456,9 +461,6 @@ fn start(
             };
             entry.status = Status::Deleting;
             entry.updated_at = jiff::Timestamp::now();
-            if let Some(snapshot) = final_snapshot {
-                entry.final_snapshot = Some(snapshot.clone());
-            }
             let timeout =
                 Duration::from_secs(entry.delete_timeout_secs.unwrap_or(kind.spec().timeouts[2]));
             let ctx = Ctx::new(aws.clone(), &owner, name, timeout, Some(progress));

@@ -77,6 +77,7 @@ impl Emulator {
             rds: aws_sdk_rds::Client::new(&config),
             memorydb: aws_sdk_memorydb::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
         }
     }
 
@@ -134,6 +135,7 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub memorydb: aws_sdk_memorydb::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// A scratch copy of `stacks/`, `user-data/` and `templates/`, so tests can edit stack files freely.

@@ -758,3 +758,414 @@ async fn databases_are_renamed_and_torn_down_repeatedly() {
     }
     assert_eq!(live_instances(&aws, "dbs").await, Vec::<String>::new());
 }
+
+const CDK_STACK: &str = r#"stack: cdk-demo
+region: us-east-1
+resources:
+  vpc: { type: vpc, name: demo-vpc }
+  cache_subnets:
+    type: elasticache-subnet-group
+    name: cdk-cache-subnets
+    description: subnet group for redis cluster
+  db_subnets:
+    type: rds-subnet-group
+    name: cdk-db-subnets
+    description: subnet group for the covid database
+  web_sg:
+    type: security-group
+    name: cdk-web
+    description: web server
+    vpc: ${vpc.id}
+    ingress:
+      - { port: 8080, from: 0.0.0.0/0 }
+  redis_sg:
+    type: security-group
+    name: cdk-redis
+    description: redis from web
+    vpc: ${vpc.id}
+    ingress:
+      - { port: 6379, from: "${web_sg.id}" }
+  db_sg:
+    type: security-group
+    name: cdk-db
+    description: mysql from web
+    vpc: ${vpc.id}
+    ingress:
+      - { port: 3306, from: "${web_sg.id}" }
+  cache:
+    type: elasticache-cluster
+    name: cdk-redis
+    node_type: cache.t3.small
+    subnet_group: ${cache_subnets.name}
+    security_groups: ["${redis_sg.id}"]
+  db:
+    type: rds-instance
+    name: cdk-db
+    engine_version: "8.0"
+    instance_class: db.t3.medium
+    database_name: covid
+    password_secret: cdk-db-credentials
+    iam_auth: true
+    subnet_group: ${db_subnets.name}
+    security_groups: ["${db_sg.id}"]
+    removal_policy: destroy
+  web_role:
+    type: iam-role
+    name: cdk-web-role
+    assumed_by: ec2.amazonaws.com
+    managed_policies: [AmazonSSMManagedInstanceCore]
+  web:
+    type: ec2-instance
+    name: cdk-web
+    instance_type: t3.small
+    image: amazon-linux-2
+    subnet: ${vpc.public_subnets[0]}
+    security_groups: ["${web_sg.id}"]
+    instance_profile: ${web_role.instance_profile}
+"#;
+
+/// Seed 000's resources made through the AWS API as the CDK would, with no stackctl tag; returns
+/// what `stackctl import` needs: resource key → AWS id.
+async fn make_like_the_cdk(aws: &Clients) -> Vec<(&'static str, String)> {
+    use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
+    let subnet = |name: &'static str| {
+        let ec2 = aws.ec2.clone();
+        async move {
+            ec2.describe_subnets()
+                .filters(Filter::builder().name("tag:Name").values(name).build())
+                .send()
+                .await
+                .unwrap()
+                .subnets()[0]
+                .subnet_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let private = vec![
+        subnet("demo-vpc-private-a").await,
+        subnet("demo-vpc-private-b").await,
+    ];
+    let public = subnet("demo-vpc-public-a").await;
+    let vpc = aws
+        .ec2
+        .describe_vpcs()
+        .filters(
+            Filter::builder()
+                .name("tag:Name")
+                .values("demo-vpc")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let group = |name: &'static str, description: &'static str| {
+        let (ec2, vpc) = (aws.ec2.clone(), vpc.clone());
+        async move {
+            ec2.create_security_group()
+                .group_name(name)
+                .description(description)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .unwrap()
+                .group_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let web_sg = group("cdk-web", "web server").await;
+    let redis_sg = group("cdk-redis", "redis from web").await;
+    let db_sg = group("cdk-db", "mysql from web").await;
+    aws.ec2
+        .authorize_security_group_ingress()
+        .group_id(&web_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8080)
+                .to_port(8080)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (group, port) in [(&redis_sg, 6379), (&db_sg, 3306)] {
+        aws.ec2
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(port)
+                    .to_port(port)
+                    .user_id_group_pairs(UserIdGroupPair::builder().group_id(&web_sg).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    aws.elasticache
+        .create_cache_subnet_group()
+        .cache_subnet_group_name("cdk-cache-subnets")
+        .cache_subnet_group_description("subnet group for redis cluster")
+        .set_subnet_ids(Some(private.clone()))
+        .send()
+        .await
+        .unwrap();
+    aws.elasticache
+        .create_cache_cluster()
+        .cache_cluster_id("cdk-redis")
+        .engine("redis")
+        .cache_node_type("cache.t3.small")
+        .num_cache_nodes(1)
+        .cache_subnet_group_name("cdk-cache-subnets")
+        .security_group_ids(&redis_sg)
+        .send()
+        .await
+        .unwrap();
+    aws.rds
+        .create_db_subnet_group()
+        .db_subnet_group_name("cdk-db-subnets")
+        .db_subnet_group_description("subnet group for the covid database")
+        .set_subnet_ids(Some(private))
+        .send()
+        .await
+        .unwrap();
+    aws.secrets
+        .create_secret()
+        .name("cdk-db-credentials")
+        .secret_string(r#"{"username":"admin","password":"a-generated-password-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    aws.rds
+        .create_db_instance()
+        .db_instance_identifier("cdk-db")
+        .engine("mysql")
+        .engine_version("8.0")
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(20)
+        .storage_type("gp2")
+        .db_name("covid")
+        .master_username("admin")
+        .master_user_password("a-generated-password-1")
+        .enable_iam_database_authentication(true)
+        .storage_encrypted(true)
+        .publicly_accessible(false)
+        .backup_retention_period(1)
+        .db_subnet_group_name("cdk-db-subnets")
+        .vpc_security_group_ids(&db_sg)
+        .send()
+        .await
+        .unwrap();
+    aws.iam
+        .create_role()
+        .role_name("cdk-web-role")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    aws.iam
+        .attach_role_policy()
+        .role_name("cdk-web-role")
+        .policy_arn("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+        .send()
+        .await
+        .unwrap();
+    aws.iam
+        .create_instance_profile()
+        .instance_profile_name("cdk-web-role")
+        .send()
+        .await
+        .unwrap();
+    aws.iam
+        .add_role_to_instance_profile()
+        .instance_profile_name("cdk-web-role")
+        .role_name("cdk-web-role")
+        .send()
+        .await
+        .unwrap();
+    let ami = aws_sdk_ssm_parameter(aws).await;
+    let web = aws
+        .ec2
+        .run_instances()
+        .image_id(ami)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(public)
+        .security_group_ids(&web_sg)
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name("cdk-web-role")
+                .build(),
+        )
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Name")
+                        .value("cdk-web")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    vec![
+        ("cache_subnets", "cdk-cache-subnets".into()),
+        ("db_subnets", "cdk-db-subnets".into()),
+        ("web_sg", web_sg),
+        ("redis_sg", redis_sg),
+        ("db_sg", db_sg),
+        ("cache", "cdk-redis".into()),
+        ("db", "cdk-db".into()),
+        ("web_role", "cdk-web-role".into()),
+        ("web", web),
+    ]
+}
+
+/// The AMI `amazon-linux-2` stands for, read the way the CDK's `MachineImage.latestAmazonLinux` does.
+async fn aws_sdk_ssm_parameter(aws: &Clients) -> String {
+    aws.ssm
+        .get_parameter()
+        .name("/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2")
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap()
+        .to_string()
+}
+
+/// Issue #8, point 4: seed 000 made through the AWS API as the CDK would (no stackctl tags) is
+/// imported resource by resource into a stack file that describes it; the plan shows only tags to
+/// add; `up` converges without a replacement (every id unchanged); `down` removes it all.
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_made_without_stackctl_are_imported_and_converge() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/cdk.yaml";
+    ws.write(file, CDK_STACK);
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+    let made = make_like_the_cdk(&aws).await;
+
+    // Nothing carries the stack's tag yet: a plan would create everything anew.
+    let wrong = stackctl_in(&["import", "web_sg", "i-0123456789abcdef0", "-f", file]);
+    assert_eq!(wrong.code, 1, "{}", wrong.stderr);
+    assert!(
+        wrong
+            .stderr
+            .contains("no security-group `i-0123456789abcdef0` exists"),
+        "{}",
+        wrong.stderr
+    );
+    for (name, id) in &made {
+        let import = stackctl_in(&["import", name, id, "-f", file]);
+        assert_eq!(import.code, 0, "import {name} {id}: {}", import.stderr);
+    }
+    let again = stackctl_in(&["import", "web", &made[8].1, "-f", file]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already in the state"),
+        "{}",
+        again.stderr
+    );
+
+    let plan = plan_json(&emulator, &ws, file);
+    for resource in plan["resources"].as_array().unwrap() {
+        assert!(
+            matches!(resource["action"].as_str().unwrap(), "read" | "update"),
+            "{resource}"
+        );
+        for change in resource["changes"].as_array().unwrap() {
+            assert!(
+                change["attribute"].as_str().unwrap().starts_with("tags"),
+                "only tags to add: {resource}"
+            );
+        }
+    }
+    let up = stackctl_in(&["up", "-f", file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(
+        up.stderr
+            .contains("0 created, 9 updated, 0 replaced, 0 deleted"),
+        "{}",
+        up.stderr
+    );
+    let state: Json =
+        serde_json::from_str(&ws.read("stacks/.stackctl/cdk.yaml.state.json")).unwrap();
+    for (name, id) in &made {
+        assert_eq!(
+            state["resources"][name]["id"].as_str(),
+            Some(id.as_str()),
+            "{name} kept its id"
+        );
+    }
+    assert_eq!(group_id(&aws, "cdk-web").await, Some(made[2].1.clone()));
+    assert_eq!(
+        group_tags(&aws, &made[2].1)
+            .await
+            .get("stackctl:stack")
+            .map(String::as_str),
+        Some("cdk-demo")
+    );
+    let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+
+    let down = stackctl_in(&["down", "-f", file, "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_cache_clusters()
+                .cache_cluster_id("cdk-redis")
+                .send()
+                .await
+        ),
+        "CacheClusterNotFound"
+    );
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("cdk-db")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
+    );
+    assert_eq!(
+        code_of(aws.iam.get_role().role_name("cdk-web-role").send().await),
+        "NoSuchEntity"
+    );
+    for (_, group) in &made[2..5] {
+        assert_eq!(
+            code_of(
+                aws.ec2
+                    .describe_security_groups()
+                    .group_ids(group)
+                    .send()
+                    .await
+            ),
+            "InvalidGroup.NotFound"
+        );
+    }
+}
