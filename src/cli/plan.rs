@@ -143,7 +143,10 @@ pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Pla
     let aws = context::connect(global, &region).await;
     let graph = engine::planner::state_graph(&state);
     let known: Vec<String> = state.managed().map(|(name, _)| name.clone()).collect();
-    let planned = engine::plan_down(&aws, state, usize::from(global.parallelism))
+    // Without the stack file, the state alone says what is this stack's: only what carries its
+    // lineage is deleted.
+    let only_marked = context::file_stack(global).is_none();
+    let planned = engine::plan_down(&aws, state, usize::from(global.parallelism), only_marked)
         .await
         .map_err(engine_failure)?;
     let known: Vec<&str> = known.iter().map(String::as_str).collect();

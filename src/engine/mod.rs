@@ -36,6 +36,9 @@ pub enum EngineError {
         stack: String,
         resources: Vec<ownership::Foreign>,
     },
+    /// Without the stack file, `down` deletes only what carries the state's lineage.
+    #[error("without the stack file, `down` deletes only what carries this state's lineage tag, and {} not: {}; nothing was changed", if .resources.len() == 1 { "this does" } else { "these do" }, .resources.join(", "))]
+    Unmarked { resources: Vec<String> },
     /// AWS holds resources tagged with this stack that the state does not record.
     #[error("AWS holds {} tagged with stack `{stack}` that this state does not record; nothing was changed:\n{}", count(.resources.len()), .resources.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
     Untracked {
@@ -82,6 +85,7 @@ impl EngineError {
             }
             EngineError::State(e) => e.help().into(),
             EngineError::Config { .. } => "fix the stack file and run again".into(),
+            EngineError::Unmarked { .. } => "they were recorded before stackctl tagged ownership, or imported: pass the stack file with -f (or run `stackctl up` with it once, which adds the tag)".into(),
             EngineError::Untracked { stack, .. } => format!(
                 "if this stack's state file was lost, adopt them with `stackctl import --all` (each one's stackctl:resource tag names its resource in the file); to delete them instead, run `stackctl sweep`; if another team's stack is also called `{stack}`, give this one another `stack:` name"
             ),

@@ -279,15 +279,22 @@ fn data_loss(entry: &ResourceState, now: jiff::Timestamp) -> Option<DataLoss> {
     data_loss::assess(entry.kind, &entry.config, snapshot.as_deref())
 }
 
-/// Plans the removal of everything the state records. Needs no stack file.
+/// Plans the removal of everything the state records. Needs no stack file; `only_marked` (no stack
+/// file to vouch for the state) refuses resources that do not carry the state's lineage tag.
 pub async fn plan_down(
     aws: &Aws,
     mut state: State,
     parallelism: usize,
+    only_marked: bool,
 ) -> Result<Planned, EngineError> {
     let observed = refresh(aws, &mut state, parallelism)
         .await
         .map_err(driver_error(&state))?;
+    if only_marked && !observed.unmarked.is_empty() {
+        return Err(EngineError::Unmarked {
+            resources: observed.unmarked.iter().cloned().collect(),
+        });
+    }
     let order = removal_order(&state);
     let retained = retained(&state, &order);
     let now = jiff::Timestamp::now();

@@ -1088,6 +1088,23 @@ async fn resources_made_without_stackctl_are_imported_and_converge() {
         "{}",
         again.stderr
     );
+    // Imported but not yet tagged as this state's: `down` with the state alone deletes none of it.
+    emulator.reset_requests();
+    let blind = stackctl_in(&[
+        "down",
+        "--state",
+        "stacks/.stackctl/cdk.yaml.state.json",
+        "--yes",
+    ]);
+    assert_eq!(blind.code, 1, "{}", blind.stderr);
+    assert!(
+        blind.stderr.contains(
+            "without the stack file, `down` deletes only what carries this state's lineage tag"
+        ),
+        "{}",
+        blind.stderr
+    );
+    assert_eq!(mutations(&emulator), Vec::<String>::new());
 
     let plan = plan_json(&emulator, &ws, file);
     for resource in plan["resources"].as_array().unwrap() {
