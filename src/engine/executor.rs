@@ -487,13 +487,7 @@ fn start(
                 ));
             }
             let kind = decl.kind;
-            let depends_on: Vec<String> = decl
-                .dependencies()
-                .into_iter()
-                .map(|(n, _)| n)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let depends_on = decl.needs();
             if *step == Step::Create {
                 let timeout = decl.timeouts.create;
                 // Intent first: if we crash after AWS creates it, the next run finds it by name, tags and token.

@@ -65,13 +65,7 @@ pub async fn import_one(
         id: Some(id.to_string()),
         physical_name: wanted.physical_name.as_ref().map(|_| id.to_string()),
         client_token: None,
-        depends_on: decl
-            .dependencies()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        depends_on: decl.needs(),
         config: wanted.config,
         outputs: Default::default(),
         delete_timeout_secs: Some(decl.timeouts.delete.as_secs()),

@@ -74,4 +74,12 @@ impl ResourceDecl {
         deps.extend(self.depends_on.iter().cloned());
         deps
     }
+
+    /// The names of the resources this one needs, each once, sorted: what the state records so
+    /// `down` can delete in reverse without the file.
+    pub fn needs(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> =
+            self.dependencies().into_iter().map(|(n, _)| n).collect();
+        names.into_iter().collect()
+    }
 }

@@ -46,6 +46,17 @@ fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(result: Result<impl Size
     }
 }
 
+/// `exists`, or the error code DescribeSecurityGroups answers for this id.
+async fn group_code(aws: &Clients, id: &str) -> String {
+    code_of(
+        aws.ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await,
+    )
+}
+
 async fn group_id(aws: &Clients, name: &str) -> Option<String> {
     aws.ec2
         .describe_security_groups()
@@ -261,16 +272,7 @@ async fn a_second_folder_of_the_same_stack_never_touches_the_first() {
 
     let down_a = stackctl_in(&["down", "-f", "team-a/stack.yaml", "--yes"]);
     assert_eq!(down_a.code, 0, "{}", down_a.stderr);
-    assert_eq!(
-        code_of(
-            aws.ec2
-                .describe_security_groups()
-                .group_ids(&group)
-                .send()
-                .await
-        ),
-        "InvalidGroup.NotFound"
-    );
+    assert_eq!(group_code(&aws, &group).await, "InvalidGroup.NotFound");
     assert_eq!(
         code_of(
             aws.secrets
@@ -409,16 +411,7 @@ async fn a_lost_state_file_is_recovered_by_import_or_swept() {
     let down = stackctl_in(&["down", "-f", file, "--yes"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert_eq!(live_instances(&aws, "web-demo").await, Vec::<String>::new());
-    assert_eq!(
-        code_of(
-            aws.ec2
-                .describe_security_groups()
-                .group_ids(&group)
-                .send()
-                .await
-        ),
-        "InvalidGroup.NotFound"
-    );
+    assert_eq!(group_code(&aws, &group).await, "InvalidGroup.NotFound");
 }
 
 const RENAMES: &str = "stack: renames\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  app_sg:\n    type: security-group\n    name: renames-app\n    vpc: ${vpc.id}\n  token:\n    type: secret\n    generate: { length: 24 }\n    recovery_window_days: 0\n";
@@ -559,16 +552,7 @@ async fn renames_keep_the_resource() {
             .is_ok()
     );
     assert_eq!(stackctl_in(&["down", "-f", file, "--yes"]).code, 0);
-    assert_eq!(
-        code_of(
-            aws.ec2
-                .describe_security_groups()
-                .group_ids(&group)
-                .send()
-                .await
-        ),
-        "InvalidGroup.NotFound"
-    );
+    assert_eq!(group_code(&aws, &group).await, "InvalidGroup.NotFound");
 }
 
 const DATABASE: &str = "stack: dbs\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  db_subnets: { type: rds-subnet-group }\n  db:\n    type: rds-instance\n    instance_class: db.t3.micro\n    password_secret: dbs-credentials\n    subnet_group: ${db_subnets.name}\n  web:\n    type: ec2-instance\n    instance_type: t3.micro\n    image: amazon-linux-2\n    subnet: ${vpc.public_subnets[0]}\n";
@@ -1174,15 +1158,6 @@ async fn resources_made_without_stackctl_are_imported_and_converge() {
         "NoSuchEntity"
     );
     for (_, group) in &made[2..5] {
-        assert_eq!(
-            code_of(
-                aws.ec2
-                    .describe_security_groups()
-                    .group_ids(group)
-                    .send()
-                    .await
-            ),
-            "InvalidGroup.NotFound"
-        );
+        assert_eq!(group_code(&aws, group).await, "InvalidGroup.NotFound");
     }
 }
