@@ -622,6 +622,15 @@ def check_tagging_and_identity(emu: Emulator) -> None:
         f"arn:aws:memorydb:us-east-1:{ACCOUNT}:user/census-user",
         f"arn:aws:rds:us-east-1:{ACCOUNT}:subgrp:census-db",
     ], arns
+    expect_error(
+        "DBSubnetGroupAlreadyExists",
+        400,
+        lambda: rds.create_db_subnet_group(
+            DBSubnetGroupName="census-db",
+            DBSubnetGroupDescription="another",
+            SubnetIds=[private_a, private_b],
+        ),
+    )
     memorydb.delete_acl(ACLName="census-acl")
     memorydb.delete_user(UserName="census-user")
     memorydb.delete_subnet_group(SubnetGroupName="census-mem")

@@ -213,7 +213,8 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
         .map(str::to_string))
 }
 
-async fn resolve_image(ctx: &Ctx, image: &str) -> Result<String, DriverError> {
+/// The AMI an image stands for: an `ssm:` parameter's current value, or the AMI id itself.
+pub async fn resolve_image(ctx: &Ctx, image: &str) -> Result<String, DriverError> {
     let Some(parameter) = image.strip_prefix("ssm:") else {
         return Ok(image.to_string());
     };

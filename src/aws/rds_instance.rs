@@ -352,6 +352,13 @@ pub async fn update(
             .map_err(|e| DriverError::from_sdk("ModifyDBInstance", e))?;
     }
     let instance = wait_available(ctx, id).await?;
+    if let Some(secret) = new
+        .password_secret
+        .as_deref()
+        .filter(|_| !new.manage_master_password)
+    {
+        secrets::claim_tags(ctx, secret, &new.tags).await?;
+    }
     refresh_connection_details(ctx, &new, &instance).await?;
     super::tags::sync(
         ctx,

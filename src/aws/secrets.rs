@@ -2,7 +2,7 @@
 //! outputs, written to state, logged, or put in an error message (the SDK redacts them in debug logs).
 
 use super::{Ctx, DriverError};
-use crate::resources::TAG_LINEAGE;
+use crate::resources::{TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
 use std::collections::BTreeMap;
 
 /// Characters RDS refuses in a master password, plus quotes that break shell and JSON handling.
@@ -63,13 +63,77 @@ pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, D
     }
 }
 
+fn tags_of(
+    out: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
+) -> BTreeMap<&str, &str> {
+    out.tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?, t.value()?)))
+        .collect()
+}
+
+/// Whether a secret's tags say this state made it, or that another state of this stack made it
+/// for this very resource (a state that was lost, whose resource was imported).
+fn made_for_this_resource(ctx: &Ctx, tags: &BTreeMap<&str, &str>) -> bool {
+    tags.get(TAG_LINEAGE) == Some(&ctx.lineage.as_str())
+        || (tags.get(TAG_STACK) == Some(&ctx.stack.as_str())
+            && tags.get(TAG_RESOURCE) == Some(&ctx.resource.as_str()))
+}
+
+/// Brings the tags of a database's credentials secret to `desired` (adding or changing, never
+/// removing), when the secret is this state's or was made for this very resource of this stack by
+/// another state of it (a database imported after its state was lost brings its secret along).
+pub async fn claim_tags(
+    ctx: &Ctx,
+    name: &str,
+    desired: &BTreeMap<String, String>,
+) -> Result<(), DriverError> {
+    let out = match ctx
+        .aws
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let error = DriverError::from_sdk("DescribeSecret", e);
+            return if error.is_code(&["ResourceNotFoundException"]) {
+                Ok(())
+            } else {
+                Err(error)
+            };
+        }
+    };
+    let tags = tags_of(&out);
+    let ours = made_for_this_resource(ctx, &tags);
+    let changed: BTreeMap<String, String> = desired
+        .iter()
+        .filter(|(k, v)| tags.get(k.as_str()) != Some(&v.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if out.deleted_date().is_some() || !ours || changed.is_empty() {
+        return Ok(());
+    }
+    ctx.aws
+        .secrets
+        .tag_resource()
+        .secret_id(name)
+        .set_tags(Some(super::tags::secrets(&changed)))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| DriverError::from_sdk("TagResource", e))
+}
+
 pub async fn create(
     ctx: &Ctx,
     name: &str,
     value: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<String, DriverError> {
-    let out = ctx
+    let created = ctx
         .aws
         .secrets
         .create_secret()
@@ -77,9 +141,52 @@ pub async fn create(
         .secret_string(value)
         .set_tags(Some(super::tags::secrets(tags)))
         .send()
+        .await;
+    match created {
+        Ok(out) => Ok(out.arn().unwrap_or_default().to_string()),
+        Err(e) => {
+            let error = DriverError::from_sdk("CreateSecret", e);
+            // The name is taken by a secret deleted with a recovery window. If this state made it
+            // (an `up` after a `down`), it is brought back with the new value.
+            if error.is_code(&["InvalidRequestException"])
+                && let Some(arn) = restore_own(ctx, name).await?
+            {
+                put(ctx, name, value).await?;
+                return Ok(arn);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Restores a secret scheduled for deletion that this state made; `None` when there is no such
+/// secret. What another state deleted stays deleted.
+async fn restore_own(ctx: &Ctx, name: &str) -> Result<Option<String>, DriverError> {
+    let Ok(out) = ctx
+        .aws
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
         .await
-        .map_err(|e| DriverError::from_sdk("CreateSecret", e))?;
-    Ok(out.arn().unwrap_or_default().to_string())
+    else {
+        return Ok(None);
+    };
+    let own = tags_of(&out).get(TAG_LINEAGE) == Some(&ctx.lineage.as_str());
+    if out.deleted_date().is_none() || !own {
+        return Ok(None);
+    }
+    ctx.status(format!(
+        "restoring secret {name}, deleted earlier with a recovery window"
+    ));
+    ctx.aws
+        .secrets
+        .restore_secret()
+        .secret_id(name)
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("RestoreSecret", e))?;
+    Ok(Some(out.arn().unwrap_or_default().to_string()))
 }
 
 pub async fn value(ctx: &Ctx, id: &str) -> Result<String, DriverError> {

@@ -84,7 +84,7 @@ pub enum Command {
     /// Record in the state a resource that exists in AWS but that this state did not create.
     Import(ImportArgs),
     /// Delete the resources tagged with this stack that no state records (after a lost state file).
-    Sweep,
+    Sweep(SweepArgs),
     /// Read or change the state itself, without touching AWS.
     #[command(subcommand)]
     State(StateCommand),
@@ -103,10 +103,23 @@ pub struct ImportArgs {
     pub all: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Also delete what this lineage (of a state that is gone for good) created; as printed, e.g. `8c849f1e`. Repeatable.
+    #[arg(long = "lineage", value_name = "LINEAGE")]
+    pub lineages: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the resources the state records.
     List,
+    /// Forget resources without deleting them: they stay in AWS, no longer managed. AWS is not touched.
+    Rm {
+        /// The keys the state records.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
     /// Rename a resource's key in the state (after renaming it in the stack file). AWS is not touched.
     Mv {
         /// The key the state records.

@@ -60,7 +60,7 @@ pub async fn import(
             .as_deref()
             .map(|l| {
                 format!(
-                    "; it carried the lineage of another state ({}), which will no longer touch it",
+                    "; it carries the lineage of another state ({}): once the next `up` tags it as this state's, that state will refuse to touch it",
                     short(l)
                 )
             })

@@ -106,7 +106,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Status, Failure> {
         Command::Graph => graph::graph(global, printer).await,
         Command::ForceUnlock(args) => force_unlock::force_unlock(global, args, printer).await,
         Command::Import(args) => import::import(global, args, printer).await,
-        Command::Sweep => sweep::sweep(global, printer).await,
+        Command::Sweep(args) => sweep::sweep(global, args, printer).await,
         Command::State(command) => state::state(global, command, printer).await,
     }
 }

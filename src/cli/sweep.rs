@@ -1,13 +1,18 @@
 //! `stackctl sweep`: plans, and after confirmation deletes, what AWS holds under this stack's tag
 //! that no state records.
 
+use super::args::SweepArgs;
 use super::plan::check_region;
 use super::{Failure, GlobalArgs, Printer, Status, context, progress};
-use crate::engine::ownership::describe_untracked;
+use crate::engine::ownership::{describe_untracked, short};
 use crate::engine::sweep::{plan_sweep, sweep as delete_all};
 use crate::state::State;
 
-pub async fn sweep(global: &GlobalArgs, printer: &Printer) -> Result<Status, Failure> {
+pub async fn sweep(
+    global: &GlobalArgs,
+    args: &SweepArgs,
+    printer: &Printer,
+) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "sweep")?;
     let locked = context::lock_state(global, "sweep")?;
@@ -16,13 +21,21 @@ pub async fn sweep(global: &GlobalArgs, printer: &Printer) -> Result<Status, Fai
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await;
-    let items = plan_sweep(&aws, &stack.name, &state).await.map_err(|e| {
+    let planned = plan_sweep(&aws, &stack.name, &state, &args.lineages).await.map_err(|e| {
         Failure::new(format!("cannot list what is tagged with stack `{}`: {e}", stack.name))
             .help("check the endpoint, network and credentials (tag:GetResources, iam:GetAccountAuthorizationDetails, secretsmanager:ListSecrets)")
     })?;
+    for tagged in &planned.left_alone {
+        let lineage = tagged.lineage.as_deref().map(short).unwrap_or_default();
+        printer.info(&format!(
+            "left alone: {}: if that state is gone for good, `stackctl sweep --lineage {lineage}` deletes what it made",
+            describe_untracked(tagged, &state.lineage)
+        ));
+    }
+    let items = planned.delete;
     if items.is_empty() {
         printer.info(&format!(
-            "Nothing to sweep: everything tagged with stack `{}` in {region} is recorded in the state.",
+            "Nothing to sweep: nothing tagged with stack `{}` in {region} is both untracked and this state's to delete.",
             stack.name
         ));
         return Ok(Status::Success);

@@ -19,11 +19,14 @@ pub struct Desired {
     pub physical_name: Option<String>,
 }
 
+/// `recorded_name` is the name the state recorded for this resource: when the file does not name it,
+/// it keeps that name, so a key renamed with `moved:` keeps its resource.
 pub fn compute(
     stack: &Stack,
     region: &str,
     decl: &ResourceDecl,
     known: &Known,
+    recorded_name: Option<&str>,
 ) -> Result<Desired, String> {
     let mut config = known.resolve_config(decl);
     let fields = config
@@ -36,6 +39,7 @@ pub fn compute(
             .get("name")
             .and_then(Json::as_str)
             .map(str::to_string)
+            .or_else(|| recorded_name.map(str::to_string))
             .unwrap_or_else(|| physical_name(&stack.name, &decl.name));
         fields.insert("name".into(), Json::String(name.clone()));
         physical = Some(name);

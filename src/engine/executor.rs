@@ -480,7 +480,13 @@ fn start(
                 .resources
                 .get(name)
                 .ok_or_else(|| config_error("not in the stack file".into()))?;
-            let wanted = desired::compute(stack, &aws.region, decl, known).map_err(config_error)?;
+            let recorded_name = state
+                .resources
+                .get(name)
+                .and_then(|r| r.physical_name.clone());
+            let wanted =
+                desired::compute(stack, &aws.region, decl, known, recorded_name.as_deref())
+                    .map_err(config_error)?;
             if !is_fully_known(&wanted.config) {
                 return Err(config_error(
                     "some values are still unknown when they are needed".into(),

@@ -39,7 +39,7 @@ pub async fn import_one(
     name: &str,
     id: &str,
 ) -> Result<Imported, EngineError> {
-    let config_error = |message: String| EngineError::Config {
+    let config_error = |message: String| EngineError::Import {
         resource: name.to_string(),
         message,
     };
@@ -54,11 +54,17 @@ pub async fn import_one(
     }
     if let Some(recorded) = state.resources.get(name).and_then(|r| r.id.clone()) {
         return Err(config_error(format!(
-            "is already in the state as {recorded}; stackctl imports only what the state does not record"
+            "is already in the state as {recorded}; stackctl imports only what the state does not record (`stackctl state rm {name}` forgets it first)"
         )));
     }
-    let wanted = desired::compute(stack, &aws.region, decl, &crate::resolve::Known::default())
-        .map_err(config_error)?;
+    let wanted = desired::compute(
+        stack,
+        &aws.region,
+        decl,
+        &crate::resolve::Known::default(),
+        None,
+    )
+    .map_err(config_error)?;
     let mut entry = ResourceState {
         kind,
         status: Status::Created,
@@ -80,15 +86,34 @@ pub async fn import_one(
         Duration::from_secs(60),
         None,
     );
+    let not_found = || {
+        config_error(format!(
+            "no {kind} `{id}` exists in {}; check the id (and --region)",
+            aws.region
+        ))
+    };
+    let first = aws::read(kind, &ctx, id, &entry)
+        .await
+        .map_err(|e| failure(name, kind, e))?
+        .ok_or_else(not_found)?;
+    // Drivers take what AWS cannot report (a removal policy, the secret a password was generated
+    // into) from the recorded configuration: the file's, with what is known only after a plan (a
+    // subnet group's name from a reference) filled in from AWS. Read again with that.
+    if let (Some(fields), Some(reported)) = (entry.config.as_object_mut(), first.config.as_object())
+    {
+        for (key, value) in fields.iter_mut() {
+            if let Some(seen) = reported
+                .get(key)
+                .filter(|_| !crate::resolve::is_fully_known(value))
+            {
+                *value = seen.clone();
+            }
+        }
+    }
     let mut observed = aws::read(kind, &ctx, id, &entry)
         .await
         .map_err(|e| failure(name, kind, e))?
-        .ok_or_else(|| {
-            config_error(format!(
-                "no {kind} `{id}` exists in {}; check the id (and --region)",
-                aws.region
-            ))
-        })?;
+        .ok_or_else(not_found)?;
     let carried = observed
         .config
         .get("tags")
@@ -96,18 +121,34 @@ pub async fn import_one(
         .and_then(|l| l.as_str())
         .map(str::to_string);
     ownership::judge(&mut observed, &state.lineage, Known::Imported);
-    // Recorded as what AWS reports, except for what AWS cannot report and drivers take from the
-    // recorded configuration (an image written as an SSM parameter, a removal policy): the file's.
     let mut recorded = observed.config;
-    if let (Some(fields), Some(wanted)) = (recorded.as_object_mut(), entry.config.as_object()) {
-        for (key, value) in wanted {
-            if crate::resolve::is_fully_known(value) {
-                fields.insert(key.clone(), value.clone());
-            }
-        }
+    // An image written as an SSM parameter stands for the instance's AMI only if the parameter
+    // names that AMI now; otherwise the plan must show the difference.
+    if kind == ResourceKind::Ec2Instance
+        && let (Some(wanted), Some(running)) = (
+            entry.config.get("image").and_then(|v| v.as_str()),
+            observed.outputs.get("image_id").and_then(|v| v.as_str()),
+        )
+        && aws::ec2_instance::resolve_image(&ctx, wanted)
+            .await
+            .map_err(|e| failure(name, kind, e))?
+            == running
+        && let Some(fields) = recorded.as_object_mut()
+    {
+        fields.insert("image".into(), wanted.into());
     }
+    // The name AWS knows it by (a group's or instance's name, not its id): what a file that does not
+    // name the resource keeps calling it.
+    entry.physical_name = recorded
+        .get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_string)
+        .or(entry.physical_name);
     entry.config = recorded;
     entry.outputs = observed.outputs;
+    // Managed again, if `state rm` or a retain policy had let it go.
+    let ids = entry.aws_ids();
+    state.retained.retain(|kept| !ids.contains(kept));
     state.resources.insert(name.to_string(), entry);
     Ok(Imported {
         name: name.to_string(),

@@ -36,6 +36,9 @@ pub enum EngineError {
         stack: String,
         resources: Vec<ownership::Foreign>,
     },
+    /// `stackctl import` could not record the resource.
+    #[error("import {resource}: {message}")]
+    Import { resource: String, message: String },
     /// Without the stack file, `down` deletes only what carries the state's lineage.
     #[error("without the stack file, `down` deletes only what carries this state's lineage tag, and {} not: {}; nothing was changed", if .resources.len() == 1 { "this does" } else { "these do" }, .resources.join(", "))]
     Unmarked { resources: Vec<String> },
@@ -85,9 +88,10 @@ impl EngineError {
             }
             EngineError::State(e) => e.help().into(),
             EngineError::Config { .. } => "fix the stack file and run again".into(),
+            EngineError::Import { .. } => "name a resource of the stack file and its AWS id: a group or instance id, or the name of a named resource (cluster, database, subnet group, role, secret); check --region too".into(),
             EngineError::Unmarked { .. } => "they were recorded before stackctl tagged ownership, or imported: pass the stack file with -f (or run `stackctl up` with it once, which adds the tag)".into(),
             EngineError::Untracked { stack, .. } => format!(
-                "if this stack's state file was lost, adopt them with `stackctl import --all` (each one's stackctl:resource tag names its resource in the file); to delete them instead, run `stackctl sweep`; if another team's stack is also called `{stack}`, give this one another `stack:` name"
+                "if this stack's state file was lost, adopt them with `stackctl import --all` (each one's stackctl:resource tag names its resource in the file), or delete them with `stackctl sweep` (what another state made only with `--lineage <id>`, once that state is gone for good); if another team's stack is also called `{stack}`, give this one another `stack:` name"
             ),
             EngineError::Foreign { resources, .. } => {
                 let first = &resources[0];

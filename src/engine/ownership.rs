@@ -34,14 +34,18 @@ pub enum Known {
     Imported,
 }
 
-/// Takes the lineage tag out of `observed` and judges it.
+/// Takes the lineage tag out of `observed` and judges it. Tags AWS reserves (`aws:*`, such as
+/// CloudFormation's) go too: nobody can change them, so they are never a difference.
 pub fn judge(observed: &mut Observed, lineage: &str, known: Known) -> Verdict {
-    let found = observed
+    let tags = observed
         .config
         .get_mut("tags")
-        .and_then(Json::as_object_mut)
-        .and_then(|tags| tags.remove(TAG_LINEAGE))
-        .and_then(|v| v.as_str().map(str::to_string));
+        .and_then(Json::as_object_mut);
+    let found = tags.and_then(|tags| {
+        tags.retain(|key, _| !key.starts_with("aws:"));
+        tags.remove(TAG_LINEAGE)
+            .and_then(|v| v.as_str().map(str::to_string))
+    });
     match (found, known) {
         (Some(l), _) if l == lineage => Verdict::Ours,
         (_, Known::Imported) => Verdict::Unmarked,
@@ -148,7 +152,9 @@ mod tests {
 
     #[test]
     fn the_lineage_tag_decides_and_never_reaches_the_plan() {
-        let mut ours = observed(json!({ "stackctl:lineage": "L1", "team": "a" }));
+        let mut ours = observed(
+            json!({ "stackctl:lineage": "L1", "team": "a", "aws:cloudformation:stack-name": "x" }),
+        );
         assert_eq!(judge(&mut ours, "L1", Known::Found), Verdict::Ours);
         assert_eq!(ours.config["tags"], json!({ "team": "a" }));
 

@@ -85,7 +85,12 @@ pub async fn plan_up(
             resource: name.clone(),
             message,
         };
-        let wanted = desired::compute(stack, &aws.region, decl, &known).map_err(config_error)?;
+        let recorded_name = state
+            .resources
+            .get(name)
+            .and_then(|r| r.physical_name.as_deref());
+        let wanted = desired::compute(stack, &aws.region, decl, &known, recorded_name)
+            .map_err(config_error)?;
         if decl.kind.spec().lookup {
             let ctx = Ctx::new(
                 aws.clone(),
@@ -229,10 +234,17 @@ pub async fn plan_up(
 /// Follows the file's `moved:` renames in the state: the old key's entry becomes the new key's, so
 /// the resource is kept. Returns new key → old key for the plan.
 fn apply_moves(stack: &Stack, state: &mut State) -> BTreeMap<String, String> {
-    let mut moves = BTreeMap::new();
-    for moved in &stack.moved {
-        if state.rename(&moved.from, &moved.to) {
-            moves.insert(moved.to.clone(), moved.from.clone());
+    let mut moves: BTreeMap<String, String> = BTreeMap::new();
+    // Until nothing moves: a chain (`a: b`, `b: c`) may be written in any order.
+    let mut moved_any = true;
+    while moved_any {
+        moved_any = false;
+        for moved in &stack.moved {
+            if state.rename(&moved.from, &moved.to) {
+                let original = moves.remove(&moved.from).unwrap_or(moved.from.clone());
+                moves.insert(moved.to.clone(), original);
+                moved_any = true;
+            }
         }
     }
     moves

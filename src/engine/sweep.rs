@@ -39,12 +39,37 @@ fn wave(kind: ResourceKind) -> u8 {
     }
 }
 
-/// What `sweep` would delete: the stack's tagged resources that `state` does not record.
-pub async fn plan_sweep(aws: &Aws, stack: &str, state: &State) -> Result<Vec<Swept>, DriverError> {
+/// What `sweep` would do with the stack's tagged resources that `state` does not record.
+#[derive(Debug, Default)]
+pub struct SweepPlan {
+    pub delete: Vec<Swept>,
+    /// Resources another state made: a live state elsewhere (another folder, another team) may
+    /// still own them, so they are deleted only when their lineage is named.
+    pub left_alone: Vec<Tagged>,
+}
+
+/// Plans a sweep. What carries no lineage, or this state's, is swept; what carries another
+/// state's lineage only when `lineages` names it (in full or by its first block).
+pub async fn plan_sweep(
+    aws: &Aws,
+    stack: &str,
+    state: &State,
+    lineages: &[String],
+) -> Result<SweepPlan, DriverError> {
     let now = jiff::Timestamp::now();
-    let mut found: Vec<Swept> = ownership::untracked(state, census(aws, stack).await?)
+    let named = |lineage: &str| {
+        lineage == state.lineage
+            || lineages
+                .iter()
+                .any(|l| l == lineage || l == ownership::short(lineage))
+    };
+    let (delete, left_alone): (Vec<Tagged>, Vec<Tagged>) =
+        ownership::untracked(state, census(aws, stack).await?)
+            .into_iter()
+            .filter(|t| t.kind != ResourceKind::Vpc)
+            .partition(|t| t.lineage.as_deref().is_none_or(named));
+    let mut delete: Vec<Swept> = delete
         .into_iter()
-        .filter(|t| t.kind != ResourceKind::Vpc)
         .map(|tagged| {
             let final_snapshot = (tagged.kind == ResourceKind::RdsInstance)
                 .then(|| data_loss::final_snapshot_name(&tagged.id, now));
@@ -59,8 +84,8 @@ pub async fn plan_sweep(aws: &Aws, stack: &str, state: &State) -> Result<Vec<Swe
             }
         })
         .collect();
-    found.sort_by_key(|s| (wave(s.tagged.kind), s.tagged.clone()));
-    Ok(found)
+    delete.sort_by_key(|s| (wave(s.tagged.kind), s.tagged.clone()));
+    Ok(SweepPlan { delete, left_alone })
 }
 
 /// Deletes, wave by wave, each wave in parallel. Returns the failures.

@@ -501,14 +501,16 @@ impl<'a> Loader<'a> {
     }
 
     /// `moved: { old_key: new_key }`: renames kept in the file as history. Each new key must be a
-    /// resource of the file, and each old key must not be one any more.
+    /// resource of the file or renamed again (`a: b`, `b: c`), and each old key must not be a
+    /// resource any more.
     fn moved(
         &mut self,
         node: &YamlNode,
         resources: &IndexMap<String, ResourceDecl>,
     ) -> Vec<super::Moved> {
         let mut moves: Vec<super::Moved> = Vec::new();
-        for (from, to) in self.string_map(node, "moved") {
+        let renames = self.string_map(node, "moved");
+        for (from, to) in renames.clone() {
             let key = node
                 .as_mapping()
                 .and_then(|m| m.iter().find(|(k, _)| k.as_str() == from))
@@ -522,7 +524,7 @@ impl<'a> Loader<'a> {
                     format!("`moved` renames `{from}`, but `{from}` is still a resource of this file"),
                     format!("a move records that `{from}` is now called `{to}`: rename the resource's key, or drop this line"),
                 );
-            } else if !resources.contains_key(&to) {
+            } else if !reaches_resource(&to, &renames, resources) {
                 let help = match did_you_mean(&to, resources.keys().map(String::as_str)) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "the new key must be a resource of this file".into(),
@@ -1343,6 +1345,25 @@ impl<'a> Loader<'a> {
         }
         self.diagnostics.extend(problems);
     }
+}
+
+/// Whether following `moved:` renames from `key` ends at a resource of the file (and not in a loop).
+fn reaches_resource(
+    key: &str,
+    renames: &BTreeMap<String, String>,
+    resources: &IndexMap<String, ResourceDecl>,
+) -> bool {
+    let mut key = key;
+    for _ in 0..=renames.len() {
+        if resources.contains_key(key) {
+            return true;
+        }
+        match renames.get(key) {
+            Some(next) => key = next,
+            None => return false,
+        }
+    }
+    false
 }
 
 fn check_node_references(

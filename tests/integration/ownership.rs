@@ -188,6 +188,13 @@ async fn a_second_folder_of_the_same_stack_never_touches_the_first() {
             );
         }
     }
+    let sweep_b = stackctl_in(&["sweep", "-f", "team-b/stack.yaml", "--yes"]);
+    assert_eq!(sweep_b.code, 0, "{}", sweep_b.stderr);
+    assert!(
+        sweep_b.stderr.contains("Nothing to sweep"),
+        "{}",
+        sweep_b.stderr
+    );
     let down_b = stackctl_in(&["down", "-f", "team-b/stack.yaml", "--yes"]);
     assert_eq!(down_b.code, 0, "{}", down_b.stderr);
     assert!(
@@ -311,6 +318,7 @@ async fn a_lost_state_file_is_recovered_by_import_or_swept() {
     assert_eq!(up.code, 0, "{}", up.stderr);
     let instance = live_instances(&aws, "web-demo").await;
     assert_eq!(instance.len(), 1);
+    let lost_lineage = lineage_of(&ws, state);
     std::fs::remove_file(ws.path(state)).unwrap();
 
     emulator.reset_requests();
@@ -338,8 +346,21 @@ async fn a_lost_state_file_is_recovered_by_import_or_swept() {
         "never a duplicate"
     );
 
-    // sweep: plans, then deletes what no state records.
-    let sweep = stackctl_in(&["sweep", "-f", file, "--yes"]);
+    // sweep: what another state made is left alone unless its lineage is named (that state may
+    // live in another folder); then it is deleted.
+    let careful = stackctl_in(&["sweep", "-f", file, "--yes"]);
+    assert_eq!(careful.code, 0, "{}", careful.stderr);
+    let short = lost_lineage.split('-').next().unwrap();
+    assert!(
+        careful
+            .stderr
+            .contains(&format!("stackctl sweep --lineage {short}")),
+        "{}",
+        careful.stderr
+    );
+    assert_eq!(mutations(&emulator), Vec::<String>::new());
+    assert_eq!(live_instances(&aws, "web-demo").await, instance);
+    let sweep = stackctl_in(&["sweep", "-f", file, "--lineage", short, "--yes"]);
     assert_eq!(sweep.code, 0, "{}", sweep.stderr);
     assert!(sweep.stderr.contains(&instance[0]), "{}", sweep.stderr);
     assert_eq!(live_instances(&aws, "web-demo").await, Vec::<String>::new());
@@ -414,7 +435,7 @@ async fn a_lost_state_file_is_recovered_by_import_or_swept() {
     assert_eq!(group_code(&aws, &group).await, "InvalidGroup.NotFound");
 }
 
-const RENAMES: &str = "stack: renames\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  app_sg:\n    type: security-group\n    name: renames-app\n    vpc: ${vpc.id}\n  token:\n    type: secret\n    generate: { length: 24 }\n    recovery_window_days: 0\n";
+const RENAMES: &str = "stack: renames\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  app_sg:\n    type: security-group\n    vpc: ${vpc.id}\n  token:\n    type: secret\n    generate: { length: 24 }\n    recovery_window_days: 0\n";
 
 fn plan_json(emulator: &Emulator, ws: &Workspace, file: &str) -> Json {
     let plan =
@@ -432,8 +453,8 @@ fn planned<'a>(plan: &'a Json, name: &str) -> &'a Json {
         .unwrap_or_else(|| panic!("{name} in {plan}"))
 }
 
-/// Issue #8, point 6: a key renamed with `moved:` (or `stackctl state mv`) keeps its resource: the
-/// plan says "moved" and AWS keeps the same group and secret. Renamed without either, the plan deletes
+/// Issue #8, point 6: a key renamed with `moved:` (or `stackctl state mv`) keeps its resource, and
+/// the name stackctl gave it: the plan says "moved" and AWS keeps the same group and secret. Renamed without either, the plan deletes
 /// and creates, marks the data loss, and says how to keep it.
 #[tokio::test(flavor = "multi_thread")]
 async fn renames_keep_the_resource() {
@@ -444,7 +465,7 @@ async fn renames_keep_the_resource() {
     ws.write(file, RENAMES);
     let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
     assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
-    let group = group_id(&aws, "renames-app").await.unwrap();
+    let group = group_id(&aws, "renames-app-sg").await.unwrap();
     let (secret, _) = secret_arn_and_lineage(&aws, "renames-token").await;
 
     // moved:
@@ -478,7 +499,7 @@ async fn renames_keep_the_resource() {
     );
     assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
     assert_eq!(
-        group_id(&aws, "renames-app").await,
+        group_id(&aws, "renames-app-sg").await,
         Some(group.clone()),
         "same group"
     );
@@ -490,10 +511,27 @@ async fn renames_keep_the_resource() {
         Some("web_sg")
     );
 
+    // A chain of renames kept as history, written in any order.
+    ws.write(
+        file,
+        &format!(
+            "{}\nmoved:\n  web_sg: front_sg\n  app_sg: web_sg\n",
+            RENAMES.replace("  app_sg:\n", "  front_sg:\n")
+        ),
+    );
+    let plan = plan_json(&emulator, &ws, file);
+    assert_eq!(planned(&plan, "front_sg")["moved_from"], "web_sg", "{plan}");
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    assert_eq!(
+        group_id(&aws, "renames-app-sg").await,
+        Some(group.clone()),
+        "still the same group"
+    );
+
     // state mv, with the key renamed in the file and no `moved:`.
     let renamed = RENAMES
-        .replace("  app_sg:\n", "  web_sg:\n")
-        .replace("  token:\n", "  api_token:\n    name: renames-token\n");
+        .replace("  app_sg:\n", "  front_sg:\n")
+        .replace("  token:\n", "  api_token:\n");
     ws.write(file, &renamed);
     let mv = stackctl_in(&["state", "mv", "token", "api_token", "-f", file]);
     assert_eq!(mv.code, 0, "{}", mv.stderr);
@@ -508,10 +546,7 @@ async fn renames_keep_the_resource() {
     );
 
     // Renamed without either: delete and create, with the data loss marked and the way to keep it.
-    ws.write(
-        file,
-        &renamed.replace("  api_token:\n    name: renames-token\n", "  db_token:\n"),
-    );
+    ws.write(file, &renamed.replace("  api_token:\n", "  db_token:\n"));
     let plan = plan_json(&emulator, &ws, file);
     let gone = planned(&plan, "api_token");
     assert_eq!(gone["action"], "delete");
@@ -634,6 +669,19 @@ async fn databases_are_renamed_and_torn_down_repeatedly() {
     assert_eq!(db_groups(&aws, "dbs-db").await, groups, "never stripped");
     assert_eq!(instance_groups(&aws, instance[0].clone()).await, web_groups);
 
+    let password = || async {
+        let value = aws
+            .secrets
+            .get_secret_value()
+            .secret_id("dbs-credentials")
+            .send()
+            .await
+            .unwrap();
+        let value: Json = serde_json::from_str(value.secret_string().unwrap()).unwrap();
+        value["password"].as_str().unwrap().to_string()
+    };
+    let first_password = password().await;
+
     // Renamed without `moved:`.
     ws.write(file, &DATABASE.replace("  db:\n", "  database:\n"));
     let plan = plan_json(&emulator, &ws, file);
@@ -741,6 +789,11 @@ async fn databases_are_renamed_and_torn_down_repeatedly() {
         }
     }
     assert_eq!(live_instances(&aws, "dbs").await, Vec::<String>::new());
+    assert_eq!(
+        password().await,
+        first_password,
+        "every database since the first took the kept secret's password: every final snapshot opens with it"
+    );
 }
 
 const CDK_STACK: &str = r#"stack: cdk-demo
@@ -1160,4 +1213,76 @@ async fn resources_made_without_stackctl_are_imported_and_converge() {
     for (_, group) in &made[2..5] {
         assert_eq!(group_code(&aws, group).await, "InvalidGroup.NotFound");
     }
+}
+
+/// Issue #8: a secret deleted with its recovery window by `down` is brought back by the next `up`
+/// (instead of failing on a name scheduled for deletion); a database whose state was lost is imported
+/// with the credentials secret it generated, which `down` then removes with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_come_back_and_go_with_their_stack() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+    let file = "stacks/kept.yaml";
+    ws.write(
+        file,
+        "stack: kept\nregion: us-east-1\nresources:\n  token:\n    type: secret\n    generate: { length: 24 }\n",
+    );
+    for step in ["up", "down", "up"] {
+        let run = stackctl_in(&[step, "-f", file, "--yes"]);
+        assert_eq!(run.code, 0, "{step}: {}", run.stderr);
+    }
+    let restored = aws
+        .secrets
+        .describe_secret()
+        .secret_id("kept-token")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        restored.deleted_date().is_none(),
+        "restored, not scheduled for deletion"
+    );
+
+    // A lost state of the seed stack: the database comes back with its secret.
+    let seed = "stacks/elasticache-rds.yaml";
+    assert_eq!(stackctl_in(&["up", "-f", seed, "--yes"]).code, 0);
+    std::fs::remove_file(ws.path("stacks/.stackctl/elasticache-rds.yaml.state.json")).unwrap();
+    let import = stackctl_in(&["import", "--all", "-f", seed]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(
+        import
+            .stderr
+            .contains("holds the credentials of database `db`, and comes with it"),
+        "{}",
+        import.stderr
+    );
+    let up = stackctl_in(&["up", "-f", seed, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let lineage = lineage_of(&ws, "stacks/.stackctl/elasticache-rds.yaml.state.json");
+    assert_eq!(
+        secret_arn_and_lineage(&aws, "rds-secret-name").await.1,
+        Some(lineage),
+        "the database's secret is this state's now"
+    );
+    let down = stackctl_in(&["down", "-f", seed, "--yes"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(
+        code_of(
+            aws.secrets
+                .describe_secret()
+                .secret_id("rds-secret-name")
+                .send()
+                .await
+        ),
+        "ResourceNotFoundException",
+        "removal_policy destroy: the secret went with the database"
+    );
+    let again = stackctl_in(&["plan", "-f", seed]);
+    assert_eq!(
+        again.code, 0,
+        "nothing left behind to stop a new stack: {}",
+        again.stderr
+    );
 }

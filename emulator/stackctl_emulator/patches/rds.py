@@ -68,9 +68,14 @@ def _subnets(backend: RDSBackend, subnet_ids: list[str]) -> list[Any]:
 def create_db_subnet_group(self: RDSResponse) -> Any:
     from moto.core.responses import ActionResult
 
+    name = self.params.get("DBSubnetGroupName")
+    # AWS CreateDBSubnetGroup: a name already in use is DBSubnetGroupAlreadyExists (400); moto
+    # answered 200 and overwrote the existing group's description and tags.
+    if name in self.backend.subnet_groups:
+        raise RDSClientError("DBSubnetGroupAlreadyExists", f"The DB subnet group '{name}' already exists.")
     subnets = _subnets(self.backend, self.params.get("SubnetIds", []))
     group = self.backend.create_subnet_group(
-        self.params.get("DBSubnetGroupName"),
+        name,
         self.params.get("DBSubnetGroupDescription"),
         subnets,
         self.params.get("Tags", []),
