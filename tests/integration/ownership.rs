@@ -1286,3 +1286,100 @@ async fn secrets_come_back_and_go_with_their_stack() {
         again.stderr
     );
 }
+
+/// Issue #8: `state rm` forgets a resource without touching AWS (the next plan neither deletes nor
+/// flags it) and `import` takes it back; an instance imported into a file whose image names another
+/// AMI is shown as a replacement forced by `image`, never hidden.
+#[tokio::test(flavor = "multi_thread")]
+async fn state_rm_forgets_and_import_shows_a_different_image() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let stackctl_in = |args: &[&str]| run(stackctl(&emulator.endpoint, ws.dir.path()).args(args));
+    let file = "stacks/web.yaml";
+    assert_eq!(stackctl_in(&["up", "-f", file, "--yes"]).code, 0);
+    let instance = live_instances(&aws, "web-demo").await.remove(0);
+
+    emulator.reset_requests();
+    let rm = stackctl_in(&["state", "rm", "web", "-f", file]);
+    assert_eq!(rm.code, 0, "{}", rm.stderr);
+    assert!(
+        rm.stderr
+            .contains(&format!("forgot web (ec2-instance {instance})")),
+        "{}",
+        rm.stderr
+    );
+    let plan = plan_json(&emulator, &ws, file);
+    assert_eq!(planned(&plan, "web")["action"], "create", "{plan}");
+    let back = stackctl_in(&["import", "web", &instance, "-f", file]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert_eq!(
+        mutations(&emulator),
+        Vec::<String>::new(),
+        "AWS was only read"
+    );
+
+    // An instance running another image than the file's.
+    let al2023 = aws
+        .ssm
+        .get_parameter()
+        .name("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap()
+        .to_string();
+    let subnet = aws
+        .ec2
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name("tag:Name")
+                .values("demo-vpc-public-a")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .subnets()[0]
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    let other = aws
+        .ec2
+        .run_instances()
+        .image_id(&al2023)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    let other_file = "stacks/other.yaml";
+    ws.write(
+        other_file,
+        "stack: other\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  box:\n    type: ec2-instance\n    instance_type: t3.micro\n    image: amazon-linux-2\n    subnet: ${vpc.public_subnets[0]}\n",
+    );
+    let import = stackctl_in(&["import", "box", &other, "-f", other_file]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let plan = plan_json(&emulator, &ws, other_file);
+    let planned_box = planned(&plan, "box");
+    assert_eq!(planned_box["action"], "replace", "{planned_box}");
+    let image = planned_box["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["attribute"] == "image")
+        .unwrap_or_else(|| panic!("{planned_box}"));
+    assert_eq!(image["before"], al2023.as_str());
+    assert_eq!(image["forces_replacement"], true);
+}
