@@ -3,6 +3,7 @@
 
 use super::{Ctx, DriverError};
 use crate::resources::{TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use std::collections::BTreeMap;
 
 /// Characters RDS refuses in a master password, plus quotes that break shell and JSON handling.
@@ -30,8 +31,9 @@ pub async fn random_password(
         .ok_or_else(|| DriverError::Invalid("GetRandomPassword returned nothing".into()))
 }
 
-/// A secret's ARN and whether this state created it (it carries this state's lineage tag).
-pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, DriverError> {
+/// What Secrets Manager says about a secret, including one scheduled for deletion; `None` when
+/// there is no such secret.
+async fn described(ctx: &Ctx, name: &str) -> Result<Option<DescribeSecretOutput>, DriverError> {
     match ctx
         .aws
         .secrets
@@ -40,18 +42,7 @@ pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, D
         .send()
         .await
     {
-        Ok(out) => {
-            if out.deleted_date().is_some() {
-                return Ok(None);
-            }
-            let tags: BTreeMap<&str, &str> = out
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?, t.value()?)))
-                .collect();
-            let ours = tags.get(TAG_LINEAGE) == Some(&ctx.lineage.as_str());
-            Ok(Some((out.arn().unwrap_or_default().to_string(), ours)))
-        }
+        Ok(out) => Ok(Some(out)),
         Err(e) => {
             let error = DriverError::from_sdk("DescribeSecret", e);
             if error.is_code(&["ResourceNotFoundException"]) {
@@ -63,9 +54,18 @@ pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, D
     }
 }
 
-fn tags_of(
-    out: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
-) -> BTreeMap<&str, &str> {
+/// A secret's ARN and whether this state created it (it carries this state's lineage tag).
+pub async fn describe(ctx: &Ctx, name: &str) -> Result<Option<(String, bool)>, DriverError> {
+    Ok(described(ctx, name)
+        .await?
+        .filter(|out| out.deleted_date().is_none())
+        .map(|out| {
+            let ours = tags_of(&out).get(TAG_LINEAGE) == Some(&ctx.lineage.as_str());
+            (out.arn().unwrap_or_default().to_string(), ours)
+        }))
+}
+
+fn tags_of(out: &DescribeSecretOutput) -> BTreeMap<&str, &str> {
     out.tags()
         .iter()
         .filter_map(|t| Some((t.key()?, t.value()?)))
@@ -88,23 +88,8 @@ pub async fn claim_tags(
     name: &str,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), DriverError> {
-    let out = match ctx
-        .aws
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let error = DriverError::from_sdk("DescribeSecret", e);
-            return if error.is_code(&["ResourceNotFoundException"]) {
-                Ok(())
-            } else {
-                Err(error)
-            };
-        }
+    let Some(out) = described(ctx, name).await? else {
+        return Ok(());
     };
     let tags = tags_of(&out);
     let ours = made_for_this_resource(ctx, &tags);
@@ -162,14 +147,7 @@ pub async fn create(
 /// Restores a secret scheduled for deletion that this state made; `None` when there is no such
 /// secret. What another state deleted stays deleted.
 async fn restore_own(ctx: &Ctx, name: &str) -> Result<Option<String>, DriverError> {
-    let Ok(out) = ctx
-        .aws
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-    else {
+    let Some(out) = described(ctx, name).await? else {
         return Ok(None);
     };
     let own = tags_of(&out).get(TAG_LINEAGE) == Some(&ctx.lineage.as_str());
@@ -285,23 +263,8 @@ pub async fn read(
     name: &str,
     prior: &ResourceState,
 ) -> Result<Option<Observed>, DriverError> {
-    let out = match ctx
-        .aws
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let error = DriverError::from_sdk("DescribeSecret", e);
-            return if error.is_code(&["ResourceNotFoundException"]) {
-                Ok(None)
-            } else {
-                Err(error)
-            };
-        }
+    let Some(out) = described(ctx, name).await? else {
+        return Ok(None);
     };
     if out.deleted_date().is_some() {
         return Ok(None);
