@@ -20,9 +20,11 @@ fn faults(throttle: &str, slow: u64) -> Vec<(&'static str, String)> {
         ("STACKCTL_EMULATOR_SEED", "7".to_string()),
         ("STACKCTL_EMULATOR_CREATE_SECONDS", slow.to_string()),
         ("STACKCTL_EMULATOR_DELETE_SECONDS", slow.to_string()),
+        // Longer than a create: the instance waits for its security group (`slow` seconds), and
+        // must still find the new instance profile invisible to EC2 when it launches.
         (
             "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS",
-            slow.to_string(),
+            (2 * slow).to_string(),
         ),
         ("STACKCTL_EMULATOR_ENI_RELEASE_SECONDS", slow.to_string()),
     ]
