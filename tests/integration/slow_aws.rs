@@ -26,7 +26,12 @@ fn faults(throttle: &str, slow: u64) -> Vec<(&'static str, String)> {
             "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS",
             (2 * slow).to_string(),
         ),
-        ("STACKCTL_EMULATOR_ENI_RELEASE_SECONDS", slow.to_string()),
+        // Longer than the retries of a throttled DeleteSecurityGroup, so the holder is still there
+        // to be named when AWS's refusal finally arrives.
+        (
+            "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS",
+            (3 * slow).to_string(),
+        ),
     ]
 }
 
