@@ -2,7 +2,7 @@
 //! outputs, written to state, logged, or put in an error message (the SDK redacts them in debug logs).
 
 use super::{Ctx, DriverError};
-use crate::resources::{TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
+use crate::resources::{TAG_LINEAGE, TAG_STACK};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use std::collections::BTreeMap;
 
@@ -72,17 +72,9 @@ fn tags_of(out: &DescribeSecretOutput) -> BTreeMap<&str, &str> {
         .collect()
 }
 
-/// Whether a secret's tags say this state made it, or that another state of this stack made it
-/// for this very resource (a state that was lost, whose resource was imported).
-fn made_for_this_resource(ctx: &Ctx, tags: &BTreeMap<&str, &str>) -> bool {
-    tags.get(TAG_LINEAGE) == Some(&ctx.lineage.as_str())
-        || (tags.get(TAG_STACK) == Some(&ctx.stack.as_str())
-            && tags.get(TAG_RESOURCE) == Some(&ctx.resource.as_str()))
-}
-
 /// Brings the tags of a database's credentials secret to `desired` (adding or changing, never
-/// removing), when the secret is this state's or was made for this very resource of this stack by
-/// another state of it (a database imported after its state was lost brings its secret along).
+/// removing), when the secret is this state's or was made by another state of this stack (a
+/// database imported after its state was lost brings its secret along).
 pub async fn claim_tags(
     ctx: &Ctx,
     name: &str,
@@ -92,7 +84,10 @@ pub async fn claim_tags(
         return Ok(());
     };
     let tags = tags_of(&out);
-    let ours = made_for_this_resource(ctx, &tags);
+    // The database names this secret as its own; made by any state of this stack (under an older
+    // key too, before a `moved:`), it comes with the database.
+    let ours = tags.get(TAG_LINEAGE) == Some(&ctx.lineage.as_str())
+        || tags.get(TAG_STACK) == Some(&ctx.stack.as_str());
     let changed: BTreeMap<String, String> = desired
         .iter()
         .filter(|(k, v)| tags.get(k.as_str()) != Some(&v.as_str()))

@@ -178,7 +178,9 @@ pub async fn import_all(
         .map_err(|e| failure("stack census", ResourceKind::Vpc, e))?;
     let mut result = ImportAll::default();
     for t in ownership::untracked(state, tagged) {
-        let decl = t.resource.as_deref().and_then(|r| stack.resources.get(r));
+        // The key it was made for may have been renamed since (`moved:`).
+        let key = t.resource.as_deref().map(|r| renamed(stack, r));
+        let decl = key.as_deref().and_then(|r| stack.resources.get(r));
         let skip = match decl {
             None => Some(match &t.resource {
                 Some(r) => format!(
@@ -208,10 +210,22 @@ pub async fn import_all(
             result.skipped.push((t, why));
             continue;
         }
-        let name = t.resource.clone().unwrap_or_default();
+        let name = key.unwrap_or_default();
         result
             .imported
             .push(import_one(aws, stack, state, &name, &t.id).await?);
     }
     Ok(result)
+}
+
+/// The key a resource made for `key` has now, following the file's `moved:` renames.
+fn renamed(stack: &Stack, key: &str) -> String {
+    let mut current = key.to_string();
+    for _ in 0..=stack.moved.len() {
+        match stack.moved.iter().find(|m| m.from == current) {
+            Some(m) => current = m.to.clone(),
+            None => break,
+        }
+    }
+    current
 }

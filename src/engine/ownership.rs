@@ -65,11 +65,18 @@ pub struct Foreign {
     pub id: String,
     /// The lineage it carries, when it carries one.
     pub lineage: Option<String>,
+    /// This state let it go (`state rm`, `removal_policy: retain`): it is no longer this state's.
+    pub released: bool,
 }
 
 impl fmt::Display for Foreign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({} {}): ", self.resource, self.kind, self.id)?;
+        if self.released {
+            return f.write_str(
+                "this state let it go (`state rm` or `removal_policy: retain`); `stackctl import` takes it back",
+            );
+        }
         match &self.lineage {
             Some(l) => write!(
                 f,
@@ -92,6 +99,15 @@ pub fn with_lineage(mut config: Json, lineage: &str) -> Json {
         tags.insert(TAG_LINEAGE.into(), Json::String(lineage.into()));
     }
     config
+}
+
+/// Whether this state let the resource go (`state rm`, `removal_policy: retain`).
+pub fn released(retained: &[AwsId], kind: ResourceKind, id: &str) -> bool {
+    let wanted = key(&AwsId {
+        kind,
+        id: id.to_string(),
+    });
+    retained.iter().any(|kept| key(kept) == wanted)
 }
 
 /// How ids are compared: ElastiCache, RDS, MemoryDB and IAM compare names without case.

@@ -158,6 +158,20 @@ pub async fn plan_up(
                 }
             }
         };
+        if action == Action::Create
+            && let Some(taken) = wanted
+                .physical_name
+                .as_deref()
+                .filter(|n| ownership::released(&state.retained, decl.kind, n))
+        {
+            return Err(EngineError::Config {
+                resource: name.clone(),
+                message: format!(
+                    "would be created as `{taken}`, a name this state let go of (`state rm` or `removal_policy: retain`; that {} may still exist): take it back with `stackctl import {name} <id>`, or give the resource another `name:`",
+                    decl.kind
+                ),
+            });
+        }
         let (action, changes, reason) = if existing.is_some() && observed.unmarked.contains(name) {
             mark_ownership(action, changes, reason, &state.lineage)
         } else {

@@ -66,6 +66,7 @@ pub async fn refresh(
     }
     let mut refreshed = Refreshed::default();
     let mut foreign = Vec::new();
+    let retained = state.retained.clone();
     while let Some(joined) = tasks.join_next().await {
         let (name, result) = joined.map_err(|e| {
             RefreshError::Driver("refresh".into(), DriverError::Invalid(e.to_string()))
@@ -76,6 +77,17 @@ pub async fn refresh(
         };
         if let Some(found) = observed.as_mut() {
             let id = found_id.clone().or(entry.id.clone()).unwrap_or_default();
+            // Found by name, but this state let it go: never taken back without `import`.
+            if found_id.is_some() && ownership::released(&retained, entry.kind, &id) {
+                foreign.push(Foreign {
+                    resource: name.clone(),
+                    kind: entry.kind,
+                    id,
+                    lineage: Some(owner.lineage.clone()),
+                    released: true,
+                });
+                continue;
+            }
             let known = match (found_id.is_some(), entry.imported) {
                 (true, _) => Known::Found,
                 (false, true) => Known::Imported,
@@ -92,6 +104,7 @@ pub async fn refresh(
                         kind: entry.kind,
                         id,
                         lineage,
+                        released: false,
                     });
                     continue;
                 }

@@ -1245,16 +1245,32 @@ async fn secrets_come_back_and_go_with_their_stack() {
         "restored, not scheduled for deletion"
     );
 
-    // A lost state of the seed stack: the database comes back with its secret.
+    // A lost state of the seed stack, whose `db` key has been renamed since: the database comes
+    // back under its new key, with its secret.
     let seed = "stacks/elasticache-rds.yaml";
     assert_eq!(stackctl_in(&["up", "-f", seed, "--yes"]).code, 0);
     std::fs::remove_file(ws.path("stacks/.stackctl/elasticache-rds.yaml.state.json")).unwrap();
+    let original = ws.read(seed);
+    ws.write(
+        seed,
+        &format!(
+            "{}\nmoved:\n  db: database\n",
+            original.replace("\n  db:\n", "\n  database:\n")
+        ),
+    );
     let import = stackctl_in(&["import", "--all", "-f", seed]);
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(
         import
             .stderr
-            .contains("holds the credentials of database `db`, and comes with it"),
+            .contains("imported database (rds-instance cache-demo-db)"),
+        "{}",
+        import.stderr
+    );
+    assert!(
+        import
+            .stderr
+            .contains("holds the credentials of database `database`, and comes with it"),
         "{}",
         import.stderr
     );
@@ -1288,7 +1304,7 @@ async fn secrets_come_back_and_go_with_their_stack() {
 }
 
 /// Issue #8: `state rm` forgets a resource without touching AWS (the next plan neither deletes nor
-/// flags it) and `import` takes it back; an instance imported into a file whose image names another
+/// adopts it, and refuses to create another under its name) and `import` takes it back; an instance imported into a file whose image names another
 /// AMI is shown as a replacement forced by `image`, never hidden.
 #[tokio::test(flavor = "multi_thread")]
 async fn state_rm_forgets_and_import_shows_a_different_image() {
@@ -1309,8 +1325,22 @@ async fn state_rm_forgets_and_import_shows_a_different_image() {
         "{}",
         rm.stderr
     );
-    let plan = plan_json(&emulator, &ws, file);
-    assert_eq!(planned(&plan, "web")["action"], "create", "{plan}");
+    // The name is still taken by what was forgotten: never a second server next to it.
+    for command in [&["plan"][..], &["up", "--yes"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["-f", file]);
+        let refused = stackctl_in(&args);
+        assert_eq!(refused.code, 1, "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("this state let go of"),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert_eq!(
+        live_instances(&aws, "web-demo").await,
+        vec![instance.clone()]
+    );
     let back = stackctl_in(&["import", "web", &instance, "-f", file]);
     assert_eq!(back.code, 0, "{}", back.stderr);
     let clean = stackctl_in(&["plan", "-f", file, "--detailed-exitcode"]);
