@@ -106,7 +106,12 @@ fn render_resource(out: &mut String, resource: &ResourcePlan, color: bool) {
                 .filter(|c| c.forces_replacement)
                 .map(|c| c.attribute.as_str())
                 .collect();
-            format!("replace ({} forces replacement)", forcing.join(", "))
+            if forcing.is_empty() {
+                // Replaced for a reason of its own (an interrupted delete), given after the dash.
+                "replace".to_string()
+            } else {
+                format!("replace ({} forces replacement)", forcing.join(", "))
+            }
         }
         Action::Delete => "delete".to_string(),
         Action::NoOp => "no changes".to_string(),
@@ -245,6 +250,30 @@ mod tests {
         assert!(text.contains("+ tcp 8081 0.0.0.0/0"), "{text}");
         assert!(
             text.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_replacement_without_a_forcing_attribute_gives_its_reason() {
+        let plan = Plan::new(
+            "demo",
+            "us-east-1",
+            false,
+            vec![ResourcePlan {
+                name: "web_sg".into(),
+                kind: ResourceKind::SecurityGroup,
+                action: Action::Replace,
+                id: Some("sg-1".into()),
+                reason: Some("a delete was interrupted".into()),
+                changes: vec![],
+                moved_from: None,
+                data_loss: None,
+            }],
+        );
+        let text = human(&plan, false);
+        assert!(
+            text.contains("web_sg (security-group) [sg-1]: replace — a delete was interrupted"),
             "{text}"
         );
     }
