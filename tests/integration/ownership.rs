@@ -397,22 +397,7 @@ async fn a_lost_state_file_is_recovered_by_import_or_swept() {
         "{}",
         import.stderr
     );
-    let plan = stackctl_in(&["plan", "-f", file, "--json"]);
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan: Json = serde_json::from_str(&plan.stdout).unwrap();
-    for resource in plan["resources"].as_array().unwrap() {
-        let action = resource["action"].as_str().unwrap();
-        assert!(
-            matches!(action, "read" | "no_op" | "update"),
-            "only tags to add, never a create or replacement: {resource}"
-        );
-        for change in resource["changes"].as_array().unwrap() {
-            assert!(
-                change["attribute"].as_str().unwrap().starts_with("tags"),
-                "{resource}"
-            );
-        }
-    }
+    assert_only_tags_to_add(&plan_json(&emulator, &ws, file));
     let up = stackctl_in(&["up", "-f", file, "--yes"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert_eq!(
@@ -442,6 +427,25 @@ fn plan_json(emulator: &Emulator, ws: &Workspace, file: &str) -> Json {
         run(stackctl(&emulator.endpoint, ws.dir.path()).args(["plan", "-f", file, "--json"]));
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     serde_json::from_str(&plan.stdout).unwrap()
+}
+
+/// A plan after an import: tags to add in place, never a create, a replacement or a delete.
+fn assert_only_tags_to_add(plan: &Json) {
+    for resource in plan["resources"].as_array().unwrap() {
+        assert!(
+            matches!(
+                resource["action"].as_str().unwrap(),
+                "read" | "no_op" | "update"
+            ),
+            "never a create or replacement: {resource}"
+        );
+        for change in resource["changes"].as_array().unwrap() {
+            assert!(
+                change["attribute"].as_str().unwrap().starts_with("tags"),
+                "only tags to add: {resource}"
+            );
+        }
+    }
 }
 
 fn planned<'a>(plan: &'a Json, name: &str) -> &'a Json {
@@ -1143,19 +1147,7 @@ async fn resources_made_without_stackctl_are_imported_and_converge() {
     );
     assert_eq!(mutations(&emulator), Vec::<String>::new());
 
-    let plan = plan_json(&emulator, &ws, file);
-    for resource in plan["resources"].as_array().unwrap() {
-        assert!(
-            matches!(resource["action"].as_str().unwrap(), "read" | "update"),
-            "{resource}"
-        );
-        for change in resource["changes"].as_array().unwrap() {
-            assert!(
-                change["attribute"].as_str().unwrap().starts_with("tags"),
-                "only tags to add: {resource}"
-            );
-        }
-    }
+    assert_only_tags_to_add(&plan_json(&emulator, &ws, file));
     let up = stackctl_in(&["up", "-f", file, "--yes"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert!(
