@@ -93,14 +93,26 @@ pub async fn claim_tags(
         .filter(|(k, v)| tags.get(k.as_str()) != Some(&v.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if out.deleted_date().is_some() || !ours || changed.is_empty() {
+    if out.deleted_date().is_some() || !ours {
+        return Ok(());
+    }
+    add_tags(ctx, name, &changed).await
+}
+
+/// Adds or changes these tags on a secret; nothing to send when there are none.
+async fn add_tags(
+    ctx: &Ctx,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), DriverError> {
+    if tags.is_empty() {
         return Ok(());
     }
     ctx.aws
         .secrets
         .tag_resource()
         .secret_id(name)
-        .set_tags(Some(super::tags::secrets(&changed)))
+        .set_tags(Some(super::tags::secrets(tags)))
         .send()
         .await
         .map(|_| ())
@@ -376,16 +388,7 @@ pub async fn update(
         .filter(|(k, v)| old.tags.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if !changed.is_empty() {
-        ctx.aws
-            .secrets
-            .tag_resource()
-            .secret_id(name)
-            .set_tags(Some(super::tags::secrets(&changed)))
-            .send()
-            .await
-            .map_err(|e| DriverError::from_sdk("TagResource", e))?;
-    }
+    add_tags(ctx, name, &changed).await?;
     let arn = describe(ctx, name)
         .await?
         .map(|(arn, _)| arn)

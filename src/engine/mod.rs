@@ -59,11 +59,11 @@ fn count(n: usize) -> String {
 }
 
 fn plural(n: usize) -> String {
-    if n == 1 {
-        "1 resource in AWS was".into()
-    } else {
-        format!("{n} resources in AWS were")
-    }
+    format!(
+        "{} in AWS {}",
+        count(n),
+        if n == 1 { "was" } else { "were" }
+    )
 }
 
 fn list(resources: &[ownership::Foreign]) -> String {
