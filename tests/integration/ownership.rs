@@ -1404,4 +1404,37 @@ async fn state_rm_forgets_and_import_shows_a_different_image() {
         .unwrap_or_else(|| panic!("{planned_box}"));
     assert_eq!(image["before"], al2023.as_str());
     assert_eq!(image["forces_replacement"], true);
+
+    // Applied: the instance on the other image is gone, its replacement runs the file's.
+    let up = stackctl_in(&["up", "-f", other_file, "--yes"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let old = aws
+        .ec2
+        .describe_instances()
+        .instance_ids(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.reservations()[0].instances()[0]
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str()),
+        Some("terminated")
+    );
+    let now = live_instances(&aws, "other").await;
+    assert_eq!(now.len(), 1, "{now:?}");
+    let replacement = aws
+        .ec2
+        .describe_instances()
+        .instance_ids(&now[0])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        replacement.reservations()[0].instances()[0].image_id(),
+        Some(al2023.as_str())
+    );
+    assert_eq!(stackctl_in(&["down", "-f", other_file, "--yes"]).code, 0);
+    assert_eq!(live_instances(&aws, "other").await, Vec::<String>::new());
 }
