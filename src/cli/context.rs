@@ -121,14 +121,15 @@ pub fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<Stat
 /// The state store of a run that changes infrastructure, with its lock held.
 pub struct LockedState {
     pub store: StateStore,
-    pub lock: Lock,
+    /// Held until the command ends; the kernel releases it if the process dies first.
+    _lock: Lock,
 }
 
 /// Finds the state and takes the lock for `operation`; fails at once when another run holds it.
 pub fn lock_state(global: &GlobalArgs, operation: &str) -> Result<LockedState, Failure> {
     let store = StateStore::new(state_path(global)?);
     let lock = lock(&store, operation)?;
-    Ok(LockedState { store, lock })
+    Ok(LockedState { store, _lock: lock })
 }
 
 fn lock(store: &StateStore, operation: &str) -> Result<Lock, Failure> {
@@ -185,9 +186,12 @@ pub fn confirm(global: &GlobalArgs, question: &str) -> bool {
     if global.yes {
         return true;
     }
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{question}\n  Only 'yes' will be accepted: ");
-    let _ = err.flush();
+    {
+        // Not held while waiting for the answer: an interrupt must be able to write its message.
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question}\n  Only 'yes' will be accepted: ");
+        let _ = err.flush();
+    }
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     answer.trim() == "yes"

@@ -6,6 +6,7 @@ mod down;
 mod force_unlock;
 mod graph;
 mod import;
+mod interrupts;
 mod outputs;
 mod plan;
 mod printer;
@@ -85,7 +86,10 @@ pub fn main() -> ExitCode {
             return Status::Failure.into();
         }
     };
-    let result = runtime.block_on(run(cli, &printer));
+    let result = runtime.block_on(async {
+        interrupts::install();
+        run(cli, &printer).await
+    });
     match result {
         Ok(status) => status.into(),
         Err(failure) => {

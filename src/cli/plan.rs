@@ -8,6 +8,7 @@ use crate::plan::render;
 use crate::spec::Stack;
 use crate::state::State;
 use crate::state::store::StateStore;
+use std::io::Write;
 
 pub fn engine_failure(error: EngineError) -> Failure {
     let help = error.help();
@@ -126,7 +127,9 @@ fn narrow(
             return Err(Failure::new(format!("--target {target}: no such resource")).help(help));
         }
     }
-    eprintln!(
+    // Written even when stderr is closed: never a panic.
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "warning: --target acts on part of the stack ({}); it is for exceptions — run a full `plan` afterwards to see what else differs",
         global.targets.join(", ")
     );

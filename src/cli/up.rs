@@ -3,7 +3,7 @@
 use super::args::ApplyArgs;
 use super::context::LockedState;
 use super::plan::{engine_failure, plan_up, show};
-use super::{Failure, GlobalArgs, Printer, Status, context, progress, saved_plan};
+use super::{Failure, GlobalArgs, Printer, Status, context, interrupts, progress, saved_plan};
 use crate::aws::Aws;
 use crate::engine::{self, Planned};
 use crate::spec::Stack;
@@ -65,6 +65,7 @@ pub async fn apply_planned(
     }
     let summary = planned.plan.summary;
     let started = Instant::now();
+    let _applying = interrupts::applying();
     let outcome = engine::apply(
         aws,
         stack,
@@ -72,7 +73,7 @@ pub async fn apply_planned(
         store,
         usize::from(global.parallelism),
         progress::sink(printer),
-        Some(locked.lock.path()),
+        interrupts::cancel(),
     )
     .await
     .map_err(engine_failure)?;

@@ -5,7 +5,7 @@
 use super::desired;
 use super::ownership;
 use super::planner::{Planned, state_graph};
-use super::{EngineError, Event, EventSink};
+use super::{Cancel, EngineError, Event, EventSink};
 use crate::aws::{self, Aws, Created, Ctx, DriverError, Progress};
 use crate::graph::Graph;
 use crate::plan::Action;
@@ -16,7 +16,6 @@ use crate::state::store::StateStore;
 use crate::state::{ResourceState, State, Status};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -64,7 +63,7 @@ pub async fn apply(
     store: &StateStore,
     parallelism: usize,
     events: EventSink,
-    lock_file: Option<&Path>,
+    mut cancel: Cancel,
 ) -> Result<Outcome, EngineError> {
     let Planned {
         plan,
@@ -106,7 +105,6 @@ pub async fn apply(
     let mut running = tokio::task::JoinSet::new();
     let mut outcome = Outcome::default();
     let mut stopping = false;
-    let mut signals = Interrupts::listen();
     loop {
         if !stopping {
             let ready: Vec<JobKey> = pending
@@ -232,22 +230,15 @@ pub async fn apply(
                     }
                 }
             }
-            () = signals.next(), if !stopping => {
-                stopping = true;
+            () = cancel.wait(), if !outcome.interrupted => {
                 outcome.interrupted = true;
-                events(Event::Stopping { reason: "interrupted: finishing what is in flight (interrupt again to exit at once)".into() });
-                let lock_file = lock_file.map(Path::to_path_buf);
-                let mut again = Interrupts::listen();
-                tokio::spawn(async move {
-                    again.next().await;
-                    // The state file is saved after every step, so it is already readable; nothing writes it
-                    // after this, so the lock can go with the process.
-                    if let Some(lock) = lock_file {
-                        let _ = std::fs::remove_file(lock);
-                    }
-                    eprintln!("interrupted again: exiting now; the state records everything created so far");
-                    std::process::exit(130);
-                });
+                let reason = if stopping {
+                    "interrupted: waiting for the steps in flight (interrupt again to exit at once)"
+                } else {
+                    "interrupted: finishing what is in flight (interrupt again to exit at once)"
+                };
+                stopping = true;
+                events(Event::Stopping { reason: reason.into() });
             }
         }
     }
@@ -265,50 +256,6 @@ fn step_action(key: &JobKey) -> Action {
         Step::Destroy => Action::Delete,
         Step::Create => Action::Create,
         Step::Update => Action::Update,
-    }
-}
-
-/// Ctrl-C and SIGTERM, listened to from the moment this is made: until then a signal would end the
-/// process before it could record anything.
-struct Interrupts {
-    #[cfg(unix)]
-    interrupt: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl Interrupts {
-    fn listen() -> Interrupts {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Interrupts {
-                interrupt: signal(SignalKind::interrupt()).ok(),
-                terminate: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Interrupts {}
-    }
-
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
-                match signal {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            }
-            tokio::select! {
-                () = recv(&mut self.interrupt) => {}
-                () = recv(&mut self.terminate) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! with independent resources in parallel, recording state after every step. Reports through events
 //! and never prints.
 
+pub mod cancel;
 pub mod desired;
 pub mod events;
 pub mod executor;
@@ -11,6 +12,7 @@ pub mod planner;
 pub mod refresh;
 pub mod sweep;
 
+pub use cancel::Cancel;
 pub use events::{Event, EventSink};
 pub use executor::{Outcome, apply};
 pub use planner::{Planned, plan_down, plan_up, target};

@@ -1,9 +1,11 @@
-//! An exclusive lock beside the state file. Created with `O_EXCL`, so two runs can never both hold it,
-//! and it records who holds it so a second run can say so. A lock left behind by a killed run stays
-//! until `stackctl force-unlock <id>` removes it: guessing that its holder is gone is how state gets lost.
+//! An exclusive lock beside the state file: a kernel lock (`flock`) on the lock file, held for as
+//! long as the run that took it. The kernel releases it when that process ends however it ends
+//! (Ctrl-C, SIGKILL, a crash), so a dead run never leaves a lock behind. The file's content names
+//! the holder, so a second run can say who it is waiting for.
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -29,10 +31,12 @@ impl std::fmt::Display for LockInfo {
 pub enum LockError {
     #[error("the state is locked: {0}")]
     Held(LockInfo),
-    #[error("the state is locked by {path}, which cannot be read: {message}")]
-    Unreadable { path: String, message: String },
+    #[error("the state is locked by a running process that has not yet said who it is ({path})")]
+    Starting { path: String },
     #[error("no lock with id {id}: {detail}")]
     NotFound { id: String, detail: String },
+    #[error("the lock with id {id} is held by a running process: {info}")]
+    Live { id: String, info: LockInfo },
     #[error("cannot lock {path}: {source}")]
     Io {
         path: String,
@@ -44,24 +48,28 @@ impl LockError {
     pub fn help(&self) -> String {
         match self {
             LockError::Held(info) => format!(
-                "wait for that run to finish; if it is gone (killed, machine lost), run `stackctl force-unlock {}`",
-                info.id
+                "wait for that run to finish; if it hangs, stop it (pid {} on {}): its lock ends with the process",
+                info.pid, info.host
             ),
-            LockError::Unreadable { .. } => {
-                "remove the lock file by hand once you are sure no stackctl run is active".into()
+            LockError::Starting { .. } => "run again in a moment".into(),
+            LockError::NotFound { .. } => "nothing to unlock".into(),
+            LockError::Live { info, .. } => format!(
+                "a kernel lock ends only with its process: wait for it, or stop pid {} on {}",
+                info.pid, info.host
+            ),
+            LockError::Io { .. } => {
+                "check the permissions of the state directory, and that its file system supports file locks".into()
             }
-            LockError::NotFound { .. } => {
-                "run `stackctl up` or `down` to see the current lock id".into()
-            }
-            LockError::Io { .. } => "check the permissions of the state directory".into(),
         }
     }
 }
 
-/// A held lock; released when dropped.
+/// A held lock: released (and its file removed) when dropped, or by the kernel when the process ends.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    // Holds the kernel lock for as long as it is open.
+    file: File,
     pub info: LockInfo,
 }
 
@@ -74,6 +82,12 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_file_name(name)
 }
 
+/// What trying to lock the file found.
+enum Attempt {
+    Locked(File),
+    HeldByAnother(File),
+}
+
 impl Lock {
     /// The lock file.
     pub fn path(&self) -> &Path {
@@ -82,13 +96,13 @@ impl Lock {
 
     pub fn acquire(state_path: &Path, operation: &str) -> Result<Lock, LockError> {
         let path = lock_path(state_path);
-        let io = |source| LockError::Io {
-            path: path.display().to_string(),
-            source,
-        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            std::fs::create_dir_all(dir).map_err(io_error(&path))?;
         }
+        let mut file = match try_lock(&path)? {
+            Attempt::Locked(file) => file,
+            Attempt::HeldByAnother(mut file) => return Err(holder(&mut file, &path)),
+        };
         let info = LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             pid: std::process::id(),
@@ -96,68 +110,120 @@ impl Lock {
             operation: operation.to_string(),
             since: jiff::Timestamp::now(),
         };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
-                file.write_all(&body)
-                    .and_then(|_| file.sync_all())
-                    .map_err(io)?;
-                Ok(Lock { path, info })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(read_holder(&path)),
-            Err(e) => Err(io(e)),
-        }
+        let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| file.write_all(&body))
+            .and_then(|_| file.sync_all())
+            .map_err(io_error(&path))?;
+        Ok(Lock { path, file, info })
     }
 
-    /// Removes a lock left behind, after checking the id the user gave matches it.
-    pub fn force_unlock(state_path: &Path, id: &str) -> Result<LockInfo, LockError> {
+    /// Clears the record of a lock whose run has ended. A lock still held by a live process is
+    /// refused: removing its file would not end a kernel lock, only hide it.
+    pub fn force_unlock(state_path: &Path, id: &str) -> Result<Option<LockInfo>, LockError> {
         let path = lock_path(state_path);
-        match read_holder(&path) {
-            LockError::Held(info) if info.id == id => {
-                std::fs::remove_file(&path).map_err(|source| LockError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                Ok(info)
-            }
-            LockError::Held(info) => Err(LockError::NotFound {
+        if !path.exists() {
+            return Err(LockError::NotFound {
                 id: id.to_string(),
-                detail: format!("the current lock is {}", info.id),
-            }),
-            LockError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                Err(LockError::NotFound {
+                detail: format!("{} is not locked", state_path.display()),
+            });
+        }
+        match try_lock(&path)? {
+            Attempt::HeldByAnother(mut file) => match holder(&mut file, &path) {
+                LockError::Held(info) if info.id == id => Err(LockError::Live {
                     id: id.to_string(),
-                    detail: format!("{} is not locked", state_path.display()),
-                })
+                    info,
+                }),
+                LockError::Held(info) => Err(LockError::NotFound {
+                    id: id.to_string(),
+                    detail: format!("the current lock is {}", info.id),
+                }),
+                other => Err(other),
+            },
+            Attempt::Locked(mut file) => {
+                // Nobody holds it: whatever the file says is a run that has ended.
+                let ended = read_info(&mut file);
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                Ok(ended)
             }
-            other => Err(other),
         }
     }
 }
 
-fn read_holder(path: &Path) -> LockError {
-    match std::fs::read(path) {
-        Ok(bytes) => match serde_json::from_slice::<LockInfo>(&bytes) {
-            Ok(info) => LockError::Held(info),
-            Err(e) => LockError::Unreadable {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            },
-        },
-        Err(source) => LockError::Io {
-            path: path.display().to_string(),
-            source,
-        },
+/// Opens the lock file and tries to lock it without waiting. A file removed by a holder releasing
+/// it between our open and our lock is opened again, so two runs can never lock different files.
+fn try_lock(path: &Path) -> Result<Attempt, LockError> {
+    let io = io_error(path);
+    loop {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(&io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(Attempt::HeldByAnother(file)),
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+        if still_at(&file, path) {
+            return Ok(Attempt::Locked(file));
+        }
+    }
+}
+
+/// Whether `path` still names the open `file`.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> LockError + '_ {
+    move |source| LockError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn read_info(file: &mut File) -> Option<LockInfo> {
+    let mut bytes = Vec::new();
+    file.rewind().ok()?;
+    file.read_to_end(&mut bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Who holds the lock, from the file's content. A holder writes it right after locking, so an empty
+/// file is read again a few times before giving up.
+fn holder(file: &mut File, path: &Path) -> LockError {
+    for _ in 0..20 {
+        if let Some(info) = read_info(file) {
+            return LockError::Held(info);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    LockError::Starting {
+        path: path.display().to_string(),
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // Removed while still locked; a run that opened the old file notices it is gone (`still_at`).
         let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
@@ -178,21 +244,45 @@ mod tests {
             other => panic!("expected the lock to be held, got {other:?}"),
         }
         drop(first);
+        assert!(!lock_path(&state).exists(), "released locks leave no file");
         assert!(Lock::acquire(&state, "down").is_ok());
     }
 
     #[test]
-    fn force_unlock_needs_the_right_id() {
+    fn a_lock_file_nobody_holds_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s.json");
+        let lock = Lock::acquire(&state, "up").unwrap();
+        // As if the process had been killed: the file stays, the kernel lock goes.
+        let Lock { file, path, .. } = &lock;
+        file.unlock().unwrap();
+        assert!(path.exists());
+        let second = Lock::acquire(&state, "down").unwrap();
+        assert_eq!(second.info.operation, "down");
+        std::mem::forget(lock);
+    }
+
+    #[test]
+    fn force_unlock_refuses_a_live_lock_and_clears_an_ended_one() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("s.json");
         let lock = Lock::acquire(&state, "up").unwrap();
         let id = lock.info.id.clone();
-        std::mem::forget(lock); // as if the process had been killed
         assert!(matches!(
             Lock::force_unlock(&state, "wrong"),
             Err(LockError::NotFound { .. })
         ));
-        assert_eq!(Lock::force_unlock(&state, &id).unwrap().id, id);
-        assert!(Lock::acquire(&state, "up").is_ok());
+        assert!(matches!(
+            Lock::force_unlock(&state, &id),
+            Err(LockError::Live { .. })
+        ));
+        lock.file.unlock().unwrap();
+        std::mem::forget(lock);
+        assert_eq!(Lock::force_unlock(&state, &id).unwrap().unwrap().id, id);
+        assert!(!lock_path(&state).exists());
+        assert!(matches!(
+            Lock::force_unlock(&state, &id),
+            Err(LockError::NotFound { .. })
+        ));
     }
 }
