@@ -1816,6 +1816,52 @@ def check_faults_off_by_default(emu: Emulator) -> None:
 # --------------------------------------------------------------------------
 
 
+def check_service_interfaces_hold_security_groups(emu: Emulator) -> None:
+    # Started with STACKCTL_EMULATOR_DELETE_SECONDS: an RDS instance, a cache
+    # cluster and a MemoryDB cluster hold their security groups (their network
+    # interfaces carry them) while they exist, "deleting" included.
+    subnets = _private_subnets(emu)
+    ec2 = emu.client("ec2")
+    ec = emu.client("elasticache")
+    mdb = emu.client("memorydb")
+    rds = emu.client("rds")
+    groups = {name: _security_group(emu, f"held-{name}") for name in ("db", "cache", "mdb")}
+    ec.create_cache_subnet_group(CacheSubnetGroupName="held", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    ec.create_cache_cluster(
+        CacheClusterId="held-cache", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="held", SecurityGroupIds=[groups["cache"]],
+    )
+    mdb.create_subnet_group(SubnetGroupName="held", SubnetIds=subnets)
+    mdb.create_cluster(
+        ClusterName="held-mdb", NodeType="db.t4g.small", ACLName="open-access", SubnetGroupName="held",
+        SecurityGroupIds=[groups["mdb"]],
+    )
+    rds.create_db_subnet_group(DBSubnetGroupName="held", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.create_db_instance(
+        DBInstanceIdentifier="held-db", DBInstanceClass="db.t3.micro", Engine="postgres", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="held",
+        VpcSecurityGroupIds=[groups["db"]],
+    )
+    for name, holder in (("db", "RDS DB instance held-db"), ("cache", "ElastiCache cluster held-cache"),
+                         ("mdb", "MemoryDB cluster held-mdb")):
+        err = expect_error("DependencyViolation", 400, lambda: ec2.delete_security_group(GroupId=groups[name]))
+        assert holder in err.response["Error"]["Message"], err
+    # Moving the cache to another group releases the first one at once.
+    other = _security_group(emu, "held-other")
+    ec.modify_cache_cluster(CacheClusterId="held-cache", SecurityGroupIds=[other], ApplyImmediately=True)
+    ec2.delete_security_group(GroupId=groups["cache"])
+    started = time.monotonic()
+    ec.delete_cache_cluster(CacheClusterId="held-cache")
+    mdb.delete_cluster(ClusterName="held-mdb")
+    rds.delete_db_instance(DBInstanceIdentifier="held-db", SkipFinalSnapshot=True)
+    for group in (other, groups["mdb"], groups["db"]):
+        expect_error("DependencyViolation", 400, lambda: ec2.delete_security_group(GroupId=group))
+    assert time.monotonic() - started < DELETE_DELAY, "checks took longer than the delay"
+    time.sleep(max(0.0, started + DELETE_DELAY + 0.3 - time.monotonic()))
+    for group in (other, groups["mdb"], groups["db"]):
+        ec2.delete_security_group(GroupId=group)
+
+
 def main() -> int:
     passed = failed = 0
 
@@ -1874,6 +1920,7 @@ def main() -> int:
         run("RunInstances ClientToken idempotency", lambda: check_run_instances_client_token(main_emu))
         run("instance attributes and profile", lambda: check_instance_attributes_and_profile(main_emu))
         run("DeleteSecurityGroup DependencyViolation", lambda: check_delete_security_group_dependency(main_emu))
+        run("service network interfaces hold security groups", lambda: check_service_interfaces_hold_security_groups(delayed))
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))
         run("unimplemented operation fails loudly", lambda: check_unimplemented_is_loud(main_emu))

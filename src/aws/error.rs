@@ -74,6 +74,14 @@ impl DriverError {
         }
     }
 
+    /// What AWS said with its error code (empty for other errors).
+    pub fn message(&self) -> &str {
+        match self {
+            DriverError::Aws { message, .. } => message,
+            _ => "",
+        }
+    }
+
     pub fn is_code(&self, codes: &[&str]) -> bool {
         self.code().is_some_and(|c| codes.contains(&c))
     }

@@ -344,7 +344,7 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
                     } else if error.is_code(&["DependencyViolation"]) {
                         Ok(Poll::Pending(format!(
                             "DependencyViolation: {}",
-                            holders(ctx, id).await
+                            holders(ctx, id, error.message()).await
                         )))
                     } else {
                         Err(error)
@@ -357,7 +357,8 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
 }
 
 /// Names what keeps a group from being deleted: network interfaces (and their instances) and groups whose rules point at it.
-async fn holders(ctx: &Ctx, id: &str) -> String {
+/// Network interfaces AWS manages for a database or cache may not be listed; AWS's own message then says.
+async fn holders(ctx: &Ctx, id: &str, aws_says: &str) -> String {
     let mut found = Vec::new();
     if let Ok(out) = ctx
         .aws
@@ -398,7 +399,7 @@ async fn holders(ctx: &Ctx, id: &str) -> String {
         }
     }
     if found.is_empty() {
-        "still in use; waiting for AWS to release it".to_string()
+        format!("{aws_says}; waiting for AWS to release it")
     } else {
         format!("held by {}", found.join(", "))
     }

@@ -398,6 +398,40 @@ def _group_dependents(backend: Any, group_id: str) -> list[str]:
     return dependents
 
 
+# AWS: an RDS DB instance, an ElastiCache cache cluster (replication group
+# members are cache clusters) and a MemoryDB cluster put requester-managed
+# network interfaces in their subnets, and those carry the resource's security
+# groups; while the resource exists (deleting included) the groups cannot be
+# deleted (DependencyViolation). moto's services never touched EC2.
+def _service_interfaces(account_id: str, region: str, group_id: str) -> list[str]:
+    from moto.elasticache.models import elasticache_backends
+    from moto.memorydb.models import memorydb_backends
+    from moto.rds.models import rds_backends
+
+    from .. import deletion
+
+    backends = [
+        rds_backends[account_id][region],
+        elasticache_backends[account_id][region],
+        memorydb_backends[account_id][region],
+    ]
+    # Deletions finish with time, whichever service is asked.
+    for service in backends:
+        deletion.pending(service).purge()
+        timeline.of(service).advance()
+    holders = []
+    for database in list(rds_backends[account_id][region].databases.values()):
+        if group_id in (database.vpc_security_group_ids or []):
+            holders.append(f"RDS DB instance {database.db_instance_identifier}")
+    for cluster in list(elasticache_backends[account_id][region].cache_clusters.values()):
+        if group_id in (cluster.security_group_ids or []):
+            holders.append(f"ElastiCache cluster {cluster.cache_cluster_id}")
+    for cluster in list(memorydb_backends[account_id][region].clusters.values()):
+        if group_id in (cluster.security_group_ids or []):
+            holders.append(f"MemoryDB cluster {cluster.cluster_name}")
+    return holders
+
+
 def _patch_delete_security_group() -> None:
     # Checked in the API handler, not the backend: moto's DeleteVpc deletes
     # the VPC's default group through the backend, which must keep working.
@@ -421,6 +455,11 @@ def _patch_delete_security_group() -> None:
                 raise CannotDeleteError(group.id, group.name)
             if _group_dependents(backend, group.id):
                 raise DependencyViolationError(f"resource {group.id} has a dependent object")
+            held_by = _service_interfaces(backend.account_id, backend.region_name, group.id)
+            if held_by:
+                raise DependencyViolationError(
+                    f"resource {group.id} has a dependent object (network interfaces of {', '.join(held_by)})"
+                )
         return original(self)
 
     SecurityGroups.delete_security_group = delete_security_group  # type: ignore[method-assign]
