@@ -205,8 +205,11 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
         .iter()
         .flat_map(|r| r.instances())
         .collect();
-    // Prefer the instance launched by the recorded create call.
-    found.sort_by_key(|i| i.client_token() != prior.client_token.as_deref());
+    // Only the instance launched by the recorded create call: another live instance of this resource
+    // may be the one it replaces, waiting for its users to move before it is terminated.
+    if let Some(token) = prior.client_token.as_deref() {
+        found.retain(|i| i.client_token() == Some(token));
+    }
     Ok(found
         .first()
         .and_then(|i| i.instance_id())

@@ -4,11 +4,11 @@
 
 use super::desired;
 use super::ownership;
-use super::planner::{Planned, state_graph};
+use super::planner::{Planned, deposed_key, state_graph};
 use super::{Cancel, EngineError, Event, EventSink};
 use crate::aws::{self, Aws, Created, Ctx, DriverError, Progress};
 use crate::graph::Graph;
-use crate::plan::Action;
+use crate::plan::{Action, ReplaceOrder};
 use crate::resolve::is_fully_known;
 use crate::resources::ResourceKind;
 use crate::spec::Stack;
@@ -51,6 +51,7 @@ enum Done {
     Updated {
         outputs: Map<String, Json>,
         config: Json,
+        depends_on: Vec<String>,
     },
     Destroyed,
 }
@@ -75,7 +76,8 @@ pub async fn apply(
     } = planned;
     state.serial += 1;
     store.save(&state)?;
-    let jobs = build_jobs(&plan.resources, stack, &state);
+    let deposing = deposing(&plan.resources, &state);
+    let jobs = build_jobs(&plan.resources, stack, &state, &deposing);
     // Named in the plan, recorded in state before the delete: an interrupted delete keeps the name.
     let final_snapshots: HashMap<String, String> = plan
         .resources
@@ -150,6 +152,7 @@ pub async fn apply(
                     &mut state,
                     &observed,
                     &known,
+                    deposing.get(&name),
                     progress_tx.clone(),
                 ) {
                     Ok(Started::Spawned(kind, future)) => {
@@ -270,9 +273,30 @@ fn build_jobs(
     resources: &[crate::plan::ResourcePlan],
     stack: Option<&Stack>,
     state: &State,
+    deposing: &HashMap<String, Deposing>,
 ) -> BTreeMap<JobKey, Vec<JobKey>> {
     let mut jobs: BTreeMap<JobKey, Vec<JobKey>> = BTreeMap::new();
+    // Deposed key → the resource it was.
+    let deposed: HashMap<&str, &str> = deposing
+        .iter()
+        .map(|(name, d)| (d.old_key.as_str(), name.as_str()))
+        .collect();
+    let destroy_job = |name: &str| -> JobKey {
+        let key = deposing.get(name).map_or(name, |d| d.old_key.as_str());
+        (key.to_string(), Step::Destroy)
+    };
     for r in resources {
+        if r.action == Action::Replace
+            && let Some(d) = deposing.get(&r.name)
+        {
+            // Create first; the old one goes once its users have moved (edges below).
+            jobs.insert((r.name.clone(), Step::Create), vec![]);
+            jobs.insert(
+                (d.old_key.clone(), Step::Destroy),
+                vec![(r.name.clone(), Step::Create)],
+            );
+            continue;
+        }
         match r.action {
             Action::Create => {
                 jobs.insert((r.name.clone(), Step::Create), vec![]);
@@ -317,16 +341,20 @@ fn build_jobs(
                 }
             }
             Step::Destroy => {
-                for dependent in recorded.dependents(name) {
-                    let destroy = (dependent.to_string(), Step::Destroy);
+                let replaced_by_new = deposed.get(name.as_str()).copied();
+                let resource = replaced_by_new.unwrap_or(name);
+                for dependent in recorded.dependents(resource) {
+                    let destroy = destroy_job(dependent);
                     if jobs.contains_key(&destroy) {
                         edges.push((key.clone(), destroy));
                     } else if let Some(apply) = apply_job(dependent) {
-                        // The dependent is being changed to stop using this resource: let it go first, unless
-                        // its new configuration still needs this resource (that would wait on itself).
-                        let still_needed = stack_graph
-                            .as_ref()
-                            .is_some_and(|g| g.dependencies(dependent).contains(&name.as_str()));
+                        // The dependent is being changed to stop using this resource (or, when the new
+                        // one was created first, to use the new one): let it go first, unless its new
+                        // configuration still needs this very resource (that would wait on itself).
+                        let still_needed = replaced_by_new.is_none()
+                            && stack_graph.as_ref().is_some_and(|g| {
+                                g.dependencies(dependent).contains(&name.as_str())
+                            });
                         if !still_needed {
                             edges.push((key.clone(), apply));
                         }
@@ -369,6 +397,47 @@ fn build_jobs(
     jobs
 }
 
+/// A resource replaced create-first: the state key its old self moves to, and its new name.
+#[derive(Debug, Clone)]
+struct Deposing {
+    old_key: String,
+    new_name: Option<String>,
+}
+
+fn deposing(resources: &[crate::plan::ResourcePlan], state: &State) -> HashMap<String, Deposing> {
+    resources
+        .iter()
+        .filter(|r| r.action == Action::Replace)
+        .filter_map(|r| {
+            let replacement = r.replacement.as_ref()?;
+            (replacement.order == ReplaceOrder::CreateBeforeDestroy).then(|| {
+                (
+                    r.name.clone(),
+                    Deposing {
+                        old_key: deposed_key(state, &r.name),
+                        new_name: replacement.new_name.clone(),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// Moves the resource `name` replaced create-first to its deposed key, which its users now also
+/// depend on until they have moved to the new one. Saved with the create's intent, in one write.
+fn depose(state: &mut State, name: &str, deposing: &Deposing, delete_timeout: Duration) {
+    let Some(mut old) = state.resources.remove(name) else {
+        return;
+    };
+    old.delete_timeout_secs = Some(delete_timeout.as_secs());
+    for entry in state.resources.values_mut() {
+        if entry.depends_on.iter().any(|d| d == name) {
+            entry.depends_on.push(deposing.old_key.clone());
+        }
+    }
+    state.resources.insert(deposing.old_key.clone(), old);
+}
+
 type DriverFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Done, DriverError>> + Send>>;
 
@@ -385,6 +454,7 @@ fn start(
     state: &mut State,
     observed: &super::refresh::Refreshed,
     known: &crate::resolve::Known,
+    deposing: Option<&Deposing>,
     progress: mpsc::UnboundedSender<(String, Progress)>,
 ) -> Result<Started, EngineError> {
     let (name, step) = key;
@@ -427,10 +497,20 @@ fn start(
                 .resources
                 .get(name)
                 .ok_or_else(|| config_error("not in the stack file".into()))?;
-            let recorded_name = state
-                .resources
-                .get(name)
-                .and_then(|r| r.physical_name.clone());
+            if *step == Step::Create
+                && let Some(deposing) = deposing
+            {
+                depose(state, name, deposing, decl.timeouts.delete);
+            }
+            let recorded_name = deposing
+                .filter(|_| *step == Step::Create)
+                .and_then(|d| d.new_name.clone())
+                .or_else(|| {
+                    state
+                        .resources
+                        .get(name)
+                        .and_then(|r| r.physical_name.clone())
+                });
             let wanted =
                 desired::compute(stack, &aws.region, decl, known, recorded_name.as_deref())
                     .map_err(config_error)?;
@@ -497,7 +577,12 @@ fn start(
                     // Refresh took the tag out of what it read; AWS has it, so the update leaves it be.
                     current = ownership::with_lineage(current, &owner.lineage);
                 }
-                entry.depends_on = depends_on;
+                // Until the update is done it may still use what it used before.
+                for dep in &depends_on {
+                    if !entry.depends_on.contains(dep) {
+                        entry.depends_on.push(dep.clone());
+                    }
+                }
                 entry.delete_timeout_secs = Some(decl.timeouts.delete.as_secs());
                 let ctx = Ctx::new(
                     aws.clone(),
@@ -514,7 +599,11 @@ fn start(
                         // The recorded configuration changes only once the update succeeds.
                         aws::update(kind, &ctx, &id, &current, &sent, &payload)
                             .await
-                            .map(|outputs| Done::Updated { outputs, config })
+                            .map(|outputs| Done::Updated {
+                                outputs,
+                                config,
+                                depends_on,
+                            })
                     }),
                 ))
             }
@@ -540,6 +629,9 @@ fn record(
             }
             let id = removed.and_then(|r| r.id);
             known.outputs.remove(name);
+            for entry in state.resources.values_mut() {
+                entry.depends_on.retain(|d| d != name);
+            }
             id
         }
         Done::Created(created) => {
@@ -551,9 +643,14 @@ fn record(
             known.outputs.insert(name.clone(), created.outputs);
             Some(created.id)
         }
-        Done::Updated { outputs, config } => {
+        Done::Updated {
+            outputs,
+            config,
+            depends_on,
+        } => {
             let entry = state.resources.get_mut(name)?;
             entry.config = config;
+            entry.depends_on = depends_on;
             // The update wrote this state's lineage tag.
             entry.imported = false;
             entry.status = Status::Created;

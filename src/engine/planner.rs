@@ -7,7 +7,7 @@ use super::refresh::{RefreshError, Refreshed, refresh};
 use crate::aws::{self, Aws, Ctx, Observed};
 use crate::graph::Graph;
 use crate::plan::diff::{creation, diff};
-use crate::plan::{Action, Change, DataLoss, Plan, ResourcePlan, data_loss};
+use crate::plan::{Action, Change, DataLoss, Plan, ResourcePlan, data_loss, replacement};
 use crate::resolve::Known;
 use crate::spec::Stack;
 use crate::state::{ResourceState, State, Status};
@@ -121,6 +121,7 @@ pub async fn plan_up(
                 changes: vec![],
                 moved_from: None,
                 data_loss: None,
+                replacement: None,
             });
             lookups.insert(name.clone(), found);
             continue;
@@ -197,8 +198,10 @@ pub async fn plan_up(
             changes,
             moved_from: moves.get(name).cloned(),
             data_loss,
+            replacement: None,
         });
     }
+    order_replacements(stack, &state, &mut resources)?;
     let leaving: Vec<String> = removal_order(&state)
         .into_iter()
         .filter(|n| !stack.resources.contains_key(n))
@@ -210,6 +213,12 @@ pub async fn plan_up(
         let reason = match retained.get(&name) {
             Some(why) => why.clone(),
             None if gone => "already gone; only the state entry is removed".into(),
+            None if deposed_of(&name).is_some_and(|of| stack.resources.contains_key(of)) => {
+                format!(
+                    "replaced by the new `{}`; deleted once nothing uses it",
+                    deposed_of(&name).unwrap_or_default()
+                )
+            }
             None => match renamed_to(&resources, entry.kind) {
                 Some(new) => format!(
                     "no longer in the stack file; if it was renamed to `{new}`, add `moved: {{ {name}: {new} }}` to the file to keep it"
@@ -229,6 +238,7 @@ pub async fn plan_up(
             changes: vec![],
             moved_from: None,
             data_loss,
+            replacement: None,
         });
     }
     for r in &resources {
@@ -243,6 +253,105 @@ pub async fn plan_up(
         known,
         retained,
     })
+}
+
+/// Decides the order of every replacement in the plan (see `plan::replacement`): create first when
+/// resources that stay keep using the replaced one, delete first otherwise. Fails before any change
+/// when neither is safe.
+fn order_replacements(
+    stack: &Stack,
+    state: &State,
+    resources: &mut [ResourcePlan],
+) -> Result<(), EngineError> {
+    let stack_graph = Graph::from_stack(stack);
+    let recorded = state_graph(state);
+    let actions: HashMap<String, Action> = resources
+        .iter()
+        .map(|r| (r.name.clone(), r.action))
+        .collect();
+    let suffix = || uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
+    for planned in resources.iter_mut().filter(|r| r.action == Action::Replace) {
+        let name = planned.name.as_str();
+        let Some(decl) = stack.resources.get(name) else {
+            continue;
+        };
+        let uses_now = |user: &str| stack_graph.dependencies(user).contains(&name);
+        let mut staying: Vec<String> = stack_graph
+            .dependents(name)
+            .into_iter()
+            .filter(|user| matches!(actions.get(*user), Some(Action::Update | Action::NoOp)))
+            .map(str::to_string)
+            .collect();
+        staying.sort();
+        let mut moving_off: Vec<String> = recorded
+            .dependents(name)
+            .into_iter()
+            .filter(|user| !uses_now(user) && actions.get(*user) == Some(&Action::Update))
+            .map(str::to_string)
+            .collect();
+        moving_off.sort();
+        let fixed_name = decl
+            .config
+            .contains_key("name")
+            .then(|| {
+                planned
+                    .changes
+                    .iter()
+                    .find(|c| c.attribute == "name")
+                    .and_then(|c| c.after.as_ref())
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+                    .or_else(|| state.resources.get(name)?.physical_name.clone())
+            })
+            .flatten();
+        let old_name = state
+            .resources
+            .get(name)
+            .and_then(|r| r.physical_name.clone());
+        let base_name = crate::spec::names::physical_name(&stack.name, name);
+        let candidate = replacement::Candidate {
+            kind: decl.kind,
+            staying,
+            moving_off,
+            fixed_name: fixed_name.as_deref(),
+            old_name: old_name.as_deref(),
+            base_name: &base_name,
+        };
+        let decided =
+            replacement::decide(&candidate, &suffix()).map_err(|message| EngineError::Config {
+                resource: name.to_string(),
+                message,
+            })?;
+        if let Some(new_name) = &decided.new_name {
+            planned.changes.push(Change {
+                attribute: "name".into(),
+                before: old_name.map(serde_json::Value::String),
+                after: Some(serde_json::Value::String(new_name.clone())),
+                forces_replacement: false,
+            });
+        }
+        planned.replacement = Some(decided);
+    }
+    Ok(())
+}
+
+/// The state key under which a replaced resource waits for its deletion, while the new one takes
+/// its key: `web_sg~old` (resource keys in files never hold `~`).
+pub fn deposed_key(state: &State, name: &str) -> String {
+    let mut key = format!("{name}{DEPOSED}");
+    let mut n = 2;
+    while state.resources.contains_key(&key) {
+        key = format!("{name}{DEPOSED}{n}");
+        n += 1;
+    }
+    key
+}
+
+const DEPOSED: &str = "~old";
+
+/// The resource a deposed state key was replaced by.
+pub fn deposed_of(key: &str) -> Option<&str> {
+    key.rfind(DEPOSED).map(|at| &key[..at])
 }
 
 /// Follows the file's `moved:` renames in the state: the old key's entry becomes the new key's, so
@@ -345,6 +454,7 @@ pub async fn plan_down(
                 changes: vec![],
                 moved_from: None,
                 data_loss,
+                replacement: None,
             }
         })
         .collect();

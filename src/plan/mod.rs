@@ -4,6 +4,7 @@
 pub mod data_loss;
 pub mod diff;
 pub mod render;
+pub mod replacement;
 pub mod saved;
 
 use crate::resources::ResourceKind;
@@ -72,6 +73,31 @@ pub struct ResourcePlan {
     /// Set when this step deletes a resource that holds data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_loss: Option<DataLoss>,
+    /// How a replacement is carried out (set for `replace` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Replacement>,
+}
+
+/// The order of a replacement, and who moves.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Replacement {
+    pub order: ReplaceOrder,
+    /// The name the new resource gets beside the old one, when stackctl chose the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+    /// Resources that keep using it: they move to the new one before the old one is deleted
+    /// (create first), or stop using it before it is deleted (delete first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceOrder {
+    /// The new resource is created, dependents move to it, then the old one is deleted.
+    CreateBeforeDestroy,
+    /// The old resource is deleted, then the new one created (its name is fixed, or nothing uses it).
+    DestroyBeforeCreate,
 }
 
 /// What a delete or replacement destroys, and what is left afterwards.

@@ -149,6 +149,13 @@ fn render_resource(out: &mut String, resource: &ResourcePlan, color: bool) {
             loss.what, loss.remains
         );
     }
+    if let Some(replacement) = &resource.replacement {
+        let _ = writeln!(
+            out,
+            "      order: {}",
+            super::replacement::describe(replacement, resource.kind)
+        );
+    }
     if matches!(
         resource.action,
         Action::Read | Action::NoOp | Action::Delete
@@ -239,6 +246,7 @@ mod tests {
                 }],
                 moved_from: None,
                 data_loss: None,
+                replacement: None,
             }],
         );
         let text = human(&plan, false);
@@ -269,6 +277,7 @@ mod tests {
                 changes: vec![],
                 moved_from: None,
                 data_loss: None,
+                replacement: None,
             }],
         );
         let text = human(&plan, false);

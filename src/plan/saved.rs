@@ -87,6 +87,7 @@ impl SavedPlan {
             {
                 *loss = promised.clone();
             }
+            keep_promised_name(saved, now);
             if saved != now {
                 return Err(Stale::Infrastructure(format!(
                     "`{}` would now be {:?} instead of {:?}",
@@ -98,6 +99,24 @@ impl SavedPlan {
             return Err(Stale::Infrastructure("the set of resources differs".into()));
         }
         Ok(())
+    }
+}
+
+/// A replacement created beside the old resource gets a name with a random suffix: applying a saved
+/// plan uses the name it showed.
+fn keep_promised_name(saved: &crate::plan::ResourcePlan, now: &mut crate::plan::ResourcePlan) {
+    let promised = saved.replacement.as_ref().and_then(|r| r.new_name.clone());
+    let Some(fresh) = now.replacement.as_mut().and_then(|r| r.new_name.as_mut()) else {
+        return;
+    };
+    let Some(promised) = promised else {
+        return;
+    };
+    let drawn = std::mem::replace(fresh, promised.clone());
+    for change in now.changes.iter_mut().filter(|c| {
+        c.attribute == "name" && c.after.as_ref().and_then(|v| v.as_str()) == Some(drawn.as_str())
+    }) {
+        change.after = Some(serde_json::Value::String(promised.clone()));
     }
 }
 

@@ -21,6 +21,19 @@ pub enum NameRule {
 }
 
 impl NameRule {
+    /// The longest name AWS accepts.
+    pub fn max_len(self) -> usize {
+        match self {
+            NameRule::SecurityGroup => 255,
+            NameRule::IamRole => 64,
+            NameRule::NameTag => 256,
+            NameRule::Stack => 32,
+            NameRule::DataName => 40,
+            NameRule::RdsIdentifier => 63,
+            NameRule::SecretName => 512,
+        }
+    }
+
     /// Why `name` is not acceptable, or `None` when it is.
     pub fn violation(self, name: &str) -> Option<String> {
         match self {
@@ -118,6 +131,14 @@ pub fn physical_name(stack: &str, resource: &str) -> String {
     format!("{stack}-{}", resource.replace('_', "-"))
 }
 
+/// The name of a resource created beside the one it replaces, which still holds `base`: `base` and a
+/// short suffix, `base` shortened where the whole would be too long for AWS.
+pub fn replacement_name(base: &str, rule: NameRule, suffix: &str) -> String {
+    let room = rule.max_len().saturating_sub(suffix.len() + 1);
+    let kept: String = base.chars().take(room).collect();
+    format!("{}-{suffix}", kept.trim_end_matches('-'))
+}
+
 /// Resource keys in the stack file: used in references, so identifier-like.
 pub fn resource_key_violation(key: &str) -> Option<String> {
     let mut chars = key.chars();
@@ -132,6 +153,25 @@ pub fn resource_key_violation(key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replacement_names_fit_the_rule() {
+        assert_eq!(
+            replacement_name("demo-web-sg", NameRule::SecurityGroup, "a1b2c3"),
+            "demo-web-sg-a1b2c3"
+        );
+        let long = "a-very-long-stack-name-cache-subnets-x";
+        let name = replacement_name(long, NameRule::DataName, "a1b2c3");
+        assert_eq!(name.len(), 40);
+        assert_eq!(NameRule::DataName.violation(&name), None, "{name}");
+        // Shortened right after a hyphen: never two in a row.
+        let name = replacement_name(
+            "abcdefghijklmnopqrstuvwxyz-abcdefghijk-xy",
+            NameRule::DataName,
+            "a1b2c3",
+        );
+        assert_eq!(NameRule::DataName.violation(&name), None, "{name}");
+    }
 
     #[test]
     fn security_group_names() {
