@@ -100,6 +100,12 @@ pub async fn apply(
             ),
         });
     }
+    let inputs = RunInputs {
+        aws,
+        stack,
+        observed: &observed,
+        deposing: &deposing,
+    };
     let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<(String, Progress)>();
     let mut pending: BTreeMap<JobKey, Vec<JobKey>> = jobs;
     let mut finished: HashSet<JobKey> = HashSet::new();
@@ -145,16 +151,7 @@ pub async fn apply(
                     // Saved with the step's start, before the delete call.
                     entry.final_snapshot = Some(snapshot.clone());
                 }
-                match start(
-                    aws,
-                    stack,
-                    &key,
-                    &mut state,
-                    &observed,
-                    &known,
-                    deposing.get(&name),
-                    progress_tx.clone(),
-                ) {
+                match start(&inputs, &key, &mut state, &known, progress_tx.clone()) {
                     Ok(Started::Spawned(kind, future)) => {
                         events(Event::Started {
                             resource: name.clone(),
@@ -447,17 +444,29 @@ enum Started {
     Nothing(ResourceKind),
 }
 
+/// What every step of one run reads.
+struct RunInputs<'a> {
+    aws: &'a Aws,
+    stack: Option<&'a Stack>,
+    observed: &'a super::refresh::Refreshed,
+    deposing: &'a HashMap<String, Deposing>,
+}
+
 fn start(
-    aws: &Aws,
-    stack: Option<&Stack>,
+    run: &RunInputs,
     key: &JobKey,
     state: &mut State,
-    observed: &super::refresh::Refreshed,
     known: &crate::resolve::Known,
-    deposing: Option<&Deposing>,
     progress: mpsc::UnboundedSender<(String, Progress)>,
 ) -> Result<Started, EngineError> {
+    let RunInputs {
+        aws,
+        stack,
+        observed,
+        deposing,
+    } = *run;
     let (name, step) = key;
+    let deposing = deposing.get(name);
     let config_error = |message: String| EngineError::Config {
         resource: name.clone(),
         message,
