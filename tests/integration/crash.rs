@@ -34,7 +34,7 @@ fn http(endpoint: &str, request: &str) -> String {
         .unwrap_or_default()
 }
 
-fn mutations(endpoint: &str) -> usize {
+pub(crate) fn mutations(endpoint: &str) -> usize {
     let body = http(endpoint, "GET /_stackctl/crash HTTP/1.0\r\n\r\n");
     serde_json::from_str::<serde_json::Value>(&body).unwrap()["mutations"]
         .as_u64()
@@ -52,7 +52,12 @@ fn arm(endpoint: &str, pid: Option<u32>, after: usize) {
 
 /// Runs stackctl so that the emulator may kill it after the `after`-th mutating request. The process
 /// starts stopped, so the trigger is armed with its pid before it sends anything.
-fn run_with_crash(emulator: &Emulator, ws: &Workspace, args: &[&str], after: usize) -> Option<i32> {
+pub(crate) fn run_with_crash(
+    emulator: &Emulator,
+    ws: &Workspace,
+    args: &[&str],
+    after: usize,
+) -> Option<i32> {
     let command = stackctl(&emulator.endpoint, ws.dir.path());
     // The same program and environment, behind a shell that stops itself and then becomes stackctl.
     let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = command

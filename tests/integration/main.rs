@@ -7,5 +7,6 @@ mod data_tier;
 mod interrupt;
 mod ownership;
 mod pipeline;
+mod replacement;
 mod slow_aws;
 mod web_stack;
