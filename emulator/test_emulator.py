@@ -1281,6 +1281,13 @@ def check_rds(emu: Emulator) -> None:
         DBInstanceIdentifier="rds-pw", DBInstanceClass="db.t3.micro", Engine="mysql", AllocatedStorage=20,
         MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="rds-subnets",
     )
+    # Storage grows in place and never shrinks.
+    grown = rds.modify_db_instance(DBInstanceIdentifier="rds-pw", AllocatedStorage=30, ApplyImmediately=True)
+    assert grown["DBInstance"]["AllocatedStorage"] == 30, grown
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.modify_db_instance(DBInstanceIdentifier="rds-pw", AllocatedStorage=20, ApplyImmediately=True),
+    )
     rds.delete_db_instance(DBInstanceIdentifier="rds-pw", SkipFinalSnapshot=True)
     assert not rds.describe_db_snapshots(DBInstanceIdentifier="rds-pw", SnapshotType="manual")["DBSnapshots"]
     rds.delete_db_subnet_group(DBSubnetGroupName="rds-subnets")
@@ -1862,6 +1869,72 @@ def check_service_interfaces_hold_security_groups(emu: Emulator) -> None:
         ec2.delete_security_group(GroupId=group)
 
 
+def check_replica_and_shard_changes(emu: Emulator) -> None:
+    ec = emu.client("elasticache")
+    subnets = _private_subnets(emu)
+    ec.create_cache_subnet_group(CacheSubnetGroupName="resize", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+
+    def members(group_id: str) -> tuple[list[int], list[str]]:
+        group = ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+        return [len(ng["NodeGroupMembers"]) for ng in group["NodeGroups"]], group["MemberClusters"]
+
+    ec.create_replication_group(
+        ReplicationGroupId="resize-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="resize",
+        AutomaticFailoverEnabled=True,
+    )
+    ec.increase_replica_count(ReplicationGroupId="resize-rg", NewReplicaCount=3, ApplyImmediately=True)
+    counts, clusters = members("resize-rg")
+    assert counts == [4], counts
+    for cluster_id in clusters:
+        found = ec.describe_cache_clusters(CacheClusterId=cluster_id)["CacheClusters"][0]
+        assert found["ReplicationGroupId"] == "resize-rg", found
+    expect_error(
+        "InvalidParameterValue", 400,
+        lambda: ec.increase_replica_count(ReplicationGroupId="resize-rg", NewReplicaCount=3, ApplyImmediately=True),
+    )
+    ec.decrease_replica_count(ReplicationGroupId="resize-rg", NewReplicaCount=1, ApplyImmediately=True)
+    counts, clusters = members("resize-rg")
+    assert counts == [2] and len(clusters) == 2, (counts, clusters)
+    expect_error("CacheClusterNotFound", 404, lambda: ec.describe_cache_clusters(CacheClusterId="resize-rg-004"))
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: ec.decrease_replica_count(ReplicationGroupId="resize-rg", NewReplicaCount=0, ApplyImmediately=True),
+    )
+    expect_error(
+        "InvalidParameterValue", 400,
+        lambda: ec.modify_replication_group_shard_configuration(
+            ReplicationGroupId="resize-rg", NodeGroupCount=2, ApplyImmediately=True
+        ),
+    )
+
+    ec.create_replication_group(
+        ReplicationGroupId="resize-sharded", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumNodeGroups=2, ReplicasPerNodeGroup=1,
+        CacheSubnetGroupName="resize", CacheParameterGroupName="default.redis7.cluster.on",
+        AutomaticFailoverEnabled=True,
+    )
+    ec.modify_replication_group_shard_configuration(
+        ReplicationGroupId="resize-sharded", NodeGroupCount=3, ApplyImmediately=True
+    )
+    counts, clusters = members("resize-sharded")
+    assert counts == [2, 2, 2] and len(clusters) == 6, (counts, clusters)
+    expect_error(
+        "InvalidParameterValue", 400,
+        lambda: ec.modify_replication_group_shard_configuration(
+            ReplicationGroupId="resize-sharded", NodeGroupCount=2, ApplyImmediately=True
+        ),
+    )
+    ec.modify_replication_group_shard_configuration(
+        ReplicationGroupId="resize-sharded", NodeGroupCount=2, ApplyImmediately=True,
+        NodeGroupsToRemove=["0003"],
+    )
+    counts, clusters = members("resize-sharded")
+    assert counts == [2, 2] and len(clusters) == 4, (counts, clusters)
+    ec.delete_replication_group(ReplicationGroupId="resize-rg")
+    ec.delete_replication_group(ReplicationGroupId="resize-sharded")
+
+
 def main() -> int:
     passed = failed = 0
 
@@ -1920,6 +1993,7 @@ def main() -> int:
         run("RunInstances ClientToken idempotency", lambda: check_run_instances_client_token(main_emu))
         run("instance attributes and profile", lambda: check_instance_attributes_and_profile(main_emu))
         run("DeleteSecurityGroup DependencyViolation", lambda: check_delete_security_group_dependency(main_emu))
+        run("replicas and shards change in place", lambda: check_replica_and_shard_changes(main_emu))
         run("service network interfaces hold security groups", lambda: check_service_interfaces_hold_security_groups(delayed))
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))

@@ -1,7 +1,7 @@
 //! `elasticache-replication-group` driver. What the group itself does not report (subnet group,
 //! security groups, maintenance window, parameter group) is read from its first member cluster.
 
-use super::wait;
+use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
 };
@@ -250,6 +250,104 @@ async fn wait_available(ctx: &Ctx, id: &str) -> Result<ReplicationGroup, DriverE
     .await
 }
 
+/// Shards and replicas per shard, as the group reports them.
+fn shape(group: &ReplicationGroup) -> (i32, i32) {
+    let shards = group.node_groups().len().max(1) as i32;
+    let members = group
+        .node_groups()
+        .first()
+        .map(|n| n.node_group_members().len() as i32)
+        .unwrap_or(1);
+    (shards, (members - 1).max(0))
+}
+
+/// Waits until the group is available with the shape asked for: a status alone may still be the one
+/// from before the change began.
+async fn wait_for_shape(ctx: &Ctx, id: &str, wanted: (i32, i32)) -> Result<(), DriverError> {
+    wait::until(
+        ctx,
+        &format!(
+            "replication group {id} to have {} shard(s) of {} replica(s)",
+            wanted.0, wanted.1
+        ),
+        || async {
+            let Some(group) = describe(ctx, id).await? else {
+                return Ok(Poll::Pending("not visible".into()));
+            };
+            let status = group.status().unwrap_or("unknown");
+            Ok(if status == "available" && shape(&group) == wanted {
+                Poll::Done(())
+            } else {
+                let (shards, replicas) = shape(&group);
+                Poll::Pending(format!(
+                    "{status}, {shards} shard(s) of {replicas} replica(s)"
+                ))
+            })
+        },
+    )
+    .await
+}
+
+/// Replicas per shard: IncreaseReplicaCount / DecreaseReplicaCount, in place.
+async fn change_replicas(
+    ctx: &Ctx,
+    id: &str,
+    shards: i32,
+    to: i32,
+    growing: bool,
+) -> Result<(), DriverError> {
+    let client = &ctx.aws.elasticache;
+    let sent = if growing {
+        client
+            .increase_replica_count()
+            .replication_group_id(id)
+            .new_replica_count(to)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("IncreaseReplicaCount", e))
+    } else {
+        client
+            .decrease_replica_count()
+            .replication_group_id(id)
+            .new_replica_count(to)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DriverError::from_sdk("DecreaseReplicaCount", e))
+    };
+    sent?;
+    wait_for_shape(ctx, id, (shards, to)).await
+}
+
+/// Shards of a cluster-mode group: ModifyReplicationGroupShardConfiguration, in place. Shrinking
+/// removes the highest-numbered node groups; AWS moves their slots to the others.
+async fn change_shards(ctx: &Ctx, id: &str, to: i32, replicas: i32) -> Result<(), DriverError> {
+    let group = describe(ctx, id)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("replication group {id} is gone")))?;
+    let mut ids: Vec<String> = group
+        .node_groups()
+        .iter()
+        .filter_map(|n| n.node_group_id().map(str::to_string))
+        .collect();
+    ids.sort();
+    let leaving: Vec<String> = ids.iter().skip(to.max(0) as usize).cloned().collect();
+    ctx.aws
+        .elasticache
+        .modify_replication_group_shard_configuration()
+        .replication_group_id(id)
+        .node_group_count(to)
+        .apply_immediately(true)
+        .set_node_groups_to_remove((!leaving.is_empty()).then_some(leaving))
+        .send()
+        .await
+        .map_err(|e| DriverError::from_sdk("ModifyReplicationGroupShardConfiguration", e))?;
+    wait_for_shape(ctx, id, (to, replicas)).await
+}
+
 pub async fn update(
     ctx: &Ctx,
     id: &str,
@@ -257,6 +355,14 @@ pub async fn update(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
+    // Growth first and shrinking last, with the other settings between: a replica added before
+    // automatic failover is switched on, failover switched off before the last replica goes.
+    if new.replicas > old.replicas {
+        change_replicas(ctx, id, old.shards, new.replicas, true).await?;
+    }
+    if new.cluster_mode && new.shards > old.shards {
+        change_shards(ctx, id, new.shards, new.replicas.max(old.replicas)).await?;
+    }
     let mut request = ctx
         .aws
         .elasticache
@@ -289,6 +395,13 @@ pub async fn update(
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyReplicationGroup", e))?;
+    }
+    wait_available(ctx, id).await?;
+    if new.cluster_mode && new.shards < old.shards {
+        change_shards(ctx, id, new.shards, new.replicas.max(old.replicas)).await?;
+    }
+    if new.replicas < old.replicas {
+        change_replicas(ctx, id, new.shards, new.replicas, false).await?;
     }
     let group = wait_available(ctx, id).await?;
     super::tags::sync(

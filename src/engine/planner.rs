@@ -6,7 +6,7 @@ use super::ownership;
 use super::refresh::{RefreshError, Refreshed, refresh};
 use crate::aws::{self, Aws, Ctx, Observed};
 use crate::graph::Graph;
-use crate::plan::diff::{creation, diff};
+use crate::plan::diff::{creation, diff, refused};
 use crate::plan::{Action, Change, DataLoss, Plan, ResourcePlan, data_loss, replacement};
 use crate::resolve::Known;
 use crate::spec::Stack;
@@ -159,6 +159,14 @@ pub async fn plan_up(
                 }
             }
         };
+        if matches!(action, Action::Update | Action::Replace)
+            && let Some(message) = refused(decl.kind, &changes)
+        {
+            return Err(EngineError::Config {
+                resource: name.clone(),
+                message,
+            });
+        }
         if action == Action::Create
             && let Some(taken) = wanted
                 .physical_name

@@ -44,6 +44,21 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
     (action, changes)
 }
 
+/// A change AWS refuses: a number that can only grow, asked to shrink. Says what and what to do.
+pub fn refused(kind: ResourceKind, changes: &[Change]) -> Option<String> {
+    changes.iter().find_map(|change| {
+        let field = kind.field(&change.attribute).filter(|f| f.only_grows)?;
+        let before = change.before.as_ref()?.as_i64()?;
+        let after = change.after.as_ref()?.as_i64()?;
+        (after < before).then(|| {
+            format!(
+                "`{}` can only grow: AWS cannot lower it from {before} to {after}. Keep {before} or more; to shrink, create a new {kind} and move the data",
+                field.name
+            )
+        })
+    })
+}
+
 /// Every attribute of a resource about to be created, as changes from nothing.
 pub fn creation(desired: &Json) -> Vec<Change> {
     desired

@@ -22,7 +22,7 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional("engine", Ty::Str(Check::OneOf(ENGINES)), "`mysql` (default), `mariadb` or `postgres`.").forces_replacement(),
         Field::optional("engine_version", Ty::Str(Check::Any), "Such as `8.0`; upgraded in place."),
         Field::required("instance_class", Ty::Str(Check::Any), "Such as `db.t3.medium`; changed in place."),
-        Field::optional("allocated_storage", Ty::Int { min: 20, max: 65536 }, "GiB; default 20; can only grow."),
+        Field::optional("allocated_storage", Ty::Int { min: 20, max: 65536 }, "GiB; default 20; grows in place, never shrinks.").only_grows(),
         Field::optional("storage_type", Ty::Str(Check::OneOf(&["gp2", "gp3", "io1", "io2", "standard"])), "Default `gp2`."),
         Field::optional("database_name", Ty::Str(Check::Any), "A database created with the instance, such as `covid`.").forces_replacement(),
         Field::optional("port", Ty::Int { min: 1150, max: 65535 }, "Default: the engine's (3306 for MySQL)."),

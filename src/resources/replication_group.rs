@@ -41,9 +41,8 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional(
             "replicas",
             Ty::Int { min: 0, max: 5 },
-            "Read replicas per shard (default 1).",
-        )
-        .forces_replacement(),
+            "Read replicas per shard (default 1); changed in place.",
+        ),
         Field::optional(
             "cluster_mode",
             Ty::Bool,
@@ -53,9 +52,8 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional(
             "shards",
             Ty::Int { min: 1, max: 500 },
-            "Shards in cluster mode (default 1).",
-        )
-        .forces_replacement(),
+            "Shards in cluster mode (default 1); changed in place.",
+        ),
         Field::optional(
             "automatic_failover",
             Ty::Bool,

@@ -985,6 +985,17 @@ impl<'a> Loader<'a> {
                     Some(Value::Int(n)) => *n,
                     _ => 1,
                 };
+                let shards = match config.get("shards").map(|n| &n.value) {
+                    Some(Value::Int(n)) => *n,
+                    _ => 1,
+                };
+                if shards > 1 && flag("cluster_mode") != Some(true) {
+                    self.error(
+                        key_span.clone(),
+                        format!("`{name}` asks for {shards} shards without cluster mode"),
+                        "only a cluster-mode group spreads its keys over shards: set `cluster_mode: true`, or leave `shards` out",
+                    );
+                }
                 if flag("automatic_failover") == Some(true) && replicas == 0 {
                     self.error(
                         key_span.clone(),

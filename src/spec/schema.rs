@@ -44,6 +44,8 @@ pub struct Field {
     pub required: bool,
     /// Changing this field replaces the resource (AWS cannot change it in place).
     pub replaces: bool,
+    /// A number AWS can raise in place but never lower (a database's storage).
+    pub only_grows: bool,
     pub doc: &'static str,
 }
 
@@ -54,6 +56,7 @@ impl Field {
             ty,
             required: false,
             replaces: false,
+            only_grows: false,
             doc,
         }
     }
@@ -64,6 +67,7 @@ impl Field {
             ty,
             required: true,
             replaces: false,
+            only_grows: false,
             doc,
         }
     }
@@ -71,6 +75,13 @@ impl Field {
     pub const fn forces_replacement(self) -> Field {
         Field {
             replaces: true,
+            ..self
+        }
+    }
+
+    pub const fn only_grows(self) -> Field {
+        Field {
+            only_grows: true,
             ..self
         }
     }

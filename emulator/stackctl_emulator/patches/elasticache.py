@@ -849,6 +849,154 @@ def _patch_tagging() -> None:
         setattr(ElastiCacheBackend, method_name, make(original))
 
 
+# ---------------------------------------------------------------------------
+# Replicas and shards change in place (moto: not implemented, HTTP 500)
+# ---------------------------------------------------------------------------
+# AWS IncreaseReplicaCount / DecreaseReplicaCount (ReplicationGroupId,
+# NewReplicaCount, ApplyImmediately): every node group gets NewReplicaCount
+# replicas (0-5); fewer than 1 with automatic failover on is
+# InvalidParameterCombination; a count equal to the current one is
+# InvalidParameterValue. ModifyReplicationGroupShardConfiguration
+# (ReplicationGroupId, NodeGroupCount, ApplyImmediately, NodeGroupsToRemove
+# or NodeGroupsToRetain when shrinking): only for cluster mode
+# (InvalidParameterValue otherwise); the key space is spread again over the
+# node groups. The group must be available (InvalidReplicationGroupState);
+# then it is "modifying" for a while. New members are cache clusters of the
+# group, with the group's settings; removed ones are gone.
+class InvalidParameterCombination(ElastiCacheException):
+    code = "InvalidParameterCombination"
+
+
+def _member_number(cluster_id: str) -> int:
+    return int(cluster_id.rsplit("-", 1)[1])
+
+
+def _new_member(backend: ElastiCacheBackend, group: ReplicationGroup, node_group: dict[str, Any]) -> None:
+    members = node_group["node_group_members"]
+    number = max((_member_number(m["cache_cluster_id"]) for m in members), default=0) + 1
+    if group.cluster_mode == "enabled":
+        cluster_id = f"{group.replication_group_id}-{node_group['node_group_id']}-{number:0>3}"
+    else:
+        cluster_id = f"{group.replication_group_id}-{number:0>3}"
+    zones = _subnet_group_zones(backend, group.cache_subnet_group_name)
+    zone = zones[len(members) % len(zones)]
+    address = f"{cluster_id}.{_group_domain(group)}"
+    member: dict[str, Any] = {
+        "cache_cluster_id": cluster_id,
+        "cache_node_id": node_group["node_group_id"],
+        "preferred_availability_zone": zone,
+    }
+    if group.cluster_mode != "enabled":
+        member["read_endpoint"] = {"address": address, "port": group.port}
+        member["current_role"] = "primary" if not members else "replica"
+    members.append(member)
+    group.member_clusters.append(cluster_id)
+    cluster = _original_create_cache_cluster(backend, **_member_kwargs(group, cluster_id, zone, group.engine_version))
+    cluster.replication_group_id = group.replication_group_id
+    _finish_cluster(backend, cluster, member_address=address)
+    cluster.auth_token_enabled = group.auth_token_enabled
+    cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+    backend.cache_clusters[cluster_id] = cluster
+
+
+def _drop_member(backend: ElastiCacheBackend, group: ReplicationGroup, node_group: dict[str, Any]) -> None:
+    member = node_group["node_group_members"].pop()
+    group.member_clusters.remove(member["cache_cluster_id"])
+    _forget_cluster(backend, member["cache_cluster_id"])
+
+
+def _spread_slots(group: ReplicationGroup) -> None:
+    count = len(group.node_groups)
+    for index, node_group in enumerate(group.node_groups):
+        first = index * 16384 // count
+        last = (index + 1) * 16384 // count - 1
+        node_group["slots"] = f"{first}-{last}"
+
+
+def _group_for_change(self: ElastiCacheResponse) -> tuple[ElastiCacheBackend, ReplicationGroup]:
+    backend = _backend(self)
+    group = backend.describe_replication_groups(replication_group_id=self._get_param("ReplicationGroupId"))[0]
+    _require_available_group(group)
+    return backend, group
+
+
+def _change_replica_count(self: ElastiCacheResponse, growing: bool) -> ActionResult:
+    backend, group = _group_for_change(self)
+    wanted = self._get_int_param("NewReplicaCount")
+    if wanted is None or not 0 <= wanted <= 5:
+        raise InvalidParameterValueException("NewReplicaCount must be between 0 and 5.")
+    current = len(group.node_groups[0]["node_group_members"]) - 1
+    if (growing and wanted <= current) or (not growing and wanted >= current):
+        raise InvalidParameterValueException(
+            f"NewReplicaCount {wanted} must be {'greater' if growing else 'less'} than the current {current}."
+        )
+    if wanted < 1 and group.automatic_failover == "enabled":
+        raise InvalidParameterCombination(
+            "Automatic failover needs at least one replica: disable it before removing the last replica."
+        )
+    for node_group in group.node_groups:
+        while len(node_group["node_group_members"]) - 1 < wanted:
+            _new_member(backend, group, node_group)
+        while len(node_group["node_group_members"]) - 1 > wanted:
+            _drop_member(backend, group, node_group)
+    if lifecycle.enabled():
+        _set_group_busy(backend, group, "modifying")
+    return ActionResult({"ReplicationGroup": group})
+
+
+def increase_replica_count(self: ElastiCacheResponse) -> ActionResult:
+    return _change_replica_count(self, growing=True)
+
+
+def decrease_replica_count(self: ElastiCacheResponse) -> ActionResult:
+    return _change_replica_count(self, growing=False)
+
+
+def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> ActionResult:
+    backend, group = _group_for_change(self)
+    if group.cluster_mode != "enabled":
+        raise InvalidParameterValueException(
+            f"Replication group {group.replication_group_id} is not in cluster mode: its shards cannot change."
+        )
+    wanted = self._get_int_param("NodeGroupCount")
+    if wanted is None or not 1 <= wanted <= 500:
+        raise InvalidParameterValueException("NodeGroupCount must be between 1 and 500.")
+    current = len(group.node_groups)
+    if wanted == current:
+        raise InvalidParameterValueException(f"The replication group already has {current} node groups.")
+    if wanted < current:
+        remove = self._get_param("NodeGroupsToRemove") or []
+        retain = self._get_param("NodeGroupsToRetain") or []
+        ids = [node_group["node_group_id"] for node_group in group.node_groups]
+        if retain:
+            remove = [i for i in ids if i not in retain]
+        if not remove or len(ids) - len(remove) != wanted or any(i not in ids for i in remove):
+            raise InvalidParameterValueException(
+                "NodeGroupsToRemove or NodeGroupsToRetain must name the node groups that leave the group, "
+                f"down to {wanted}."
+            )
+        for node_group in [ng for ng in group.node_groups if ng["node_group_id"] in remove]:
+            while node_group["node_group_members"]:
+                _drop_member(backend, group, node_group)
+            group.node_groups.remove(node_group)
+    else:
+        replicas = len(group.node_groups[0]["node_group_members"]) - 1
+        next_id = max(int(ng["node_group_id"]) for ng in group.node_groups) + 1
+        for number in range(next_id, next_id + wanted - current):
+            node_group: dict[str, Any] = {
+                "node_group_id": f"{number:0>4}",
+                "status": "available",
+                "node_group_members": [],
+            }
+            group.node_groups.append(node_group)
+            for _ in range(replicas + 1):
+                _new_member(backend, group, node_group)
+    _spread_slots(group)
+    if lifecycle.enabled():
+        _set_group_busy(backend, group, "modifying")
+    return ActionResult({"ReplicationGroup": group})
+
+
 def apply() -> None:
     _patch_lowercase_identifiers()
     _patch_cache_subnet_group_model()
@@ -863,5 +1011,10 @@ def apply() -> None:
     ElastiCacheResponse.delete_cache_cluster = delete_cache_cluster  # type: ignore[method-assign]
     ElastiCacheResponse.modify_replication_group = modify_replication_group  # type: ignore[method-assign]
     ElastiCacheResponse.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+    ElastiCacheResponse.increase_replica_count = increase_replica_count  # type: ignore[attr-defined]
+    ElastiCacheResponse.decrease_replica_count = decrease_replica_count  # type: ignore[attr-defined]
+    ElastiCacheResponse.modify_replication_group_shard_configuration = (  # type: ignore[attr-defined]
+        modify_replication_group_shard_configuration
+    )
     timeline.advance_before_each_request(ElastiCacheResponse, _backend)
     deletion.purge_before_each_request(ElastiCacheResponse, _backend)

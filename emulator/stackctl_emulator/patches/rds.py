@@ -205,6 +205,15 @@ def _patch_modify_db_instance() -> None:
         if database.status == "creating":
             # AWS: a DB instance being created cannot be modified yet.
             raise RDSClientError("InvalidDBInstanceState", "Database instance is not in available state.")
+        # AWS: storage can only grow ("You can't reduce the amount of storage for a DB instance after
+        # storage has been allocated"); moto shrank it.
+        asked = db_kwargs.get("allocated_storage")
+        if asked is not None and int(asked) < int(database.allocated_storage or 0):
+            raise RDSClientError(
+                "InvalidParameterCombination",
+                f"Invalid storage size: {asked} GiB is less than the {database.allocated_storage} GiB allocated; "
+                "allocated storage cannot be reduced.",
+            )
         pending: dict[str, Any] = database.__dict__.setdefault("pending_modified_values", {})
         kwargs = dict(db_kwargs)
         if kwargs.get("apply_immediately"):

@@ -1,0 +1,183 @@
+//! Issue #9: changes AWS makes in place are made in place, applied and read back through the AWS API:
+//! replicas of a replication group (IncreaseReplicaCount / DecreaseReplicaCount), shards of a
+//! cluster-mode group (ModifyReplicationGroupShardConfiguration), a database's storage growing. A
+//! change AWS refuses (storage shrinking) is refused by the plan, before any change.
+
+use crate::common::{Clients, Emulator, Workspace, run, stackctl};
+
+const FILE: &str = "stacks/resize.yaml";
+
+const STACK: &str = "stack: resize-demo
+region: us-east-1
+resources:
+  vpc: { type: vpc, name: demo-vpc }
+  cache_subnets: { type: elasticache-subnet-group, description: cache subnets }
+  db_subnets: { type: rds-subnet-group }
+  sessions:
+    type: elasticache-replication-group
+    node_type: cache.t3.small
+    subnet_group: ${cache_subnets.name}
+    cluster_mode: true
+    shards: 2
+    replicas: 1
+  cache:
+    type: elasticache-replication-group
+    node_type: cache.t3.small
+    subnet_group: ${cache_subnets.name}
+    replicas: 1
+  db:
+    type: rds-instance
+    instance_class: db.t3.micro
+    password_secret: resize-demo-credentials
+    subnet_group: ${db_subnets.name}
+    allocated_storage: 20
+";
+
+/// Shards and replicas per shard of a replication group, from AWS.
+async fn shape(aws: &Clients, id: &str) -> (usize, Vec<usize>) {
+    let described = aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .unwrap();
+    let group = &described.replication_groups()[0];
+    let replicas = group
+        .node_groups()
+        .iter()
+        .map(|n| n.node_group_members().len() - 1)
+        .collect();
+    (group.node_groups().len(), replicas)
+}
+
+async fn storage(aws: &Clients) -> i32 {
+    aws.rds
+        .describe_db_instances()
+        .db_instance_identifier("resize-demo-db")
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .allocated_storage()
+        .unwrap()
+}
+
+/// The id each group member of `id` had: an in-place change keeps the group and the members it does
+/// not remove.
+async fn members(aws: &Clients, id: &str) -> Vec<String> {
+    aws.elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .unwrap()
+        .replication_groups()[0]
+        .member_clusters()
+        .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_shards_and_storage_change_in_place() {
+    let emulator = Emulator::start_with_env(&[("STACKCTL_EMULATOR_CREATE_SECONDS", "2")]);
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    ws.write(FILE, STACK);
+    let up = |ws: &Workspace| {
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", FILE, "--yes"]))
+    };
+    let created = up(&ws);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(shape(&aws, "resize-demo-sessions").await, (2, vec![1, 1]));
+    assert_eq!(shape(&aws, "resize-demo-cache").await, (1, vec![1]));
+    let first_members = members(&aws, "resize-demo-cache").await;
+
+    // Grow: a third shard, two replicas everywhere, 50 GiB.
+    ws.write(
+        FILE,
+        &STACK
+            .replace(
+                "    shards: 2\n    replicas: 1\n",
+                "    shards: 3\n    replicas: 2\n",
+            )
+            .replace("    replicas: 1\n  db:", "    replicas: 2\n  db:")
+            .replace("allocated_storage: 20", "allocated_storage: 50"),
+    );
+    let planned = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["plan", "-f", FILE]));
+    assert!(
+        planned
+            .stdout
+            .contains("Plan: 0 to create, 3 to update, 0 to replace, 0 to delete."),
+        "{}",
+        planned.stdout
+    );
+    let grown = up(&ws);
+    assert_eq!(grown.code, 0, "{}", grown.stderr);
+    assert_eq!(
+        shape(&aws, "resize-demo-sessions").await,
+        (3, vec![2, 2, 2])
+    );
+    assert_eq!(shape(&aws, "resize-demo-cache").await, (1, vec![2]));
+    assert_eq!(storage(&aws).await, 50);
+    let grown_members = members(&aws, "resize-demo-cache").await;
+    assert!(
+        first_members.iter().all(|m| grown_members.contains(m)),
+        "the group kept its members: {first_members:?} -> {grown_members:?}"
+    );
+
+    // Shrink the groups: one shard and no replica (failover off first, as AWS requires).
+    ws.write(
+        FILE,
+        &STACK
+            .replace(
+                "    shards: 2\n    replicas: 1\n",
+                "    shards: 1\n    replicas: 0\n",
+            )
+            .replace("    replicas: 1\n  db:", "    replicas: 0\n  db:")
+            .replace("allocated_storage: 20", "allocated_storage: 50"),
+    );
+    let shrunk = up(&ws);
+    assert_eq!(shrunk.code, 0, "{}", shrunk.stderr);
+    assert_eq!(shape(&aws, "resize-demo-sessions").await, (1, vec![0]));
+    assert_eq!(shape(&aws, "resize-demo-cache").await, (1, vec![0]));
+    let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+        "plan",
+        "-f",
+        FILE,
+        "--detailed-exitcode",
+    ]));
+    assert_eq!(quiet.code, 0, "{}", quiet.stdout);
+
+    // Storage never shrinks: the plan refuses before any change.
+    ws.write(
+        FILE,
+        &STACK
+            .replace(
+                "    shards: 2\n    replicas: 1\n",
+                "    shards: 1\n    replicas: 0\n",
+            )
+            .replace("    replicas: 1\n  db:", "    replicas: 0\n  db:"),
+    );
+    emulator.reset_requests();
+    let refused = up(&ws);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("`allocated_storage` can only grow: AWS cannot lower it from 50 to 20"),
+        "{}",
+        refused.stderr
+    );
+    let changes: Vec<String> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            let action = r.split('.').nth(1).unwrap_or_default();
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|read| action.starts_with(read))
+        })
+        .collect();
+    assert!(changes.is_empty(), "nothing was changed: {changes:?}");
+    assert_eq!(storage(&aws).await, 50);
+}
