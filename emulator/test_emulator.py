@@ -1935,6 +1935,55 @@ def check_replica_and_shard_changes(emu: Emulator) -> None:
     ec.delete_replication_group(ReplicationGroupId="resize-sharded")
 
 
+def check_modify_lag(emu: Emulator) -> None:
+    # Started with CREATE_SECONDS and MODIFY_LAG_SECONDS = SLOW_DELAY: after a Modify
+    # the old status (and the old values, the changes pending) for the lag,
+    # then the busy status with the new values, then available.
+    subnets = _private_subnets(emu)
+    rds = emu.client("rds")
+    ec = emu.client("elasticache")
+    mdb = emu.client("memorydb")
+    rds.create_db_subnet_group(DBSubnetGroupName="lag", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    rds.create_db_instance(
+        DBInstanceIdentifier="lag-db", DBInstanceClass="db.t3.micro", Engine="mysql", AllocatedStorage=20,
+        MasterUsername="app", MasterUserPassword="a-good-password-1", DBSubnetGroupName="lag",
+    )
+    ec.create_cache_subnet_group(CacheSubnetGroupName="lag", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    ec.create_cache_cluster(
+        CacheClusterId="lag-cache", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
+        CacheSubnetGroupName="lag",
+    )
+    mdb.create_subnet_group(SubnetGroupName="lag", SubnetIds=subnets)
+    mdb.create_cluster(ClusterName="lag-mdb", NodeType="db.t4g.small", ACLName="open-access", SubnetGroupName="lag")
+    time.sleep(SLOW_DELAY + 0.3)
+
+    rds.modify_db_instance(DBInstanceIdentifier="lag-db", AllocatedStorage=30, ApplyImmediately=True)
+    ec.modify_cache_cluster(CacheClusterId="lag-cache", CacheNodeType="cache.t3.small", ApplyImmediately=True)
+    mdb.update_cluster(ClusterName="lag-mdb", NodeType="db.r6g.large")
+    modified = time.monotonic()
+    db = rds.describe_db_instances(DBInstanceIdentifier="lag-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "available" and db["AllocatedStorage"] == 20, db
+    assert db["PendingModifiedValues"].get("AllocatedStorage") == 30, db["PendingModifiedValues"]
+    cache = ec.describe_cache_clusters(CacheClusterId="lag-cache")["CacheClusters"][0]
+    assert cache["CacheClusterStatus"] == "available" and cache["CacheNodeType"] == "cache.t3.micro", cache
+    assert cache["PendingModifiedValues"].get("CacheNodeType") == "cache.t3.small", cache["PendingModifiedValues"]
+    assert mdb.describe_clusters(ClusterName="lag-mdb")["Clusters"][0]["Status"] == "available"
+    assert time.monotonic() - modified < SLOW_DELAY, "checks took longer than the lag"
+
+    _wait_until(modified + SLOW_DELAY + 0.2)
+    db = rds.describe_db_instances(DBInstanceIdentifier="lag-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "modifying" and db["AllocatedStorage"] == 30, db
+    assert not db["PendingModifiedValues"].get("AllocatedStorage"), db["PendingModifiedValues"]
+    cache = ec.describe_cache_clusters(CacheClusterId="lag-cache")["CacheClusters"][0]
+    assert cache["CacheClusterStatus"] == "modifying" and cache["CacheNodeType"] == "cache.t3.small", cache
+    assert mdb.describe_clusters(ClusterName="lag-mdb")["Clusters"][0]["Status"] == "updating"
+
+    _wait_until(modified + 2 * SLOW_DELAY + 0.3)
+    assert rds.describe_db_instances(DBInstanceIdentifier="lag-db")["DBInstances"][0]["DBInstanceStatus"] == "available"
+    assert ec.describe_cache_clusters(CacheClusterId="lag-cache")["CacheClusters"][0]["CacheClusterStatus"] == "available"
+    assert mdb.describe_clusters(ClusterName="lag-mdb")["Clusters"][0]["Status"] == "available"
+
+
 def main() -> int:
     passed = failed = 0
 
@@ -1976,7 +2025,14 @@ def main() -> int:
             "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": str(SLOW_DELAY),
         },
     )
-    extra = [throttled, failing, sampled, slow]
+    lagged = Emulator(
+        "--exit-with-stdin",
+        env={
+            "STACKCTL_EMULATOR_CREATE_SECONDS": str(SLOW_DELAY),
+            "STACKCTL_EMULATOR_MODIFY_LAG_SECONDS": str(SLOW_DELAY),
+        },
+    )
+    extra = [throttled, failing, sampled, slow, lagged]
     try:
         main_emu.wait_ready()
         multi.wait_ready()
@@ -2014,6 +2070,7 @@ def main() -> int:
         run("ERROR_RATE=1.0: every protocol's 500 / 503", lambda: check_server_errors_every_protocol(failing))
         run(f"THROTTLE_RATE={SAMPLED_RATE:g} SEED={SAMPLED_SEED}: seeded share of 200 requests", lambda: check_sampled_faults(sampled))
         run(f"CREATE_SECONDS={SLOW_DELAY:g}: creations and modifications take time", lambda: check_create_and_modify_take_time(slow))
+        run(f"MODIFY_LAG_SECONDS={SLOW_DELAY:g}: the old status first, the changes pending", lambda: check_modify_lag(lagged))
         run(f"PROFILE_PROPAGATION_SECONDS={SLOW_DELAY:g}: RunInstances rejected, then accepted", lambda: check_profile_propagation(slow))
         run(f"ENI_RELEASE_SECONDS={SLOW_DELAY:g}: security group held, then freed", lambda: check_eni_release(slow))
         run("bad STACKCTL_EMULATOR_* values stop the server", check_bad_settings_refused)

@@ -19,13 +19,24 @@ from typing import Any, Callable
 from . import envconfig, timeline
 
 ENV_VAR = "STACKCTL_EMULATOR_CREATE_SECONDS"
+LAG_ENV_VAR = "STACKCTL_EMULATOR_MODIFY_LAG_SECONDS"
 
 _seconds = 0.0
+_lag = 0.0
 
 
 def configure() -> None:
-    global _seconds
+    global _seconds, _lag
     _seconds = envconfig.seconds(ENV_VAR)
+    _lag = envconfig.seconds(LAG_ENV_VAR)
+
+
+def modify_lag() -> float:
+    """``STACKCTL_EMULATOR_MODIFY_LAG_SECONDS``: after a Modify call AWS often
+    reports the old status (``available``) for a while before ``modifying``;
+    the changes it defers show in PendingModifiedValues meanwhile. A wait
+    that looks at the status alone ends before the change has begun."""
+    return _lag
 
 
 def enabled() -> bool:
@@ -39,3 +50,20 @@ def seconds() -> float:
 def schedule(backend: Any, key: Any, steps: list[tuple[float, Callable[[], None]]]) -> None:
     """``steps``: (fraction of the duration, callback), e.g. ``[(1.0, done)]``."""
     timeline.of(backend).start(key, [(fraction * _seconds, step) for fraction, step in steps])
+
+
+def schedule_modification(
+    backend: Any, key: Any, begin: Callable[[], None], finish: Callable[[], None]
+) -> None:
+    """A modification: ``begin`` (apply what was deferred, show the busy
+    status) after the modify lag, then ``finish`` (the final status) after
+    the create/modify duration. Without a lag ``begin`` runs now."""
+    if _lag <= 0:
+        begin()
+        if enabled():
+            schedule(backend, key, [(1.0, finish)])
+        return
+    steps = [(_lag, begin)]
+    if enabled():
+        steps.append((_lag + _seconds, finish))
+    timeline.of(backend).start(key, steps)

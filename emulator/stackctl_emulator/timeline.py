@@ -52,7 +52,8 @@ class Timeline:
                 while steps and steps[0][0] <= now:
                     _, step = steps.pop(0)
                     step()
-                if not steps:
+                # A step may have started a new schedule for its key: keep that one.
+                if not steps and self._steps.get(key) is steps:
                     del self._steps[key]
 
 

@@ -192,13 +192,29 @@ pub async fn update(
     set_if_changed!(request, any, old, new, snapshot_retention => snapshot_retention_limit);
     set_if_changed!(request, any, old, new, optional snapshot_window => snapshot_window);
     set_if_changed!(request, any, old, new, optional maintenance_window => preferred_maintenance_window);
-    if any {
+    let cluster = if any {
         request
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyCacheCluster", e))?;
-    }
-    let cluster = wait_available(ctx, id).await?;
+        wait::until_applied(
+            ctx,
+            &format!("cache cluster {id}"),
+            "available",
+            || describe(ctx, id),
+            CacheCluster::cache_cluster_status,
+            |cluster| {
+                cluster.pending_modified_values().is_none_or(|p| {
+                    p.cache_node_type().is_none()
+                        && p.engine_version().is_none()
+                        && p.num_cache_nodes().is_none()
+                }) && cluster.cache_node_type() == Some(new.node_type.as_str())
+            },
+        )
+        .await?
+    } else {
+        wait_available(ctx, id).await?
+    };
     super::tags::sync(
         ctx,
         ResourceKind::ElasticacheCluster,

@@ -500,13 +500,27 @@ pub async fn update_cluster(
     set_if_changed!(request, any, old, new, optional snapshot_window => snapshot_window);
     set_if_changed!(request, any, old, new, optional maintenance_window => maintenance_window);
     set_if_changed!(request, any, old, new, optional sns_topic_arn => sns_topic_arn);
-    if any {
+    let cluster = if any {
         request
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("UpdateCluster", e))?;
-    }
-    let cluster = wait_cluster(ctx, name).await?;
+        wait::until_applied(
+            ctx,
+            &format!("MemoryDB cluster {name}"),
+            "available",
+            || describe_cluster(ctx, name),
+            Cluster::status,
+            |cluster| {
+                cluster.node_type() == Some(new.node_type.as_str())
+                    && cluster.number_of_shards() == Some(new.shards)
+                    && cluster.acl_name() == Some(new.acl.as_str())
+            },
+        )
+        .await?
+    } else {
+        wait_cluster(ctx, name).await?
+    };
     super::tags::sync(
         ctx,
         ResourceKind::MemorydbCluster,

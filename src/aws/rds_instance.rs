@@ -321,6 +321,19 @@ async fn wait_available(ctx: &Ctx, id: &str) -> Result<DbInstance, DriverError> 
     .await
 }
 
+/// Whether the instance shows a modification: nothing of it pending, the new class and storage.
+fn modified(instance: &DbInstance, new: &RdsInstanceConfig) -> bool {
+    let nothing_pending = instance.pending_modified_values().is_none_or(|p| {
+        p.db_instance_class().is_none()
+            && p.allocated_storage().is_none()
+            && p.storage_type().is_none()
+            && p.engine_version().is_none()
+    });
+    nothing_pending
+        && instance.db_instance_class() == Some(new.instance_class.as_str())
+        && instance.allocated_storage() == Some(new.allocated_storage)
+}
+
 pub async fn update(
     ctx: &Ctx,
     id: &str,
@@ -345,13 +358,23 @@ pub async fn update(
     set_if_changed!(request, any, old, new, backup_retention => backup_retention_period);
     set_if_changed!(request, any, old, new, optional engine_version => engine_version);
     set_if_changed!(request, any, old, new, list security_groups => set_vpc_security_group_ids);
-    if any {
+    let instance = if any {
         request
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyDBInstance", e))?;
-    }
-    let instance = wait_available(ctx, id).await?;
+        wait::until_applied(
+            ctx,
+            &format!("database {id}"),
+            "available",
+            || describe(ctx, id),
+            DbInstance::db_instance_status,
+            |instance| modified(instance, &new),
+        )
+        .await?
+    } else {
+        wait_available(ctx, id).await?
+    };
     if let Some(secret) = new
         .password_secret
         .as_deref()

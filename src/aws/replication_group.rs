@@ -395,8 +395,20 @@ pub async fn update(
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyReplicationGroup", e))?;
+        wait::until_applied(
+            ctx,
+            &format!("replication group {id}"),
+            "available",
+            || describe(ctx, id),
+            ReplicationGroup::status,
+            |group| {
+                group.pending_modified_values().is_none_or(|p| {
+                    p.automatic_failover_status().is_none() && p.resharding().is_none()
+                }) && group.cache_node_type() == Some(new.node_type.as_str())
+            },
+        )
+        .await?;
     }
-    wait_available(ctx, id).await?;
     if new.cluster_mode && new.shards < old.shards {
         change_shards(ctx, id, new.shards, new.replicas.max(old.replicas)).await?;
     }

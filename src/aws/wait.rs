@@ -67,6 +67,38 @@ where
     .await
 }
 
+/// Waits until `describe` finds the resource with the status `ready` and `applied` sees the change
+/// asked for: right after a Modify call AWS may report the old status, and the old values, for a while
+/// before the change begins, so a status alone would end the wait too early.
+pub async fn until_applied<T, F, Fut, A>(
+    ctx: &Ctx,
+    what: &str,
+    ready: &str,
+    describe: F,
+    status_of: fn(&T) -> Option<&str>,
+    applied: A,
+) -> Result<T, DriverError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, DriverError>>,
+    A: Fn(&T) -> bool,
+{
+    until(ctx, &format!("{what} to apply the change"), || async {
+        let Some(found) = describe().await? else {
+            return Ok(Poll::Pending("not visible yet".into()));
+        };
+        Ok(match status_of(&found) {
+            Some(status) if status == ready && applied(&found) => Poll::Done(found),
+            Some(status) if status == ready => {
+                Poll::Pending(format!("{status}, the change not begun yet"))
+            }
+            Some(status) => Poll::Pending(status.to_string()),
+            None => Poll::Pending("unknown".into()),
+        })
+    })
+    .await
+}
+
 /// Waits until `describe` no longer finds the resource, showing its status meanwhile.
 pub async fn until_gone<T, F, Fut>(
     ctx: &Ctx,

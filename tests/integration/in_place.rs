@@ -181,3 +181,126 @@ async fn replicas_shards_and_storage_change_in_place() {
     assert!(changes.is_empty(), "nothing was changed: {changes:?}");
     assert_eq!(storage(&aws).await, 50);
 }
+
+const LAGGING: &str = "stack: lag-demo
+region: us-east-1
+resources:
+  vpc: { type: vpc, name: demo-vpc }
+  cache_subnets: { type: elasticache-subnet-group, description: cache subnets }
+  db_subnets: { type: rds-subnet-group }
+  mdb_subnets: { type: memorydb-subnet-group }
+  group:
+    type: elasticache-replication-group
+    node_type: cache.t3.small
+    subnet_group: ${cache_subnets.name}
+  single:
+    type: elasticache-cluster
+    node_type: cache.t3.small
+    subnet_group: ${cache_subnets.name}
+  mdb:
+    type: memorydb-cluster
+    node_type: db.t4g.small
+    acl: open-access
+    subnet_group: ${mdb_subnets.name}
+  db:
+    type: rds-instance
+    instance_class: db.t3.micro
+    password_secret: lag-demo-credentials
+    subnet_group: ${db_subnets.name}
+";
+
+/// After a Modify call AWS often reports the old status, and the old values, for a while before the
+/// change begins. `up` waits for the change itself: when it says done, AWS shows every new value
+/// with the resource available, and the next plan is quiet.
+#[tokio::test(flavor = "multi_thread")]
+async fn waits_see_the_change_itself_not_the_status_before_it_begins() {
+    let emulator = Emulator::start_with_env(&[
+        ("STACKCTL_EMULATOR_CREATE_SECONDS", "1"),
+        ("STACKCTL_EMULATOR_MODIFY_LAG_SECONDS", "2"),
+    ]);
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/lag.yaml";
+    ws.write(file, LAGGING);
+    let up = |ws: &Workspace| {
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", file, "--yes"]))
+    };
+    assert_eq!(up(&ws).code, 0);
+    ws.write(
+        file,
+        &LAGGING
+            .replace("node_type: cache.t3.small", "node_type: cache.t3.medium")
+            .replace("node_type: db.t4g.small", "node_type: db.r6g.large")
+            .replace(
+                "instance_class: db.t3.micro",
+                "instance_class: db.t3.small\n    allocated_storage: 30",
+            ),
+    );
+    let changed = up(&ws);
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("the change not begun yet"),
+        "the waits saw the old status first:\n{}",
+        changed.stderr
+    );
+
+    let group = aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id("lag-demo-group")
+        .send()
+        .await
+        .unwrap();
+    let group = &group.replication_groups()[0];
+    assert_eq!(
+        (group.status(), group.cache_node_type()),
+        (Some("available"), Some("cache.t3.medium"))
+    );
+    let single = aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id("lag-demo-single")
+        .send()
+        .await
+        .unwrap();
+    let single = &single.cache_clusters()[0];
+    assert_eq!(
+        (single.cache_cluster_status(), single.cache_node_type()),
+        (Some("available"), Some("cache.t3.medium"))
+    );
+    let mdb = aws
+        .memorydb
+        .describe_clusters()
+        .cluster_name("lag-demo-mdb")
+        .send()
+        .await
+        .unwrap();
+    let mdb = &mdb.clusters()[0];
+    assert_eq!(
+        (mdb.status(), mdb.node_type()),
+        (Some("available"), Some("db.r6g.large"))
+    );
+    let db = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier("lag-demo-db")
+        .send()
+        .await
+        .unwrap();
+    let db = &db.db_instances()[0];
+    assert_eq!(
+        (
+            db.db_instance_status(),
+            db.db_instance_class(),
+            db.allocated_storage()
+        ),
+        (Some("available"), Some("db.t3.small"), Some(30))
+    );
+    let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+        "plan",
+        "-f",
+        file,
+        "--detailed-exitcode",
+    ]));
+    assert_eq!(quiet.code, 0, "{}", quiet.stdout);
+}

@@ -462,19 +462,26 @@ def modify_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
         if to_remove:
             requested["CacheNodeIdsToRemove"] = list(to_remove)
     pending.update(requested)
-    if apply_now and pending:
-        if "CacheNodeType" in pending:
-            cluster.cache_node_type = pending["CacheNodeType"]
-        if "EngineVersion" in pending:
-            cluster.engine_version = pending["EngineVersion"]
-        if "NumCacheNodes" in pending:
-            _resize_nodes(backend, cluster, pending["NumCacheNodes"], pending.get("CacheNodeIdsToRemove"))
-        pending.clear()
-    if lifecycle.enabled():
-        _set_cluster_busy(cluster, "modifying")
-        lifecycle.schedule(
-            backend, ("cluster", cluster.cache_cluster_id), [(1.0, _cluster_available(cluster, "modifying"))]
-        )
+
+    def begin() -> None:
+        if cluster.cache_cluster_status == "deleting":
+            return
+        if apply_now and pending:
+            if "CacheNodeType" in pending:
+                cluster.cache_node_type = pending["CacheNodeType"]
+            if "EngineVersion" in pending:
+                cluster.engine_version = pending["EngineVersion"]
+            if "NumCacheNodes" in pending:
+                _resize_nodes(backend, cluster, pending["NumCacheNodes"], pending.get("CacheNodeIdsToRemove"))
+            pending.clear()
+        if lifecycle.enabled():
+            _set_cluster_busy(cluster, "modifying")
+
+    # STACKCTL_EMULATOR_MODIFY_LAG_SECONDS: the cluster reports "available"
+    # (the changes pending) for a while before "modifying".
+    lifecycle.schedule_modification(
+        backend, ("cluster", cluster.cache_cluster_id), begin, _cluster_available(cluster, "modifying")
+    )
     return ActionResult({"CacheCluster": cluster})
 
 
@@ -518,11 +525,16 @@ def _cluster_available(cluster: CacheCluster, expected: str) -> Any:
 
 
 def _set_group_busy(backend: ElastiCacheBackend, group: ReplicationGroup, status: str) -> None:
-    group.status = status
-    members = _members(backend, group)
-    for member in members:
-        _set_cluster_busy(member, status)
-    member_steps = [_cluster_available(member, status) for member in members]
+    member_steps: list[Any] = []
+
+    def begin() -> None:
+        if group.status == "deleting":
+            return
+        group.status = status
+        members = _members(backend, group)
+        for member in members:
+            _set_cluster_busy(member, status)
+        member_steps.extend(_cluster_available(member, status) for member in members)
 
     def finish() -> None:
         for step in member_steps:
@@ -530,7 +542,13 @@ def _set_group_busy(backend: ElastiCacheBackend, group: ReplicationGroup, status
         if group.status == status:
             group.status = "available"
 
-    lifecycle.schedule(backend, ("replicationgroup", group.replication_group_id), [(1.0, finish)])
+    key = ("replicationgroup", group.replication_group_id)
+    if status == "creating":
+        begin()
+        lifecycle.schedule(backend, key, [(1.0, finish)])
+    else:
+        # STACKCTL_EMULATOR_MODIFY_LAG_SECONDS: "available" for a while first.
+        lifecycle.schedule_modification(backend, key, begin, finish)
 
 
 def _mark_deleting(cluster: CacheCluster) -> None:

@@ -488,13 +488,21 @@ def _patch_update_cluster_response() -> None:
 def _start_busy(backend: MemoryDBBackend, key: Any, resource: Any, busy: str, final: str) -> None:
     if not lifecycle.enabled():
         return
-    resource.status = busy
+
+    def begin() -> None:
+        if resource.status == final or busy == "creating":
+            resource.status = busy
 
     def finish() -> None:
         if resource.status == busy:
             resource.status = final
 
-    lifecycle.schedule(backend, key, [(1.0, finish)])
+    if busy == "creating":
+        begin()
+        lifecycle.schedule(backend, key, [(1.0, finish)])
+        return
+    # STACKCTL_EMULATOR_MODIFY_LAG_SECONDS: the old status for a while first.
+    lifecycle.schedule_modification(backend, key, begin, finish)
 
 
 def _set_shards_status(cluster: MemoryDBCluster, status: str, only_from: str | None = None) -> None:

@@ -216,6 +216,16 @@ def _patch_modify_db_instance() -> None:
             )
         pending: dict[str, Any] = database.__dict__.setdefault("pending_modified_values", {})
         kwargs = dict(db_kwargs)
+        if kwargs.get("apply_immediately") and lifecycle.modify_lag() > 0:
+            # Applied after the lag: meanwhile AWS shows them pending, the status unchanged.
+            for attribute, key in _DEFERRED.items():
+                if attribute in kwargs:
+                    value = kwargs.pop(attribute)
+                    if value != getattr(database, attribute, None):
+                        pending[key] = value
+            database = original(self, db_instance_identifier, kwargs)
+            _modify_later(self, database, original)
+            return database
         if kwargs.get("apply_immediately"):
             for attribute, key in _DEFERRED.items():
                 if key in pending and attribute not in kwargs:
@@ -301,6 +311,28 @@ def _start_modifying(backend: RDSBackend, database: DBInstance) -> None:
             database.status = "available"
 
     lifecycle.schedule(backend, ("db", database.db_instance_identifier), [(1.0, available)])
+
+
+def _modify_later(backend: RDSBackend, database: DBInstance, original: Any) -> None:
+    # STACKCTL_EMULATOR_MODIFY_LAG_SECONDS: what ApplyImmediately asked for is
+    # applied (and the instance "modifying") only after the lag; until then it
+    # stays in PendingModifiedValues and the status is the old one.
+    pending: dict[str, Any] = database.__dict__["pending_modified_values"]
+
+    def begin() -> None:
+        if database.status == "deleting":
+            return
+        applied = {attribute: pending.pop(key) for attribute, key in _DEFERRED.items() if key in pending}
+        if applied:
+            original(backend, database.db_instance_identifier, applied)
+        if lifecycle.enabled() and database.status in ("available", "backing-up", "modifying"):
+            database.status = "modifying"
+
+    def finish() -> None:
+        if database.status == "modifying":
+            database.status = "available"
+
+    lifecycle.schedule_modification(backend, ("db", database.db_instance_identifier), begin, finish)
 
 
 def _require_not_deleting(database: DBInstance) -> None:
