@@ -286,12 +286,21 @@ fn build_jobs(
         if r.action == Action::Replace
             && let Some(d) = deposing.get(&r.name)
         {
-            // Create first; the old one goes once its users have moved (edges below).
+            // Create first; the old one goes once its users have moved (edges below). When some of
+            // them are left out of this run (`--target`), it waits in the state as `<key>~old` for
+            // the run that moves them.
             jobs.insert((r.name.clone(), Step::Create), vec![]);
-            jobs.insert(
-                (d.old_key.clone(), Step::Destroy),
-                vec![(r.name.clone(), Step::Create)],
-            );
+            let all_move = r.replacement.iter().flat_map(|x| &x.moves).all(|user| {
+                resources
+                    .iter()
+                    .any(|p| &p.name == user && p.action.is_change())
+            });
+            if all_move {
+                jobs.insert(
+                    (d.old_key.clone(), Step::Destroy),
+                    vec![(r.name.clone(), Step::Create)],
+                );
+            }
             continue;
         }
         match r.action {
