@@ -91,6 +91,19 @@ impl Emulator {
         let _ = stream.read_to_string(&mut response);
     }
 
+    /// The requests received that change something: anything but `Describe*`, `Get*` and `List*`.
+    pub fn changes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                let action = r.split('.').nth(1).unwrap_or_default();
+                !["Describe", "Get", "List"]
+                    .iter()
+                    .any(|read| action.starts_with(read))
+            })
+            .collect()
+    }
+
     /// The AWS requests the emulator has received, as `Service.Action` strings.
     pub fn requests(&self) -> Vec<String> {
         let body = http_get(&self.endpoint, "/_stackctl/requests");
