@@ -1953,6 +1953,10 @@ def check_modify_lag(emu: Emulator) -> None:
         CacheClusterId="lag-cache", CacheNodeType="cache.t3.micro", Engine="redis", NumCacheNodes=1,
         CacheSubnetGroupName="lag",
     )
+    ec.create_replication_group(
+        ReplicationGroupId="lag-rg", ReplicationGroupDescription="d", Engine="redis",
+        CacheNodeType="cache.t3.micro", NumCacheClusters=2, CacheSubnetGroupName="lag",
+    )
     mdb.create_subnet_group(SubnetGroupName="lag", SubnetIds=subnets)
     mdb.create_cluster(ClusterName="lag-mdb", NodeType="db.t4g.small", ACLName="open-access", SubnetGroupName="lag")
     time.sleep(SLOW_DELAY + 0.3)
@@ -1960,7 +1964,10 @@ def check_modify_lag(emu: Emulator) -> None:
     rds.modify_db_instance(DBInstanceIdentifier="lag-db", AllocatedStorage=30, ApplyImmediately=True)
     ec.modify_cache_cluster(CacheClusterId="lag-cache", CacheNodeType="cache.t3.small", ApplyImmediately=True)
     mdb.update_cluster(ClusterName="lag-mdb", NodeType="db.r6g.large")
+    ec.increase_replica_count(ReplicationGroupId="lag-rg", NewReplicaCount=2, ApplyImmediately=True)
     modified = time.monotonic()
+    group = ec.describe_replication_groups(ReplicationGroupId="lag-rg")["ReplicationGroups"][0]
+    assert group["Status"] == "available" and len(group["MemberClusters"]) == 2, group
     db = rds.describe_db_instances(DBInstanceIdentifier="lag-db")["DBInstances"][0]
     assert db["DBInstanceStatus"] == "available" and db["AllocatedStorage"] == 20, db
     assert db["PendingModifiedValues"].get("AllocatedStorage") == 30, db["PendingModifiedValues"]
@@ -1977,11 +1984,20 @@ def check_modify_lag(emu: Emulator) -> None:
     cache = ec.describe_cache_clusters(CacheClusterId="lag-cache")["CacheClusters"][0]
     assert cache["CacheClusterStatus"] == "modifying" and cache["CacheNodeType"] == "cache.t3.small", cache
     assert mdb.describe_clusters(ClusterName="lag-mdb")["Clusters"][0]["Status"] == "updating"
+    group = ec.describe_replication_groups(ReplicationGroupId="lag-rg")["ReplicationGroups"][0]
+    assert group["Status"] == "modifying" and len(group["MemberClusters"]) == 3, group
 
     _wait_until(modified + 2 * SLOW_DELAY + 0.3)
     assert rds.describe_db_instances(DBInstanceIdentifier="lag-db")["DBInstances"][0]["DBInstanceStatus"] == "available"
     assert ec.describe_cache_clusters(CacheClusterId="lag-cache")["CacheClusters"][0]["CacheClusterStatus"] == "available"
     assert mdb.describe_clusters(ClusterName="lag-mdb")["Clusters"][0]["Status"] == "available"
+    ec.modify_replication_group(ReplicationGroupId="lag-rg", CacheNodeType="cache.t3.small", ApplyImmediately=True)
+    modified = time.monotonic()
+    group = ec.describe_replication_groups(ReplicationGroupId="lag-rg")["ReplicationGroups"][0]
+    assert group["Status"] == "available" and group["CacheNodeType"] == "cache.t3.micro", group
+    _wait_until(modified + SLOW_DELAY + 0.2)
+    group = ec.describe_replication_groups(ReplicationGroupId="lag-rg")["ReplicationGroups"][0]
+    assert group["Status"] == "modifying" and group["CacheNodeType"] == "cache.t3.small", group
 
 
 def main() -> int:

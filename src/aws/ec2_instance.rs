@@ -5,7 +5,7 @@ use super::wait::{self, Poll};
 use super::{Created, Ctx, DriverError, Observed, Payload, outputs, tags};
 use crate::resources::ec2_instance::Ec2InstanceConfig;
 use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK, decode, encode};
-use crate::state::ResourceState;
+use crate::state::{ResourceState, Status};
 use aws_sdk_ec2::types::{
     AttributeValue, Filter, IamInstanceProfileSpecification, Instance, InstanceAttributeName,
     InstanceStateName, InstanceType, ResourceType,
@@ -124,10 +124,12 @@ pub async fn read(
     let prior_config: Option<Ec2InstanceConfig> = serde_json::from_value(prior.config.clone()).ok();
     // The image is recorded as written (e.g. an SSM parameter): newer AMIs behind the parameter do not
     // replace a running server. Only an instance on a different AMI than the one launched counts as drift.
+    let launched = prior.outputs.get("image_id").and_then(Json::as_str);
     let image = match &prior_config {
-        Some(config)
-            if prior.outputs.get("image_id").and_then(Json::as_str) == Some(image_id.as_str()) =>
-        {
+        Some(config) if launched == Some(image_id.as_str()) => config.image.clone(),
+        // Found again after a crash by the client token of the recorded create (`find`): launched
+        // from the image that create resolved, whatever the parameter says now.
+        Some(config) if launched.is_none() && prior.status == Status::Creating => {
             config.image.clone()
         }
         _ => image_id,

@@ -278,10 +278,22 @@ async fn crash_at_every_mutating_request_of_up_and_down() {
             "up was not killed at crash point {n}"
         );
         assert_lock_free(&ws);
+        emulator.reset_requests();
         let again = run(stackctl(&emulator.endpoint, ws.dir.path()).args(up));
         assert_eq!(
             again.code, 0,
             "up after a crash at point {n} of up:\n{}",
+            again.stderr
+        );
+        // Finishing what the crash interrupted never replaces what it made.
+        let undone: Vec<String> = emulator
+            .changes()
+            .into_iter()
+            .filter(|r| r.contains(".Delete") || r.contains(".Terminate"))
+            .collect();
+        assert!(
+            undone.is_empty(),
+            "up after a crash at point {n} of up deleted {undone:?}:\n{}",
             again.stderr
         );
         assert_eq!(

@@ -18,7 +18,7 @@ import copy
 import functools
 import random
 import string
-from typing import Any
+from typing import Any, Callable
 
 from moto.core.responses import ActionResult, EmptyResult, PaginatedResult
 from moto.core.utils import utcnow
@@ -524,11 +524,23 @@ def _cluster_available(cluster: CacheCluster, expected: str) -> Any:
     return finish
 
 
-def _set_group_busy(backend: ElastiCacheBackend, group: ReplicationGroup, status: str) -> None:
+def _set_group_busy(
+    backend: ElastiCacheBackend,
+    group: ReplicationGroup,
+    status: str,
+    change: Callable[[], None] | None = None,
+) -> None:
+    """``change``: what the modification does to the group, applied when it
+    begins (after STACKCTL_EMULATOR_MODIFY_LAG_SECONDS; until then AWS shows
+    the old values and status)."""
     member_steps: list[Any] = []
 
     def begin() -> None:
         if group.status == "deleting":
+            return
+        if change is not None:
+            change()
+        if not lifecycle.enabled():
             return
         group.status = status
         members = _members(backend, group)
@@ -745,11 +757,34 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
         replication_group_id=group.replication_group_id,
         replication_group_description=self._get_param("ReplicationGroupDescription"),
         engine=self._get_param("Engine"),
-        cache_node_type=self._get_param("CacheNodeType"),
-        automatic_failover_enabled=self._get_bool_param("AutomaticFailoverEnabled"),
-        multi_az_enabled=self._get_bool_param("MultiAZEnabled"),
+        cache_node_type=None,
+        automatic_failover_enabled=None,
+        multi_az_enabled=None,
         snapshot_retention_limit=self._get_int_param("SnapshotRetentionLimit"),
     )
+    node_type = self._get_param("CacheNodeType")
+    failover = self._get_bool_param("AutomaticFailoverEnabled")
+    multi_az = self._get_bool_param("MultiAZEnabled")
+    engine_version = self._get_param("EngineVersion")
+
+    def scale() -> None:
+        # Node type, failover and engine version change with the modification itself.
+        backend.modify_replication_group(
+            replication_group_id=group.replication_group_id,
+            replication_group_description=None,
+            engine=None,
+            cache_node_type=node_type,
+            automatic_failover_enabled=failover,
+            multi_az_enabled=multi_az,
+            snapshot_retention_limit=None,
+        )
+        if engine_version is not None:
+            group.engine_version = engine_version
+        for member in _members(backend, group):
+            member.cache_node_type = group.cache_node_type
+            if group.engine_version:
+                member.engine_version = group.engine_version
+
     security_group_ids = self._get_param("SecurityGroupIds")
     if security_group_ids is not None:
         group.security_group_ids = list(security_group_ids)
@@ -757,7 +792,6 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
         ("SnapshotWindow", "snapshot_window"),
         ("PreferredMaintenanceWindow", "preferred_maintenance_window"),
         ("CacheParameterGroupName", "cache_parameter_group_name"),
-        ("EngineVersion", "engine_version"),
         ("NotificationTopicArn", "notification_topic_arn"),
     ):
         value = self._get_param(param)
@@ -770,17 +804,13 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
         group.auth_token_enabled = True
         group.auth_token_last_modified_date = utcnow()
     for member in _members(backend, group):
-        member.cache_node_type = group.cache_node_type
         member.security_group_ids = list(group.security_group_ids or [])
         member.snapshot_retention_limit = group.snapshot_retention_limit
         member.snapshot_window = group.snapshot_window
         member.preferred_maintenance_window = group.preferred_maintenance_window
         member.cache_parameter_group_name = group.cache_parameter_group_name
         member.auth_token_enabled = group.auth_token_enabled
-        if group.engine_version:
-            member.engine_version = group.engine_version
-    if lifecycle.enabled():
-        _set_group_busy(backend, group, "modifying")
+    _set_group_busy(backend, group, "modifying", scale)
     return ActionResult({"ReplicationGroup": group})
 
 
@@ -952,13 +982,14 @@ def _change_replica_count(self: ElastiCacheResponse, growing: bool) -> ActionRes
         raise InvalidParameterCombination(
             "Automatic failover needs at least one replica: disable it before removing the last replica."
         )
-    for node_group in group.node_groups:
-        while len(node_group["node_group_members"]) - 1 < wanted:
-            _new_member(backend, group, node_group)
-        while len(node_group["node_group_members"]) - 1 > wanted:
-            _drop_member(backend, group, node_group)
-    if lifecycle.enabled():
-        _set_group_busy(backend, group, "modifying")
+    def resize() -> None:
+        for node_group in group.node_groups:
+            while len(node_group["node_group_members"]) - 1 < wanted:
+                _new_member(backend, group, node_group)
+            while len(node_group["node_group_members"]) - 1 > wanted:
+                _drop_member(backend, group, node_group)
+
+    _set_group_busy(backend, group, "modifying", resize)
     return ActionResult({"ReplicationGroup": group})
 
 
@@ -982,6 +1013,7 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
     current = len(group.node_groups)
     if wanted == current:
         raise InvalidParameterValueException(f"The replication group already has {current} node groups.")
+    leaving: list[str] = []
     if wanted < current:
         remove = self._get_param("NodeGroupsToRemove") or []
         retain = self._get_param("NodeGroupsToRetain") or []
@@ -993,25 +1025,29 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
                 "NodeGroupsToRemove or NodeGroupsToRetain must name the node groups that leave the group, "
                 f"down to {wanted}."
             )
-        for node_group in [ng for ng in group.node_groups if ng["node_group_id"] in remove]:
-            while node_group["node_group_members"]:
-                _drop_member(backend, group, node_group)
-            group.node_groups.remove(node_group)
-    else:
-        replicas = len(group.node_groups[0]["node_group_members"]) - 1
-        next_id = max(int(ng["node_group_id"]) for ng in group.node_groups) + 1
-        for number in range(next_id, next_id + wanted - current):
-            node_group: dict[str, Any] = {
-                "node_group_id": f"{number:0>4}",
-                "status": "available",
-                "node_group_members": [],
-            }
-            group.node_groups.append(node_group)
-            for _ in range(replicas + 1):
-                _new_member(backend, group, node_group)
-    _spread_slots(group)
-    if lifecycle.enabled():
-        _set_group_busy(backend, group, "modifying")
+        leaving = list(remove)
+
+    def reshard() -> None:
+        if leaving:
+            for node_group in [ng for ng in group.node_groups if ng["node_group_id"] in leaving]:
+                while node_group["node_group_members"]:
+                    _drop_member(backend, group, node_group)
+                group.node_groups.remove(node_group)
+        else:
+            replicas = len(group.node_groups[0]["node_group_members"]) - 1
+            next_id = max(int(ng["node_group_id"]) for ng in group.node_groups) + 1
+            for number in range(next_id, next_id + wanted - current):
+                node_group: dict[str, Any] = {
+                    "node_group_id": f"{number:0>4}",
+                    "status": "available",
+                    "node_group_members": [],
+                }
+                group.node_groups.append(node_group)
+                for _ in range(replicas + 1):
+                    _new_member(backend, group, node_group)
+        _spread_slots(group)
+
+    _set_group_busy(backend, group, "modifying", reshard)
     return ActionResult({"ReplicationGroup": group})
 
 
