@@ -130,11 +130,17 @@ pub async fn plan_up(
         let existing = observed.get(name).and_then(Option::as_ref);
         let (action, changes, reason) = match (recorded, existing) {
             (None, _) => (Action::Create, creation(&wanted.config), None),
+            // AWS may still be deleting it (a database takes minutes): the delete is finished, waiting
+            // until it is gone, and only then is the resource created again under its name.
+            (Some(entry), None) if entry.status == Status::Deleting => (
+                Action::Replace,
+                creation(&wanted.config),
+                Some(FINISHING_DELETE.to_string()),
+            ),
             (Some(entry), None) => {
                 let reason = match entry.status {
                     Status::Creating => "an interrupted create left nothing behind",
-                    Status::Deleting => "an interrupted delete finished",
-                    Status::Created => "deleted outside stackctl",
+                    Status::Deleting | Status::Created => "deleted outside stackctl",
                 };
                 (
                     Action::Create,
@@ -220,6 +226,7 @@ pub async fn plan_up(
         let gone = observed.get(&name).is_none_or(Option::is_none);
         let reason = match retained.get(&name) {
             Some(why) => why.clone(),
+            None if gone && entry.status == Status::Deleting => FINISHING_DELETE_ONLY.into(),
             None if gone => "already gone; only the state entry is removed".into(),
             None if deposed_of(&name).is_some_and(|of| stack.resources.contains_key(of)) => {
                 format!(
@@ -262,6 +269,10 @@ pub async fn plan_up(
         retained,
     })
 }
+
+const FINISHING_DELETE: &str = "a delete was interrupted: it is finished (waiting until AWS has deleted it), then the resource is created again";
+const FINISHING_DELETE_ONLY: &str =
+    "a delete was interrupted: it is finished, waiting until AWS has deleted it";
 
 /// Decides the order of every replacement in the plan (see `plan::replacement`): create first when
 /// resources that stay keep using the replaced one, delete first otherwise. Fails before any change
@@ -325,6 +336,15 @@ fn order_replacements(
             old_name: old_name.as_deref(),
             base_name: &base_name,
         };
+        if planned.id.is_none() {
+            // Nothing of the old one is left to hold its users or its name.
+            planned.replacement = Some(crate::plan::Replacement {
+                order: crate::plan::ReplaceOrder::DestroyBeforeCreate,
+                new_name: None,
+                moves: vec![],
+            });
+            continue;
+        }
         let decided =
             replacement::decide(&candidate, &suffix()).map_err(|message| EngineError::Config {
                 resource: name.to_string(),
@@ -448,6 +468,9 @@ pub async fn plan_down(
             let gone = observed.get(&name).is_none_or(Option::is_none);
             let reason = match retained.get(&name) {
                 Some(why) => Some(why.clone()),
+                None if gone && entry.status == Status::Deleting => {
+                    Some(FINISHING_DELETE_ONLY.to_string())
+                }
                 None => gone.then(|| "already gone; only the state entry is removed".to_string()),
             };
             let data_loss = (!gone && !retained.contains_key(&name))

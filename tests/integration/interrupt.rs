@@ -163,6 +163,17 @@ async fn first_interrupt_finishes_in_flight_work_and_second_exits_at_once() {
         "the state still names what exists"
     );
     assert_lock_free(&ws);
+    // `up` right away: what AWS is still deleting is waited for before it is created again.
+    let again = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", FILE, "--yes"]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("a delete was interrupted: it is finished"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(census(&aws).await, COMPLETE);
     let resumed =
         run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "-f", FILE, "--yes"]));
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
