@@ -84,7 +84,7 @@ pub async fn apply_planned(
                 "interrupted: what finished is recorded in {}",
                 store.path().display()
             ))
-            .help(format!("run `stackctl {command}` again to resume")),
+            .help(format!("run `{}` to resume", invocation(global, command))),
         );
         return Ok(Status::Interrupted);
     }
@@ -103,4 +103,54 @@ pub async fn apply_planned(
         summary.delete
     ));
     Ok(Status::Success)
+}
+
+/// The command that resumes this run: the same stack file, state, variables, region and targets. A
+/// saved plan is spent once applied, so the resume plans afresh.
+fn invocation(global: &GlobalArgs, command: &str) -> String {
+    let mut words = vec![
+        "stackctl".to_string(),
+        command.to_string(),
+        "-f".into(),
+        global.file.display().to_string(),
+    ];
+    let mut option = |name: &str, value: String| {
+        words.push(name.to_string());
+        words.push(value);
+    };
+    if let Some(state) = &global.state {
+        option("--state", state.display().to_string());
+    }
+    for var in &global.vars {
+        option("--var", var.clone());
+    }
+    if let Some(region) = &global.region {
+        option("--region", region.clone());
+    }
+    if let Some(profile) = &global.profile {
+        option("--profile", profile.clone());
+    }
+    if let Some(endpoint) = &global.endpoint_url {
+        option("--endpoint-url", endpoint.clone());
+    }
+    for target in &global.targets {
+        option("--target", target.clone());
+    }
+    if global.yes {
+        words.push("--yes".into());
+    }
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect();
+    quoted.join(" ")
 }

@@ -41,7 +41,7 @@ pub async fn plan_up(
         refresh(aws, &mut state, parallelism),
         crate::aws::census::census(aws, &stack.name)
     );
-    let observed = refreshed.map_err(driver_error(&state))?;
+    let mut observed = refreshed.map_err(driver_error(&state))?;
     let tagged = tagged.map_err(|error| EngineError::Driver {
         resource: "stack census".into(),
         kind: "tagging".into(),
@@ -89,8 +89,19 @@ pub async fn plan_up(
             .resources
             .get(name)
             .and_then(|r| r.physical_name.as_deref());
-        let wanted = desired::compute(stack, &aws.region, decl, &known, recorded_name)
+        let mut wanted = desired::compute(stack, &aws.region, decl, &known, recorded_name)
             .map_err(config_error)?;
+        if let Some(restored) = restore_deposed(
+            stack,
+            &aws.region,
+            &known,
+            &mut state,
+            &mut observed,
+            name,
+            &wanted,
+        ) {
+            wanted = restored;
+        }
         if decl.kind.spec().lookup {
             let ctx = Ctx::new(
                 aws.clone(),
@@ -230,7 +241,7 @@ pub async fn plan_up(
             None if gone => "already gone; only the state entry is removed".into(),
             None if deposed_of(&name).is_some_and(|of| stack.resources.contains_key(of)) => {
                 format!(
-                    "replaced by the new `{}`; deleted once nothing uses it",
+                    "left over from a replacement of `{}`; deleted once nothing uses it",
                     deposed_of(&name).unwrap_or_default()
                 )
             }
@@ -273,6 +284,54 @@ pub async fn plan_up(
 const FINISHING_DELETE: &str = "a delete was interrupted: it is finished (waiting until AWS has deleted it), then the resource is created again";
 const FINISHING_DELETE_ONLY: &str =
     "a delete was interrupted: it is finished, waiting until AWS has deleted it";
+
+/// When the resource would be replaced (or created again) while the one it replaced still waits in
+/// the state for its deletion and matches the file (a change reverted after an interrupted
+/// replacement), that one is taken back instead: the newer one is deleted once nothing uses it.
+/// Returns the desired configuration under the restored resource's name.
+fn restore_deposed(
+    stack: &Stack,
+    region: &str,
+    known: &Known,
+    state: &mut State,
+    observed: &mut Refreshed,
+    name: &str,
+    wanted: &desired::Desired,
+) -> Option<desired::Desired> {
+    let decl = stack.resources.get(name)?;
+    let current = observed.get(name).and_then(Option::as_ref);
+    if let Some(found) = current
+        && diff(decl.kind, &found.config, &wanted.config).0 != Action::Replace
+    {
+        return None;
+    }
+    let candidates: Vec<String> = state
+        .resources
+        .keys()
+        .filter(|key| deposed_of(key) == Some(name))
+        .cloned()
+        .collect();
+    for key in candidates {
+        let entry = &state.resources[&key];
+        let Some(found) = observed.get(&key).and_then(Option::as_ref) else {
+            continue;
+        };
+        let Ok(restored) =
+            desired::compute(stack, region, decl, known, entry.physical_name.as_deref())
+        else {
+            continue;
+        };
+        if entry.kind == decl.kind
+            && diff(decl.kind, &found.config, &restored.config).0 != Action::Replace
+        {
+            tracing::debug!(resource = name, deposed = %key, "taking back the resource it replaced");
+            state.swap(name, &key);
+            observed.swap(name, &key);
+            return Some(restored);
+        }
+    }
+    None
+}
 
 /// Decides the order of every replacement in the plan (see `plan::replacement`): create first when
 /// resources that stay keep using the replaced one, delete first otherwise. Fails before any change
@@ -336,6 +395,24 @@ fn order_replacements(
             old_name: old_name.as_deref(),
             base_name: &base_name,
         };
+        if let Some(fixed) = fixed_name.as_deref()
+            && let Some(holder) = state.resources.iter().find_map(|(key, entry)| {
+                (key != name
+                    && entry.kind == decl.kind
+                    && entry
+                        .physical_name
+                        .as_deref()
+                        .is_some_and(|held| held.eq_ignore_ascii_case(fixed)))
+                .then_some(key)
+            })
+        {
+            return Err(EngineError::Config {
+                resource: name.to_string(),
+                message: format!(
+                    "its new name `{fixed}` is still held by `{holder}`, which goes only once nothing uses it: give `{name}` another name, or apply the file with the name it had before"
+                ),
+            });
+        }
         if planned.id.is_none() {
             // Nothing of the old one is left to hold its users or its name.
             planned.replacement = Some(crate::plan::Replacement {

@@ -22,6 +22,25 @@ impl Refreshed {
     pub fn get(&self, name: &str) -> Option<&Option<Observed>> {
         self.observed.get(name)
     }
+
+    /// Follows `State::swap`.
+    pub fn swap(&mut self, a: &str, b: &str) {
+        let first = self.observed.remove(a);
+        let second = self.observed.remove(b);
+        if let Some(second) = second {
+            self.observed.insert(a.to_string(), second);
+        }
+        if let Some(first) = first {
+            self.observed.insert(b.to_string(), first);
+        }
+        let (has_a, has_b) = (self.unmarked.remove(a), self.unmarked.remove(b));
+        if has_a {
+            self.unmarked.insert(b.to_string());
+        }
+        if has_b {
+            self.unmarked.insert(a.to_string());
+        }
+    }
 }
 
 #[derive(Debug)]

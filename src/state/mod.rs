@@ -178,6 +178,27 @@ impl State {
         true
     }
 
+    /// Swaps the entries of `a` and `b` (a resource and the one it replaced, waiting under its deposed
+    /// key). Whatever depended on either may use either in AWS until it is updated, so it now depends
+    /// on both.
+    pub fn swap(&mut self, a: &str, b: &str) {
+        let (Some(first), Some(second)) = (self.resources.remove(a), self.resources.remove(b))
+        else {
+            return;
+        };
+        self.resources.insert(a.to_string(), second);
+        self.resources.insert(b.to_string(), first);
+        for entry in self.resources.values_mut() {
+            let uses = |key: &str| entry.depends_on.iter().any(|d| d == key);
+            let missing: Vec<String> = match (uses(a), uses(b)) {
+                (true, false) => vec![b.to_string()],
+                (false, true) => vec![a.to_string()],
+                _ => vec![],
+            };
+            entry.depends_on.extend(missing);
+        }
+    }
+
     pub fn managed(&self) -> impl Iterator<Item = (&String, &ResourceState)> {
         self.resources.iter().filter(|(_, r)| !r.kind.spec().lookup)
     }

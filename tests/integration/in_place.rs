@@ -223,6 +223,10 @@ async fn waits_see_the_change_itself_not_the_status_before_it_begins() {
             .replace("node_type: cache.t3.small", "node_type: cache.t3.medium")
             .replace("node_type: db.t4g.small", "node_type: db.r6g.large")
             .replace(
+                "    subnet_group: ${cache_subnets.name}\n  single:",
+                "    subnet_group: ${cache_subnets.name}\n    replicas: 2\n  single:",
+            )
+            .replace(
                 "instance_class: db.t3.micro",
                 "instance_class: db.t3.small\n    allocated_storage: 30",
             ),
@@ -244,8 +248,12 @@ async fn waits_see_the_change_itself_not_the_status_before_it_begins() {
         .unwrap();
     let group = &group.replication_groups()[0];
     assert_eq!(
-        (group.status(), group.cache_node_type()),
-        (Some("available"), Some("cache.t3.medium"))
+        (
+            group.status(),
+            group.cache_node_type(),
+            group.member_clusters().len()
+        ),
+        (Some("available"), Some("cache.t3.medium"), 3)
     );
     let single = aws
         .elasticache

@@ -104,7 +104,7 @@ async fn first_interrupt_finishes_in_flight_work_and_second_exits_at_once() {
     assert_eq!(status.code(), Some(130), "{output}");
     assert!(output.contains("stopping: interrupted"), "{output}");
     assert!(
-        output.contains("run `stackctl down` again to resume"),
+        output.contains("run `stackctl down -f stacks/elasticache-rds.yaml --yes` to resume"),
         "{output}"
     );
     let recorded = state(&ws);

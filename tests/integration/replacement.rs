@@ -462,6 +462,7 @@ async fn reverting_after_an_interrupted_replacement_converges() {
     ws.write(CACHE_STACK, &original);
     assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
     assert!(points >= 4, "{points} changes");
+    let (first_group, _) = group_of(&aws, "web_sg").await;
 
     for point in 1..points {
         ws.write(CACHE_STACK, &changed);
@@ -482,6 +483,8 @@ async fn reverting_after_an_interrupted_replacement_converges() {
             description, "Web server, reachable on 8080",
             "after change {point}"
         );
+        // The old group, still waiting for its users to move, is taken back.
+        assert_eq!(web_sg, first_group, "after change {point}");
         assert_eq!(
             group_ids(&instance_of(&aws, "web").await),
             vec![web_sg.clone()]
@@ -491,4 +494,53 @@ async fn reverting_after_an_interrupted_replacement_converges() {
         let quiet = plan(&emulator, &ws, CACHE_STACK);
         assert_eq!(quiet.code, 0, "after change {point}:\n{}", quiet.stdout);
     }
+}
+
+/// A group's fixed name changed, the replacement cut short before its users moved (here by
+/// `--target`, which leaves the old group waiting in the state), then the name reverted: the old
+/// group is taken back, the new one deleted once its users are back, and nothing is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn reverting_a_cut_short_rename_takes_the_old_resource_back() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    edit(
+        &ws,
+        CACHE_STACK,
+        "    description: Web server, reachable on 8080\n",
+        "    name: web-a\n    description: Web server, reachable on 8080\n",
+    );
+    assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
+    let (original, _) = group_of(&aws, "web_sg").await;
+    edit(&ws, CACHE_STACK, "name: web-a", "name: web-b");
+    let cut_short = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+        "up",
+        "-f",
+        CACHE_STACK,
+        "--yes",
+        "--target",
+        "web_sg",
+    ]));
+    assert_eq!(cut_short.code, 0, "{}", cut_short.stderr);
+    edit(&ws, CACHE_STACK, "name: web-b", "name: web-a");
+    emulator.reset_requests();
+    let reverted = up(&emulator, &ws, CACHE_STACK);
+    assert_eq!(reverted.code, 0, "{}", reverted.stderr);
+    assert!(
+        !emulator
+            .changes()
+            .iter()
+            .any(|r| r.ends_with(".CreateSecurityGroup")),
+        "nothing is created: {:?}",
+        emulator.changes()
+    );
+    let (web_sg, _) = group_of(&aws, "web_sg").await;
+    assert_eq!(web_sg, original, "the original group is back");
+    assert_eq!(
+        group_ids(&instance_of(&aws, "web").await),
+        vec![web_sg.clone()]
+    );
+    let (redis_sg, _) = group_of(&aws, "redis_sg").await;
+    assert_eq!(rule_sources(&aws, &redis_sg).await, vec![web_sg]);
+    assert_eq!(plan(&emulator, &ws, CACHE_STACK).code, 0);
 }
