@@ -290,11 +290,12 @@ fn build_jobs(
             // them are left out of this run (`--target`), it waits in the state as `<key>~old` for
             // the run that moves them.
             jobs.insert((r.name.clone(), Step::Create), vec![]);
-            let all_move = r.replacement.iter().flat_map(|x| &x.moves).all(|user| {
-                resources
-                    .iter()
-                    .any(|p| &p.name == user && p.action.is_change())
-            });
+            let all_move = r.replacement.iter().all(|x| x.left_out.is_empty())
+                && r.replacement.iter().flat_map(|x| &x.moves).all(|user| {
+                    resources
+                        .iter()
+                        .any(|p| &p.name == user && p.action.is_change())
+                });
             if all_move {
                 jobs.insert(
                     (d.old_key.clone(), Step::Destroy),

@@ -419,6 +419,7 @@ fn order_replacements(
                 order: crate::plan::ReplaceOrder::DestroyBeforeCreate,
                 new_name: None,
                 moves: vec![],
+                left_out: vec![],
             });
             continue;
         }
@@ -624,6 +625,20 @@ pub fn target(mut planned: Planned, graph: &Graph, targets: &[String], upstream:
         .resources
         .into_iter()
         .filter(|r| keep.contains(&r.name))
+        .map(|mut r| {
+            // Users of a replaced resource left out of this run keep the old one until a run moves them.
+            if let Some(replacement) = r.replacement.as_mut()
+                && replacement.order == crate::plan::ReplaceOrder::CreateBeforeDestroy
+            {
+                let (moving, left): (Vec<String>, Vec<String>) = replacement
+                    .moves
+                    .drain(..)
+                    .partition(|user| keep.contains(user));
+                replacement.moves = moving;
+                replacement.left_out = left;
+            }
+            r
+        })
         .collect();
     planned.plan = Plan::new(
         &planned.plan.stack,

@@ -89,6 +89,10 @@ pub struct Replacement {
     /// (create first), or stop using it before it is deleted (delete first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<String>,
+    /// Users left out of this run (`--target`): the old resource waits in the state (as `<key>~old`)
+    /// until a run moves them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -59,6 +59,7 @@ pub fn decide(candidate: &Candidate, suffix: &str) -> Result<Replacement, String
         order: ReplaceOrder::DestroyBeforeCreate,
         new_name: None,
         moves: candidate.moving_off.clone(),
+        left_out: vec![],
     };
     if candidate.staying.is_empty() || !creates_first(candidate.kind) {
         return Ok(delete_first());
@@ -67,6 +68,7 @@ pub fn decide(candidate: &Candidate, suffix: &str) -> Result<Replacement, String
         order: ReplaceOrder::CreateBeforeDestroy,
         new_name,
         moves: candidate.staying.clone(),
+        left_out: vec![],
     };
     let Some(rule) = unique_name(candidate.kind) else {
         return Ok(create_first(None));
@@ -117,7 +119,16 @@ pub fn list(names: &[String]) -> String {
 pub fn describe(replacement: &Replacement, kind: ResourceKind) -> String {
     let moves = list(&replacement.moves);
     let what = kind.type_name().replace('-', " ");
+    let one = |names: &[String], singular: &'static str, plural: &'static str| {
+        if names.len() == 1 { singular } else { plural }
+    };
     match (replacement.order, replacement.moves.is_empty()) {
+        (ReplaceOrder::CreateBeforeDestroy, _) if !replacement.left_out.is_empty() => format!(
+            "the new {what} is created first; {} {} left out of this run, so the old one stays (in the state as `~old`) until a run moves {}",
+            list(&replacement.left_out),
+            one(&replacement.left_out, "is", "are"),
+            one(&replacement.left_out, "it", "them"),
+        ),
         (ReplaceOrder::CreateBeforeDestroy, _) => format!(
             "the new {what} is created first; {moves} move{} to it before the old one is deleted",
             if replacement.moves.len() == 1 {

@@ -522,6 +522,13 @@ async fn reverting_a_cut_short_rename_takes_the_old_resource_back() {
         "web_sg",
     ]));
     assert_eq!(cut_short.code, 0, "{}", cut_short.stderr);
+    assert!(
+        cut_short.stderr.contains(
+            "`db_sg`, `redis_sg` and `web` are left out of this run, so the old one stays"
+        ),
+        "{}",
+        cut_short.stderr
+    );
     edit(&ws, CACHE_STACK, "name: web-b", "name: web-a");
     emulator.reset_requests();
     let reverted = up(&emulator, &ws, CACHE_STACK);
