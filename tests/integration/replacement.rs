@@ -400,6 +400,24 @@ async fn a_renamed_subnet_group_is_replaced_after_its_cluster_goes() {
     assert_eq!(plan(&emulator, &ws, CACHE_STACK).code, 0);
 }
 
+/// Deploys the cache stack with the file naming the web server's group; returns the group's id.
+async fn deploy_with_named_web_group(
+    emulator: &Emulator,
+    aws: &Clients,
+    ws: &Workspace,
+    name: &str,
+) -> String {
+    edit(
+        ws,
+        CACHE_STACK,
+        "    description: Web server, reachable on 8080\n",
+        &format!("    name: {name}\n    description: Web server, reachable on 8080\n"),
+    );
+    let deployed = up(emulator, ws, CACHE_STACK);
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    group_of(aws, "web_sg").await.0
+}
+
 /// A name the file fixes cannot be held by two groups at once, and a group in use cannot be deleted:
 /// the plan says so and what to do, before any change.
 #[tokio::test(flavor = "multi_thread")]
@@ -407,14 +425,7 @@ async fn a_fixed_name_in_use_is_refused_before_any_change() {
     let emulator = Emulator::start();
     let aws = emulator.aws().await;
     let ws = Workspace::new();
-    edit(
-        &ws,
-        CACHE_STACK,
-        "    description: Web server, reachable on 8080\n",
-        "    name: covid-web\n    description: Web server, reachable on 8080\n",
-    );
-    assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
-    let (before, _) = group_of(&aws, "web_sg").await;
+    let before = deploy_with_named_web_group(&emulator, &aws, &ws, "covid-web").await;
     edit(
         &ws,
         CACHE_STACK,
@@ -504,14 +515,7 @@ async fn reverting_a_cut_short_rename_takes_the_old_resource_back() {
     let emulator = Emulator::start();
     let aws = emulator.aws().await;
     let ws = Workspace::new();
-    edit(
-        &ws,
-        CACHE_STACK,
-        "    description: Web server, reachable on 8080\n",
-        "    name: web-a\n    description: Web server, reachable on 8080\n",
-    );
-    assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
-    let (original, _) = group_of(&aws, "web_sg").await;
+    let original = deploy_with_named_web_group(&emulator, &aws, &ws, "web-a").await;
     edit(&ws, CACHE_STACK, "name: web-a", "name: web-b");
     let cut_short = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
         "up",
