@@ -296,27 +296,24 @@ async fn change_replicas(
     to: i32,
     growing: bool,
 ) -> Result<(), DriverError> {
+    // The two calls take the same parameters but are different request types.
+    macro_rules! send {
+        ($request:expr, $operation:literal) => {
+            $request
+                .replication_group_id(id)
+                .new_replica_count(to)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| DriverError::from_sdk($operation, e))
+        };
+    }
     let client = &ctx.aws.elasticache;
     let sent = if growing {
-        client
-            .increase_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(to)
-            .apply_immediately(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| DriverError::from_sdk("IncreaseReplicaCount", e))
+        send!(client.increase_replica_count(), "IncreaseReplicaCount")
     } else {
-        client
-            .decrease_replica_count()
-            .replication_group_id(id)
-            .new_replica_count(to)
-            .apply_immediately(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| DriverError::from_sdk("DecreaseReplicaCount", e))
+        send!(client.decrease_replica_count(), "DecreaseReplicaCount")
     };
     sent?;
     wait_for_shape(ctx, id, (shards, to)).await
