@@ -24,13 +24,24 @@ pub async fn plan(
     // Read before planning: a saved plan records exactly the state it was made from.
     let state_bytes = saved_plan::state_bytes(&store);
     let (planned, stack_bytes, variables) = if args.destroy {
-        let state = context::load_state(&store, context::file_stack(global).as_deref())?
-            .ok_or_else(|| {
-                Failure::new(format!(
-                    "no state at {}: nothing to remove",
-                    store.path().display()
-                ))
-            })?;
+        let stack_name = context::file_stack(global);
+        let Some(state) = context::load_state(&store, stack_name.as_deref())? else {
+            // Nothing deployed: an empty destroy plan, which is success, as `down` says.
+            if printer.json {
+                let empty = crate::plan::Plan::new(
+                    stack_name.as_deref().unwrap_or_default(),
+                    global.region.as_deref().unwrap_or_default(),
+                    true,
+                    vec![],
+                );
+                printer.data(&serde_json::to_string_pretty(&empty).unwrap_or_default());
+            }
+            printer.info(&format!(
+                "Nothing to remove: no state at {}.",
+                store.path().display()
+            ));
+            return Ok(Status::Success);
+        };
         let (aws, planned) = plan_destroy(global, state).await?;
         printer.aws_calls(&aws, "plan");
         (planned, None, Default::default())

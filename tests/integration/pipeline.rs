@@ -2,7 +2,7 @@
 //! plan (exit 2: changes), the merge applies exactly that plan, a scheduled check finds no drift
 //! (exit 0) — and saved plans that no longer apply are refused, saying what changed.
 
-use crate::common::{Emulator, Workspace, run, stackctl};
+use crate::common::{CallCounter, Emulator, Workspace, run, stackctl};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plans_apply_exactly_or_are_refused() {
@@ -444,4 +444,43 @@ async fn human_plan_and_progress_snapshots() {
             .collect();
         insta::assert_snapshot!(format!("{name}_down_progress"), progress.join("\n"));
     }
+}
+
+/// Issue #10 (exit codes): a destroy plan with nothing deployed is success, as `down` with nothing
+/// deployed is: 0, never 1 nor 2, an empty plan in JSON, and no AWS call.
+#[test]
+fn an_empty_destroy_plan_is_success() {
+    let counter = CallCounter::start();
+    let ws = Workspace::new();
+    for args in [
+        vec!["plan", "--destroy", "-f", "stacks/web.yaml"],
+        vec![
+            "plan",
+            "--destroy",
+            "-f",
+            "stacks/web.yaml",
+            "--detailed-exitcode",
+        ],
+        vec!["down", "-f", "stacks/web.yaml", "--yes"],
+    ] {
+        let result = run(stackctl(&counter.endpoint, ws.dir.path()).args(&args));
+        assert_eq!(result.code, 0, "{args:?}: {}", result.stderr);
+        assert!(
+            result.stderr.contains("Nothing to remove"),
+            "{}",
+            result.stderr
+        );
+    }
+    let json = run(stackctl(&counter.endpoint, ws.dir.path()).args([
+        "plan",
+        "--destroy",
+        "-f",
+        "stacks/web.yaml",
+        "--json",
+    ]));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    assert_eq!(plan["destroy"], true);
+    assert_eq!(plan["resources"], serde_json::json!([]));
+    assert_eq!(counter.calls(), 0, "nothing was asked of AWS");
 }
