@@ -139,6 +139,9 @@ struct Loader<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Values known before any AWS call: variables, `stack.*`, `aws.partition`.
     known: HashMap<Target, String>,
+    /// Every variable the file declares, also those whose value was refused: one bad value is one
+    /// error, not also an "unknown variable" at each use.
+    declared: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Loader<'a> {
@@ -152,6 +155,7 @@ impl<'a> Loader<'a> {
             inputs,
             diagnostics: Vec::new(),
             known: HashMap::new(),
+            declared: Default::default(),
         }
     }
 
@@ -268,7 +272,7 @@ impl<'a> Loader<'a> {
             .map(|n| self.variables(n))
             .unwrap_or_default();
         for (name, _) in self.inputs.cli.iter() {
-            if !variables.contains_key(name) {
+            if !self.declared.contains(name) {
                 let declared: Vec<&str> = variables.keys().map(String::as_str).collect();
                 let help = match did_you_mean(name, declared.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
@@ -567,6 +571,7 @@ impl<'a> Loader<'a> {
         for (key, decl) in map.iter() {
             let name = key.as_str().to_string();
             let key_span = self.key_span(key);
+            self.declared.insert(name.clone());
             let Some(fields) = decl.as_mapping() else {
                 self.error(
                     self.span_of(decl),
@@ -1057,6 +1062,11 @@ impl<'a> Loader<'a> {
                                 Some(value) => {
                                     let value = value.clone();
                                     push_text(&mut pieces, &value);
+                                }
+                                // Its value was refused where it is declared: said once, there.
+                                None if matches!(target, Target::Var(name) if self.declared.contains(name)) =>
+                                {
+                                    return None;
                                 }
                                 None => {
                                     let (message, help) = match target {

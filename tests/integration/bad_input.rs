@@ -284,3 +284,43 @@ fn malformed_state_files_are_refused_and_left_untouched() {
         }
     }
 }
+
+/// Issue #10: a `--var` value of the wrong type is exactly one error, naming the variable, its type
+/// and the value, at the declaration; never also "unknown variable" where it is used.
+#[test]
+fn a_bad_var_value_is_one_error() {
+    let counter = CallCounter::start();
+    let ws = Workspace::new();
+    ws.write(
+        "stacks/vars.yaml",
+        "stack: vars\nregion: us-east-1\nvariables:\n  port: { type: number, default: 8080 }\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  sg:\n    type: security-group\n    vpc: ${vpc.id}\n    ingress: [ { port: \"${var.port}\", from: 0.0.0.0/0 } ]\n",
+    );
+    let result = run(stackctl(&counter.endpoint, ws.dir.path()).args([
+        "plan",
+        "-f",
+        "stacks/vars.yaml",
+        "--var",
+        "port=abc",
+    ]));
+    assert_eq!(result.code, 1);
+    assert_eq!(
+        result.stderr.matches("error:").count(),
+        2,
+        "one problem and the summary:\n{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .contains("--var port: `abc` is not a whole number"),
+        "{}",
+        result.stderr
+    );
+    assert!(result.stderr.contains("vars.yaml:4:3"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("variable `port` is a number"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(counter.calls(), 0);
+}
