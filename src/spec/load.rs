@@ -70,7 +70,13 @@ pub fn load(
             .help("stack files are YAML text; check that this is the right file"),
         ]
     })?;
-    parse(path, &text, inputs, sources)
+    // A byte-order mark (some Windows editors write one) is not part of the YAML.
+    parse(
+        path,
+        text.strip_prefix('\u{feff}').unwrap_or(&text),
+        inputs,
+        sources,
+    )
 }
 
 /// The `stack:` name a stack file declares, read without validating the rest: `down` needs only

@@ -324,3 +324,34 @@ fn a_bad_var_value_is_one_error() {
     );
     assert_eq!(counter.calls(), 0);
 }
+
+/// Issue #10: a byte-order mark is skipped and CRLF line ends work, with errors still located at the
+/// line and column a user sees in the editor.
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_read_as_yaml() {
+    let counter = CallCounter::start();
+    let ws = Workspace::new();
+    let body = "stack: vt\r\nregion: us-east-1\r\nresources:\r\n  vpc: { type: vpc, name: demo-vpc }\r\n  sg:\r\n    type: security-group\r\n    vpc: ${vpc.id}\r\n";
+    ws.write("stacks/bom.yaml", &format!("\u{feff}{body}"));
+    let valid =
+        run(stackctl(&counter.endpoint, ws.dir.path()).args(["validate", "-f", "stacks/bom.yaml"]));
+    assert_eq!(valid.code, 0, "{}", valid.stderr);
+    ws.write(
+        "stacks/bom.yaml",
+        &format!("\u{feff}{}", body.replace("${vpc.id}", "${vpc.idd}")),
+    );
+    let invalid =
+        run(stackctl(&counter.endpoint, ws.dir.path()).args(["validate", "-f", "stacks/bom.yaml"]));
+    assert_eq!(invalid.code, 1);
+    assert!(
+        invalid.stderr.contains("stacks/bom.yaml:7:10"),
+        "{}",
+        invalid.stderr
+    );
+    assert!(
+        !invalid.stderr.contains("unknown top-level field"),
+        "{}",
+        invalid.stderr
+    );
+    assert_eq!(counter.calls(), 0);
+}
