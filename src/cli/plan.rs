@@ -85,7 +85,12 @@ pub fn show(printer: &Printer, planned: &Planned, to_stderr: bool) {
         }
         return;
     }
-    let text = render::human(&planned.plan, printer.color);
+    let color = if to_stderr {
+        printer.color
+    } else {
+        printer.stdout_color
+    };
+    let text = render::human(&planned.plan, color);
     if to_stderr {
         printer.info(&text)
     } else {

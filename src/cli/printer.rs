@@ -9,7 +9,11 @@ pub struct Printer {
     pub json: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// Colour on stderr (messages, progress, diagnostics).
     pub color: bool,
+    /// Colour on stdout (data): decided on its own, so `stackctl plan > plan.txt` typed at a terminal
+    /// writes no escape codes into the file.
+    pub stdout_color: bool,
     pub stderr_is_terminal: bool,
 }
 
@@ -17,11 +21,13 @@ impl Printer {
     pub fn new(args: &GlobalArgs) -> Printer {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let wanted = !args.no_color && !no_color_env;
         Printer {
             json: args.json,
             quiet: args.quiet,
             verbose: args.verbose,
-            color: !args.no_color && !no_color_env && stderr_is_terminal,
+            color: wanted && stderr_is_terminal,
+            stdout_color: wanted && std::io::stdout().is_terminal(),
             stderr_is_terminal,
         }
     }

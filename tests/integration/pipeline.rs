@@ -484,3 +484,55 @@ fn an_empty_destroy_plan_is_success() {
     assert_eq!(plan["resources"], serde_json::json!([]));
     assert_eq!(counter.calls(), 0, "nothing was asked of AWS");
 }
+
+/// Runs stackctl through tests/support/on_terminal.py: stderr on a pseudo-terminal, stdout on the
+/// terminal too or on a pipe (as `> file` does). Colour is allowed (NO_COLOR unset).
+fn on_terminal(
+    endpoint: &str,
+    ws: &Workspace,
+    stdout_too: bool,
+    args: &[&str],
+) -> serde_json::Value {
+    let stackctl = stackctl(endpoint, ws.dir.path());
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(crate::common::project_root().join("tests/support/on_terminal.py"))
+        .args(stdout_too.then_some("--stdout-too"))
+        .arg(stackctl.get_program())
+        .args(args)
+        .current_dir(ws.dir.path())
+        .env_clear();
+    for (key, value) in stackctl.get_envs() {
+        if let Some(value) = value.filter(|_| key != "NO_COLOR") {
+            command.env(key, value);
+        }
+    }
+    let output = command.output().expect("run the terminal helper");
+    serde_json::from_slice(&output.stdout).expect("the helper reports JSON")
+}
+
+/// Issue #10: colour is decided per stream. `stackctl plan > plan.txt` typed at a terminal writes
+/// no escape codes into the file; the same plan on a terminal is coloured.
+#[tokio::test(flavor = "multi_thread")]
+async fn colour_follows_each_stream() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new();
+    let args = ["plan", "-f", "stacks/web.yaml"];
+    let to_file = on_terminal(&emulator.endpoint, &ws, false, &args);
+    assert_eq!(to_file["code"], 0, "{to_file}");
+    let text = to_file["stdout"].as_str().unwrap_or_default();
+    assert!(text.contains("Plan: "), "{to_file}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no escape codes in a file: {text:?}"
+    );
+    let on_screen = on_terminal(&emulator.endpoint, &ws, true, &args);
+    assert_eq!(on_screen["code"], 0, "{on_screen}");
+    assert!(
+        on_screen["terminal"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\u{1b}["),
+        "coloured on a terminal: {on_screen}"
+    );
+}
