@@ -77,7 +77,7 @@ pub async fn apply(
     state.serial += 1;
     store.save(&state)?;
     let deposing = deposing(&plan.resources, &state);
-    let jobs = build_jobs(&plan.resources, stack, &state, &deposing);
+    let jobs = build_jobs(&plan.resources, stack, &state, &observed, &deposing);
     // Named in the plan, recorded in state before the delete: an interrupted delete keeps the name.
     let final_snapshots: HashMap<String, String> = plan
         .resources
@@ -270,6 +270,7 @@ fn build_jobs(
     resources: &[crate::plan::ResourcePlan],
     stack: Option<&Stack>,
     state: &State,
+    observed: &super::refresh::Refreshed,
     deposing: &HashMap<String, Deposing>,
 ) -> BTreeMap<JobKey, Vec<JobKey>> {
     let mut jobs: BTreeMap<JobKey, Vec<JobKey>> = BTreeMap::new();
@@ -377,6 +378,8 @@ fn build_jobs(
         for (key, entry) in jobs
             .keys()
             .filter(|(_, step)| *step == Step::Destroy)
+            // What AWS no longer has holds no name.
+            .filter(|key| observed.get(&key.0).is_none_or(Option::is_some))
             .filter_map(|key| state.resources.get(&key.0).map(|entry| (key, entry)))
         {
             for id in entry.aws_ids() {

@@ -226,7 +226,7 @@ pub async fn plan_up(
             replacement: None,
         });
     }
-    order_replacements(stack, &state, &mut resources)?;
+    order_replacements(stack, &state, &observed, &mut resources)?;
     let leaving: Vec<String> = removal_order(&state)
         .into_iter()
         .filter(|n| !stack.resources.contains_key(n))
@@ -339,6 +339,7 @@ fn restore_deposed(
 fn order_replacements(
     stack: &Stack,
     state: &State,
+    observed: &Refreshed,
     resources: &mut [ResourcePlan],
 ) -> Result<(), EngineError> {
     let stack_graph = Graph::from_stack(stack);
@@ -397,7 +398,10 @@ fn order_replacements(
         };
         if let Some(fixed) = fixed_name.as_deref()
             && let Some(holder) = state.resources.iter().find_map(|(key, entry)| {
+                // One already gone in AWS holds nothing.
+                let exists = observed.get(key).is_some_and(Option::is_some);
                 (key != name
+                    && exists
                     && entry.kind == decl.kind
                     && entry
                         .physical_name

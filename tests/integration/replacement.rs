@@ -555,3 +555,42 @@ async fn reverting_a_cut_short_rename_takes_the_old_resource_back() {
     assert_eq!(rule_sources(&aws, &redis_sg).await, vec![web_sg]);
     assert_eq!(plan(&emulator, &ws, CACHE_STACK).code, 0);
 }
+
+/// A rename cut short right after its last AWS change (the old group deleted, the state not yet
+/// told), then reverted: the name the old group held is free again, and `up` converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn reverting_a_rename_cut_short_after_the_old_one_went_converges() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    deploy_with_named_web_group(&emulator, &aws, &ws, "web-a").await;
+    let up_args = ["up", "-f", CACHE_STACK, "--yes"];
+    // How many AWS changes a rename makes, measured with a rename and its way back.
+    edit(&ws, CACHE_STACK, "name: web-a", "name: web-b");
+    let before = crate::crash::mutations(&emulator.endpoint);
+    assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
+    let last = crate::crash::mutations(&emulator.endpoint) - before;
+    edit(&ws, CACHE_STACK, "name: web-b", "name: web-a");
+    assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
+
+    edit(&ws, CACHE_STACK, "name: web-a", "name: web-b");
+    assert_eq!(
+        crate::crash::run_with_crash(&emulator, &ws, &up_args, last),
+        Some(9),
+        "the rename was not killed at its last change"
+    );
+    edit(&ws, CACHE_STACK, "name: web-b", "name: web-a");
+    let reverted = up(&emulator, &ws, CACHE_STACK);
+    assert_eq!(reverted.code, 0, "{}", reverted.stderr);
+    let (web_sg, _) = group_of(&aws, "web_sg").await;
+    let named = aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(&web_sg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.security_groups()[0].group_name(), Some("web-a"));
+    assert_eq!(group_ids(&instance_of(&aws, "web").await), vec![web_sg]);
+    assert_eq!(plan(&emulator, &ws, CACHE_STACK).code, 0);
+}
