@@ -258,8 +258,9 @@ pub async fn update(
     Ok(group_outputs(&group, &ctx.aws.region))
 }
 
-/// Authorizes the rules that are missing and revokes those no longer wanted. Revokes first, so a
-/// rule whose description alone changed is re-added rather than refused as a duplicate.
+/// Authorizes the rules that are missing and revokes those no longer wanted. New rules go first, so
+/// traffic the file allows is never cut off while a rule moves (to a replaced group, say); a rule
+/// whose description alone changed is revoked first and re-added, as AWS refuses a duplicate.
 async fn sync_rules(
     ctx: &Ctx,
     id: &str,
@@ -267,58 +268,78 @@ async fn sync_rules(
     observed: &[Rule],
     desired: &[Rule],
 ) -> Result<(), DriverError> {
-    let stale: Vec<IpPermission> = observed
-        .iter()
-        .filter(|r| !desired.contains(r))
-        .map(permission)
-        .collect();
-    let missing: Vec<IpPermission> = desired
-        .iter()
-        .filter(|r| !observed.contains(r))
-        .map(permission)
-        .collect();
+    let same_traffic = |a: &Rule, b: &Rule| {
+        (&a.protocol, a.from_port, a.to_port, &a.peer)
+            == (&b.protocol, b.from_port, b.to_port, &b.peer)
+    };
+    let stale: Vec<&Rule> = observed.iter().filter(|r| !desired.contains(r)).collect();
+    let missing: Vec<&Rule> = desired.iter().filter(|r| !observed.contains(r)).collect();
+    let (redescribed, new): (Vec<&Rule>, Vec<&Rule>) = missing
+        .into_iter()
+        .partition(|r| stale.iter().any(|s| same_traffic(r, s)));
+    change_rules(ctx, id, direction, true, &new).await?;
+    change_rules(ctx, id, direction, false, &stale).await?;
+    change_rules(ctx, id, direction, true, &redescribed).await
+}
+
+/// Authorizes (`add`) or revokes `rules` in one call.
+async fn change_rules(
+    ctx: &Ctx,
+    id: &str,
+    direction: Direction,
+    add: bool,
+    rules: &[&Rule],
+) -> Result<(), DriverError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let permissions: Option<Vec<IpPermission>> =
+        Some(rules.iter().map(|r| permission(r)).collect());
     let ec2 = &ctx.aws.ec2;
-    if !stale.is_empty() {
-        match direction {
-            Direction::Ingress => ec2
-                .revoke_security_group_ingress()
+    let (operation, sent) = match (direction, add) {
+        (Direction::Ingress, true) => (
+            "AuthorizeSecurityGroupIngress",
+            ec2.authorize_security_group_ingress()
                 .group_id(id)
-                .set_ip_permissions(Some(stale))
+                .set_ip_permissions(permissions)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupIngress", e))?,
-            Direction::Egress => ec2
-                .revoke_security_group_egress()
+                .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupIngress", e)),
+        ),
+        (Direction::Egress, true) => (
+            "AuthorizeSecurityGroupEgress",
+            ec2.authorize_security_group_egress()
                 .group_id(id)
-                .set_ip_permissions(Some(stale))
+                .set_ip_permissions(permissions)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupEgress", e))?,
-        }
-    }
-    if !missing.is_empty() {
-        match direction {
-            Direction::Ingress => ec2
-                .authorize_security_group_ingress()
+                .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupEgress", e)),
+        ),
+        (Direction::Ingress, false) => (
+            "RevokeSecurityGroupIngress",
+            ec2.revoke_security_group_ingress()
                 .group_id(id)
-                .set_ip_permissions(Some(missing))
+                .set_ip_permissions(permissions)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupIngress", e))?,
-            Direction::Egress => ec2
-                .authorize_security_group_egress()
+                .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupIngress", e)),
+        ),
+        (Direction::Egress, false) => (
+            "RevokeSecurityGroupEgress",
+            ec2.revoke_security_group_egress()
                 .group_id(id)
-                .set_ip_permissions(Some(missing))
+                .set_ip_permissions(permissions)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| DriverError::from_sdk("AuthorizeSecurityGroupEgress", e))?,
-        }
-    }
-    Ok(())
+                .map_err(|e| DriverError::from_sdk("RevokeSecurityGroupEgress", e)),
+        ),
+    };
+    tracing::debug!(operation, group = id, rules = rules.len(), "rules changed");
+    sent
 }
 
 /// Deletes the group, retrying while something still uses it (a network interface AWS has not released

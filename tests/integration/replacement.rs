@@ -468,8 +468,24 @@ async fn reverting_after_an_interrupted_replacement_converges() {
     // How many AWS changes the replacement makes, measured once.
     ws.write(CACHE_STACK, &changed);
     let before = crate::crash::mutations(&emulator.endpoint);
+    emulator.reset_requests();
     assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
     let points = crate::crash::mutations(&emulator.endpoint) - before;
+    // The rules that follow the group are added before the old ones go: the new group's own rule,
+    // then at least one rule of a group that moves, before any revoke.
+    let changes = emulator.changes();
+    let first_revoke = changes
+        .iter()
+        .position(|r| r.contains("RevokeSecurityGroup"))
+        .expect("old rules are revoked");
+    let added_before = changes[..first_revoke]
+        .iter()
+        .filter(|r| r.contains("AuthorizeSecurityGroup"))
+        .count();
+    assert!(
+        added_before >= 2,
+        "a rule was revoked before its successor existed: {changes:?}"
+    );
     ws.write(CACHE_STACK, &original);
     assert_eq!(up(&emulator, &ws, CACHE_STACK).code, 0);
     assert!(points >= 4, "{points} changes");
