@@ -359,12 +359,7 @@ pub async fn update(
     let ec2 = &ctx.aws.ec2;
     if observed.instance_type != desired.instance_type {
         // EC2 changes the type only while the instance is stopped.
-        ec2.stop_instances()
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(|e| DriverError::from_sdk("StopInstances", e))?;
-        wait_for(ctx, id, InstanceStateName::Stopped).await?;
+        ensure_stopped(ctx, id).await?;
         ec2.modify_instance_attribute()
             .instance_id(id)
             .instance_type(
@@ -375,13 +370,9 @@ pub async fn update(
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("ModifyInstanceAttribute", e))?;
-        ec2.start_instances()
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(|e| DriverError::from_sdk("StartInstances", e))?;
-        wait_for(ctx, id, InstanceStateName::Running).await?;
     }
+    // Also after an interrupted update (stopped to change its type) or create (still pending).
+    ensure_running(ctx, id).await?;
     if let Some(groups) = desired
         .security_groups
         .clone()
@@ -407,6 +398,60 @@ pub async fn update(
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("instance {id} no longer exists")))?;
     Ok(instance_outputs(&instance))
+}
+
+/// The instance's state now.
+async fn current_state(ctx: &Ctx, id: &str) -> Result<InstanceStateName, DriverError> {
+    let instance = describe(ctx, id)
+        .await?
+        .ok_or_else(|| DriverError::Invalid(format!("instance {id} no longer exists")))?;
+    Ok(state_of(&instance))
+}
+
+/// Stops the instance, from whatever state it is in (a pending one cannot be stopped yet).
+async fn ensure_stopped(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+    match current_state(ctx, id).await? {
+        InstanceStateName::Stopped => return Ok(()),
+        InstanceStateName::Stopping => {}
+        state => {
+            if state == InstanceStateName::Pending {
+                wait_for(ctx, id, InstanceStateName::Running).await?;
+            }
+            ctx.aws
+                .ec2
+                .stop_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map_err(|e| DriverError::from_sdk("StopInstances", e))?;
+        }
+    }
+    wait_for(ctx, id, InstanceStateName::Stopped)
+        .await
+        .map(|_| ())
+}
+
+/// Starts the instance if it is stopped (or stopping) and waits until it runs.
+async fn ensure_running(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
+    match current_state(ctx, id).await? {
+        InstanceStateName::Running => return Ok(()),
+        InstanceStateName::Pending => {}
+        state => {
+            if state == InstanceStateName::Stopping {
+                wait_for(ctx, id, InstanceStateName::Stopped).await?;
+            }
+            ctx.aws
+                .ec2
+                .start_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map_err(|e| DriverError::from_sdk("StartInstances", e))?;
+        }
+    }
+    wait_for(ctx, id, InstanceStateName::Running)
+        .await
+        .map(|_| ())
 }
 
 async fn sync_instance_profile(

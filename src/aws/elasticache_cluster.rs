@@ -177,6 +177,8 @@ pub async fn update(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
+    // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
+    wait_available(ctx, id).await?;
     let mut request = ctx
         .aws
         .elasticache

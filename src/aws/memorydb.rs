@@ -473,6 +473,8 @@ pub async fn update_cluster(
 ) -> Result<Map<String, Json>, DriverError> {
     let old: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, observed)?;
     let new: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
+    // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
+    wait_cluster(ctx, name).await?;
     let mut request = ctx.aws.memorydb.update_cluster().cluster_name(name);
     let mut any = false;
     if old.shards != new.shards {

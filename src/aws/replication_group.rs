@@ -352,13 +352,16 @@ pub async fn update(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let (old, new) = (config_of(observed)?, config_of(desired)?);
+    // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
+    // The shape as it is now, not as the plan read it: an interrupted resize may have finished since.
+    let (shards, replicas) = shape(&wait_available(ctx, id).await?);
     // Growth first and shrinking last, with the other settings between: a replica added before
     // automatic failover is switched on, failover switched off before the last replica goes.
-    if new.replicas > old.replicas {
-        change_replicas(ctx, id, old.shards, new.replicas, true).await?;
+    if new.replicas > replicas {
+        change_replicas(ctx, id, shards, new.replicas, true).await?;
     }
-    if new.cluster_mode && new.shards > old.shards {
-        change_shards(ctx, id, new.shards, new.replicas.max(old.replicas)).await?;
+    if new.cluster_mode && new.shards > shards {
+        change_shards(ctx, id, new.shards, new.replicas.max(replicas)).await?;
     }
     let mut request = ctx
         .aws
@@ -406,10 +409,10 @@ pub async fn update(
         )
         .await?;
     }
-    if new.cluster_mode && new.shards < old.shards {
-        change_shards(ctx, id, new.shards, new.replicas.max(old.replicas)).await?;
+    if new.cluster_mode && new.shards < shards {
+        change_shards(ctx, id, new.shards, new.replicas.max(replicas)).await?;
     }
-    if new.replicas < old.replicas {
+    if new.replicas < replicas {
         change_replicas(ctx, id, new.shards, new.replicas, false).await?;
     }
     let group = wait_available(ctx, id).await?;

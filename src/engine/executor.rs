@@ -599,6 +599,8 @@ fn start(
                     // Refresh took the tag out of what it read; AWS has it, so the update leaves it be.
                     current = ownership::with_lineage(current, &owner.lineage);
                 }
+                entry.status = Status::Updating;
+                entry.updated_at = jiff::Timestamp::now();
                 // Until the update is done it may still use what it used before.
                 for dep in &depends_on {
                     if !entry.depends_on.contains(dep) {

@@ -151,7 +151,9 @@ pub async fn plan_up(
             (Some(entry), None) => {
                 let reason = match entry.status {
                     Status::Creating => "an interrupted create left nothing behind",
-                    Status::Deleting | Status::Created => "deleted outside stackctl",
+                    Status::Deleting | Status::Created | Status::Updating => {
+                        "deleted outside stackctl"
+                    }
                 };
                 (
                     Action::Create,
@@ -171,6 +173,9 @@ pub async fn plan_up(
                     // secret's connection details) is done by an update, which changes nothing already right.
                     Status::Creating if action != Action::Replace => {
                         (Action::Update, changes, Some("finishing a create that was interrupted".into()))
+                    }
+                    Status::Updating if action == Action::NoOp => {
+                        (Action::Update, changes, Some("finishing an update that was interrupted".into()))
                     }
                     _ => (action, changes, None),
                 }

@@ -47,6 +47,9 @@ pub enum Status {
     Created,
     /// A delete was started; the next run finishes it.
     Deleting,
+    /// An update was started; until it succeeds the next run finishes it (an instance stopped to
+    /// change its type is started again, a modification still in progress is waited for).
+    Updating,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -303,3 +303,105 @@ async fn waits_see_the_change_itself_not_the_status_before_it_begins() {
     ]));
     assert_eq!(quiet.code, 0, "{}", quiet.stdout);
 }
+
+/// An instance type change killed after each of its AWS changes (stop, modify, start): the next
+/// `up` finishes it, so the server ends running with the new type, never left stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_instance_type_change_ends_with_the_server_running() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/web.yaml";
+    let up_args = ["up", "-f", file, "--yes"];
+    let up = |ws: &Workspace| run(stackctl(&emulator.endpoint, ws.dir.path()).args(up_args));
+    assert_eq!(up(&ws).code, 0);
+    let original = ws.read(file);
+    let instance_type =
+        |text: &str, to: &str| text.replacen("default: t3.small", &format!("default: {to}"), 1);
+    assert!(
+        original.contains("default: t3.small"),
+        "web.yaml's instance type default"
+    );
+    let sizes = ["t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge"];
+    for (point, size) in (1..=3).zip(sizes) {
+        ws.write(file, &instance_type(&original, size));
+        assert_eq!(
+            crate::crash::run_with_crash(&emulator, &ws, &up_args, point),
+            Some(9),
+            "not killed at change {point}"
+        );
+        let resumed = up(&ws);
+        assert_eq!(resumed.code, 0, "after change {point}:\n{}", resumed.stderr);
+        let described = aws
+            .ec2
+            .describe_instances()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:stackctl:resource")
+                    .values("web")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let instance = &described.reservations()[0].instances()[0];
+        assert_eq!(
+            (
+                instance.state().and_then(|s| s.name()).map(|n| n.as_str()),
+                instance.instance_type().map(|t| t.as_str())
+            ),
+            (Some("running"), Some(size)),
+            "after change {point}"
+        );
+        let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+            "plan",
+            "-f",
+            file,
+            "--detailed-exitcode",
+        ]));
+        assert_eq!(quiet.code, 0, "after change {point}:\n{}", quiet.stdout);
+    }
+}
+
+/// A replica change killed while AWS is still modifying the group: the next `up` waits for that
+/// modification instead of failing on a busy group or calling it done, and ends with the group
+/// available in the shape the file asks for.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_run_waits_for_a_modification_a_killed_run_started() {
+    let emulator = Emulator::start_with_env(&[("STACKCTL_EMULATOR_CREATE_SECONDS", "3")]);
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let file = "stacks/group.yaml";
+    let stack = "stack: busy-demo\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  cache_subnets: { type: elasticache-subnet-group }\n  cache:\n    type: elasticache-replication-group\n    node_type: cache.t3.small\n    subnet_group: ${cache_subnets.name}\n    replicas: 1\n";
+    ws.write(file, stack);
+    let up_args = ["up", "-f", file, "--yes"];
+    assert_eq!(
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(up_args)).code,
+        0
+    );
+    ws.write(file, &stack.replace("replicas: 1", "replicas: 2"));
+    assert_eq!(
+        crate::crash::run_with_crash(&emulator, &ws, &up_args, 1),
+        Some(9),
+        "killed right after IncreaseReplicaCount"
+    );
+    let resumed = run(stackctl(&emulator.endpoint, ws.dir.path()).args(up_args));
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(
+        resumed
+            .stderr
+            .contains("finishing an update that was interrupted"),
+        "{}",
+        resumed.stderr
+    );
+    let group = aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id("busy-demo-cache")
+        .send()
+        .await
+        .unwrap();
+    let group = &group.replication_groups()[0];
+    assert_eq!(group.status(), Some("available"));
+    assert_eq!(shape(&aws, "busy-demo-cache").await, (1, vec![2]));
+}
