@@ -38,6 +38,18 @@ impl Action {
         }
     }
 
+    /// The action in words, as plans and messages say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "created",
+            Action::Update => "updated in place",
+            Action::Replace => "replaced",
+            Action::Delete => "deleted",
+            Action::NoOp => "left unchanged",
+        }
+    }
+
     pub fn is_change(self) -> bool {
         matches!(
             self,

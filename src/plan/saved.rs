@@ -89,9 +89,14 @@ impl SavedPlan {
             }
             keep_promised_name(saved, now);
             if saved != now {
+                let change = if now.action == saved.action {
+                    "changed differently".to_string()
+                } else {
+                    format!("{} instead of {}", now.action.word(), saved.action.word())
+                };
                 return Err(Stale::Infrastructure(format!(
-                    "`{}` would now be {:?} instead of {:?}",
-                    now.name, now.action, saved.action
+                    "`{}` would now be {change}",
+                    now.name
                 )));
             }
         }

@@ -52,6 +52,9 @@ impl LockError {
                 info.pid, info.host
             ),
             LockError::Starting { .. } => "run again in a moment".into(),
+            LockError::NotFound { detail, .. } if detail.starts_with("the current lock") => {
+                "pass the id of the current lock, as printed by the run that found the state locked".into()
+            }
             LockError::NotFound { .. } => "nothing to unlock".into(),
             LockError::Live { info, .. } => format!(
                 "a kernel lock ends only with its process: wait for it, or stop pid {} on {}",
