@@ -163,13 +163,60 @@ pub async fn region(global: &GlobalArgs, stack_region: Option<&str>) -> Result<S
         })
 }
 
-pub async fn connect(global: &GlobalArgs, region: &str) -> Aws {
-    Aws::connect(&Connection {
+pub async fn connect(global: &GlobalArgs, region: &str) -> Result<Aws, Failure> {
+    check_endpoint(global).await?;
+    Ok(Aws::connect(&Connection {
         region: region.to_string(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
     })
+    .await)
+}
+
+/// How long an explicit endpoint may take to accept a connection.
+const ENDPOINT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// An explicit endpoint (`--endpoint-url` or `AWS_ENDPOINT_URL`) where nothing listens fails in
+/// seconds, naming it, instead of after every retry the SDK would make; an endpoint that answers,
+/// however slowly, still gets those retries.
+async fn check_endpoint(global: &GlobalArgs) -> Result<(), Failure> {
+    let from_env = std::env::var("AWS_ENDPOINT_URL").ok();
+    let Some(endpoint) = global.endpoint_url.clone().or(from_env) else {
+        return Ok(());
+    };
+    let endpoint = endpoint.trim().to_string();
+    if endpoint.is_empty() {
+        return Err(Failure::new("AWS_ENDPOINT_URL is set but empty").help(
+            "unset it to use AWS, or give the endpoint's URL, such as http://127.0.0.1:4566",
+        ));
+    }
+    let not_a_url = |why: String| {
+        Failure::new(format!("the AWS endpoint `{endpoint}` is not a URL: {why}"))
+            .help("write it as http://host:port or https://host")
+    };
+    let parsed = url::Url::parse(&endpoint).map_err(|e| not_a_url(e.to_string()))?;
+    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+        return Err(not_a_url("it names no host".into()));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let unreachable = |why: String| {
+        Failure::new(format!("cannot reach the AWS endpoint {endpoint}: {why}")).help(
+            "start what should answer there, or correct --endpoint-url / AWS_ENDPOINT_URL; nothing was changed",
+        )
+    };
+    match tokio::time::timeout(
+        ENDPOINT_CONNECT_TIMEOUT,
+        tokio::net::TcpStream::connect((host, port)),
+    )
     .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            ENDPOINT_CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 /// Refuses to change infrastructure without a yes: `--yes`, or typing `yes` at a terminal.

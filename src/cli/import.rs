@@ -18,7 +18,7 @@ pub async fn import(
     let mut state = context::load_state(&locked.store, Some(&stack.name))?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
-    let aws = context::connect(global, &region).await;
+    let aws = context::connect(global, &region).await?;
     let imported = match (&args.name, &args.id) {
         (Some(name), Some(id)) if !args.all => {
             vec![

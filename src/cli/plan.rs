@@ -108,7 +108,7 @@ pub async fn plan_up(
     let state = context::load_state(store, Some(&stack.name))?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
-    let aws = context::connect(global, &region).await;
+    let aws = context::connect(global, &region).await?;
     let planned = engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
         .await
         .map_err(engine_failure)?;
@@ -159,7 +159,7 @@ pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Pla
         .clone()
         .unwrap_or_else(|| state.region.clone());
     check_region(&state, &region)?;
-    let aws = context::connect(global, &region).await;
+    let aws = context::connect(global, &region).await?;
     let graph = engine::planner::state_graph(&state);
     let known: Vec<String> = state.managed().map(|(name, _)| name.clone()).collect();
     // Without the stack file, the state alone says what is this stack's: only what carries its

@@ -20,7 +20,7 @@ pub async fn sweep(
     let state = context::load_state(&locked.store, Some(&stack.name))?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
-    let aws = context::connect(global, &region).await;
+    let aws = context::connect(global, &region).await?;
     let planned = plan_sweep(&aws, &stack.name, &state, &args.lineages).await.map_err(|e| {
         Failure::new(format!("cannot list what is tagged with stack `{}`: {e}", stack.name))
             .help("check the endpoint, network and credentials (tag:GetResources, iam:GetAccountAuthorizationDetails, secretsmanager:ListSecrets)")

@@ -536,3 +536,36 @@ async fn colour_follows_each_stream() {
         "coloured on a terminal: {on_screen}"
     );
 }
+
+/// Issue #10 (exit codes): an endpoint where nothing listens fails at once, naming it, instead of
+/// after the SDK's retries; an empty AWS_ENDPOINT_URL is a clear error, not a crash.
+#[test]
+fn an_unreachable_endpoint_fails_fast_naming_it() {
+    let ws = Workspace::new();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let started = std::time::Instant::now();
+    let result = run(stackctl(&closed, ws.dir.path()).args(["plan", "-f", "stacks/web.yaml"]));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains(&format!("cannot reach the AWS endpoint {closed}")),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "failed in {:?}",
+        started.elapsed()
+    );
+    let empty = run(stackctl("", ws.dir.path()).args(["plan", "-f", "stacks/web.yaml"]));
+    assert_eq!(empty.code, 1, "{}", empty.stderr);
+    assert!(
+        empty.stderr.contains("AWS_ENDPOINT_URL is set but empty"),
+        "{}",
+        empty.stderr
+    );
+}
