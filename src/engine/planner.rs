@@ -79,6 +79,12 @@ pub async fn plan_up(
         })?;
     let mut lookups = HashMap::new();
     let mut resources = Vec::new();
+    // Resources with a replaced predecessor still waiting in the state (rare): only those can take one back.
+    let with_deposed: std::collections::HashSet<String> = state
+        .resources
+        .keys()
+        .filter_map(|key| deposed_of(key).map(str::to_string))
+        .collect();
     for name in &order {
         let decl = &stack.resources[name];
         let config_error = |message: String| EngineError::Config {
@@ -91,15 +97,17 @@ pub async fn plan_up(
             .and_then(|r| r.physical_name.as_deref());
         let mut wanted = desired::compute(stack, &aws.region, decl, &known, recorded_name)
             .map_err(config_error)?;
-        if let Some(restored) = restore_deposed(
-            stack,
-            &aws.region,
-            &known,
-            &mut state,
-            &mut observed,
-            name,
-            &wanted,
-        ) {
+        if with_deposed.contains(name)
+            && let Some(restored) = restore_deposed(
+                stack,
+                &aws.region,
+                &known,
+                &mut state,
+                &mut observed,
+                name,
+                &wanted,
+            )
+        {
             wanted = restored;
         }
         if decl.kind.spec().lookup {
