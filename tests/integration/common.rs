@@ -218,6 +218,11 @@ pub fn stackctl(endpoint: &str, cwd: &Path) -> Command {
     command
 }
 
+/// `plan --detailed-exitcode` of `file`: exit 0 when AWS matches the file, 2 when changes remain.
+pub fn detailed_plan(endpoint: &str, cwd: &Path, file: &str) -> Run {
+    run(stackctl(endpoint, cwd).args(["plan", "-f", file, "--detailed-exitcode"]))
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,

@@ -3,7 +3,7 @@
 //! cluster-mode group (ModifyReplicationGroupShardConfiguration), a database's storage growing. A
 //! change AWS refuses (storage shrinking) is refused by the plan, before any change.
 
-use crate::common::{Clients, Emulator, Workspace, run, stackctl};
+use crate::common::{Clients, Emulator, Workspace, detailed_plan, run, stackctl};
 
 const FILE: &str = "stacks/resize.yaml";
 
@@ -140,12 +140,7 @@ async fn replicas_shards_and_storage_change_in_place() {
     assert_eq!(shrunk.code, 0, "{}", shrunk.stderr);
     assert_eq!(shape(&aws, "resize-demo-sessions").await, (1, vec![0]));
     assert_eq!(shape(&aws, "resize-demo-cache").await, (1, vec![0]));
-    let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
-        "plan",
-        "-f",
-        FILE,
-        "--detailed-exitcode",
-    ]));
+    let quiet = detailed_plan(&emulator.endpoint, ws.dir.path(), FILE);
     assert_eq!(quiet.code, 0, "{}", quiet.stdout);
 
     // Storage never shrinks: the plan refuses before any change.
@@ -295,12 +290,7 @@ async fn waits_see_the_change_itself_not_the_status_before_it_begins() {
         ),
         (Some("available"), Some("db.t3.small"), Some(30))
     );
-    let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
-        "plan",
-        "-f",
-        file,
-        "--detailed-exitcode",
-    ]));
+    let quiet = detailed_plan(&emulator.endpoint, ws.dir.path(), file);
     assert_eq!(quiet.code, 0, "{}", quiet.stdout);
 }
 
@@ -353,12 +343,7 @@ async fn an_interrupted_instance_type_change_ends_with_the_server_running() {
             (Some("running"), Some(size)),
             "after change {point}"
         );
-        let quiet = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
-            "plan",
-            "-f",
-            file,
-            "--detailed-exitcode",
-        ]));
+        let quiet = detailed_plan(&emulator.endpoint, ws.dir.path(), file);
         assert_eq!(quiet.code, 0, "after change {point}:\n{}", quiet.stdout);
     }
 }

@@ -23,12 +23,7 @@ fn up(emulator: &Emulator, ws: &Workspace, file: &str) -> Run {
 }
 
 fn plan(emulator: &Emulator, ws: &Workspace, file: &str) -> Run {
-    run(stackctl(&emulator.endpoint, ws.dir.path()).args([
-        "plan",
-        "-f",
-        file,
-        "--detailed-exitcode",
-    ]))
+    crate::common::detailed_plan(&emulator.endpoint, ws.dir.path(), file)
 }
 
 /// Replaces `from` by `to` in a file of the workspace; `from` must be there.
