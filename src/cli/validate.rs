@@ -7,11 +7,12 @@ pub async fn validate(global: &GlobalArgs, printer: &Printer) -> Result<Status, 
     if printer.json {
         printer.data(&serde_json::json!({ "valid": true, "stack": stack.name, "resources": stack.resources.len(), "diagnostics": [] }).to_string());
     } else {
+        let count = stack.resources.len();
+        let noun = if count == 1 { "resource" } else { "resources" };
         printer.info(&format!(
-            "{}: valid (stack `{}`, {} resources)",
+            "{}: valid (stack `{}`, {count} {noun})",
             global.file.display(),
             stack.name,
-            stack.resources.len()
         ));
     }
     Ok(Status::Success)

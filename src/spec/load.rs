@@ -5,11 +5,12 @@ use super::schema::{COMMON_FIELDS, Check, Field, Ty};
 use super::template::{Piece, Target, Template};
 use super::value::{Node, Value};
 use super::variables::{VarInputs, VarType};
+use super::yaml::{self, YamlError};
 use super::{ResourceDecl, Stack, Timeouts};
 use crate::diagnostics::{Diagnostic, FileId, Sources, Span, did_you_mean};
 use crate::resources::{ResourceKind, ec2_instance, partition_of};
 use indexmap::IndexMap;
-use marked_yaml::{LoaderOptions, Node as YamlNode, loader::LoadError};
+use marked_yaml::Node as YamlNode;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -83,7 +84,7 @@ pub fn load(
 /// this to refuse a state of another stack, and must work while the rest of the file is broken.
 pub fn stack_name(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
-    let root = marked_yaml::parse_yaml(0, text.trim_start_matches('\u{feff}')).ok()?;
+    let root = yaml::parse(0, text.trim_start_matches('\u{feff}')).ok()?;
     root.as_mapping()?
         .get_scalar("stack")
         .map(|name| name.as_str().to_string())
@@ -201,8 +202,7 @@ impl<'a> Loader<'a> {
     }
 
     fn load_stack(&mut self, path: &Path, dir: PathBuf) -> Option<Stack> {
-        let options = LoaderOptions::default().error_on_duplicate_keys(true);
-        let root = match marked_yaml::parse_yaml_with_options(self.file, self.text, options) {
+        let root = match yaml::parse(self.file, self.text) {
             Ok(root) => root,
             Err(error) => {
                 self.yaml_error(error);
@@ -219,13 +219,17 @@ impl<'a> Loader<'a> {
             return None;
         }
         for (key, _) in map.iter() {
-            if !TOP_LEVEL.contains(&key.as_str()) {
+            // `x-` keys are the user's own (Docker Compose's convention): a place for anchors.
+            if !TOP_LEVEL.contains(&key.as_str()) && !key.as_str().starts_with("x-") {
                 let help = match did_you_mean(key.as_str(), TOP_LEVEL.iter().copied()) {
                     Some(s) => format!(
                         "did you mean `{s}`? A stack file holds: {}",
                         TOP_LEVEL.join(", ")
                     ),
-                    None => format!("a stack file holds: {}", TOP_LEVEL.join(", ")),
+                    None => format!(
+                        "a stack file holds: {}; keys starting with `x-` are yours and ignored",
+                        TOP_LEVEL.join(", ")
+                    ),
                 };
                 self.error(
                     self.key_span(key),
@@ -397,43 +401,55 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn yaml_error(&mut self, error: LoadError) {
+    fn yaml_error(&mut self, error: YamlError) {
         let (marker, message, help) = match error {
-            LoadError::TopLevelMustBeMapping(m) => (
-                Some(m),
+            YamlError::TopLevelNotMapping(m) => (
+                m,
                 "a stack file must be a YAML mapping (`stack:`, `resources:`, ...)".to_string(),
                 "start from one of the examples in stacks/".to_string(),
             ),
-            LoadError::TopLevelMustBeSequence(m) => (
-                Some(m),
-                "unexpected top-level sequence".into(),
-                "use a mapping".into(),
-            ),
-            LoadError::UnexpectedAnchor(m) => (
-                Some(m),
-                "YAML anchors and aliases are not supported".into(),
-                "write the value out in full".into(),
-            ),
-            LoadError::MappingKeyMustBeScalar(m) => (
-                Some(m),
+            YamlError::KeyNotScalar(m) => (
+                m,
                 "mapping keys must be plain strings".into(),
                 "use a simple key".into(),
             ),
-            LoadError::UnexpectedTag(m) => (
-                Some(m),
+            YamlError::Tag(m) => (
+                m,
                 "YAML tags (`!tag`) are not supported".into(),
                 "remove the tag".into(),
             ),
-            LoadError::ScanError(m, e) => (
-                Some(m),
-                format!("YAML syntax error: {}", e.info()),
+            YamlError::Syntax { at, info } => (
+                at,
+                format!("YAML syntax error: {info}"),
                 "fix the YAML syntax at this place".into(),
             ),
-            LoadError::DuplicateKey(inner) => {
-                let first = self.key_span(&inner.prev_key);
-                let second = self.key_span(&inner.key);
+            YamlError::UndefinedAlias { at, name } => (
+                at,
+                format!("alias `*{name}` names no anchor"),
+                format!(
+                    "define `&{name}` before this alias, for example under a top-level `x-` key: `x-defaults: &{name} {{ ... }}`"
+                ),
+            ),
+            YamlError::BadMerge(m) => (
+                m,
+                "a merge key (`<<`) takes a mapping or a list of mappings".into(),
+                "merge an anchored mapping, such as `<<: *defaults`".into(),
+            ),
+            YamlError::TooDeep(m) => (
+                m,
+                "the YAML is nested too deeply".into(),
+                "check that this is the right file".into(),
+            ),
+            YamlError::AliasesTooLarge(m) => (
+                m,
+                "aliases here expand to more values than any stack needs".into(),
+                "write the shared values out, or alias fewer levels deep".into(),
+            ),
+            YamlError::DuplicateKey { first, again } => {
+                let first = self.key_span(&first);
+                let second = self.key_span(&again);
                 self.diagnostics.push(
-                    Diagnostic::error(format!("duplicate key `{}`", inner.key.as_str()))
+                    Diagnostic::error(format!("duplicate key `{}`", again.as_str()))
                         .at(second)
                         .label("defined again here")
                         .related(first, "first defined here")
@@ -444,10 +460,7 @@ impl<'a> Loader<'a> {
                 return;
             }
         };
-        let mut start = marker
-            .map(|m| self.byte(m.character()))
-            .unwrap_or(0)
-            .min(self.text.len());
+        let mut start = self.byte(marker.character()).min(self.text.len());
         // Errors found at the end of the input (an unclosed bracket) point at the last thing written.
         let content_end = self.text.trim_end().len();
         if start >= content_end && content_end > 0 {
@@ -765,11 +778,11 @@ impl<'a> Loader<'a> {
                     .collect();
                 let help = match did_you_mean(field_name, candidates) {
                     Some(s) => format!(
-                        "did you mean `{s}`? A {} holds: {}",
+                        "did you mean `{s}`? Fields of `{}`: {}",
                         spec.type_name,
                         known.join(", ")
                     ),
-                    None => format!("a {} holds: {}", spec.type_name, known.join(", ")),
+                    None => format!("fields of `{}`: {}", spec.type_name, known.join(", ")),
                 };
                 self.error(
                     self.key_span(key),

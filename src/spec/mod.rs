@@ -7,6 +7,7 @@ pub mod schema;
 pub mod template;
 pub mod value;
 pub mod variables;
+pub mod yaml;
 
 use crate::diagnostics::Span;
 use crate::resources::ResourceKind;

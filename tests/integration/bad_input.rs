@@ -6,6 +6,15 @@ use crate::common::{CallCounter, Workspace, project_root, run, stackctl};
 
 const STATE: &str = "{\n  \"format_version\": 1,\n  \"stack\": \"bad-demo\",\n  \"region\": \"us-east-1\",\n  \"lineage\": \"x\",\n  \"serial\": 7,\n  \"resources\": {}\n}\n";
 
+/// Where a refusal must point.
+#[derive(Clone, Copy, Debug)]
+enum At<'a> {
+    /// A line and column: `file:line:column`.
+    Line(&'a str),
+    /// The whole file, named in the message (an empty, binary or oversized file).
+    Whole(&'a str),
+}
+
 /// Runs stackctl and checks it refused: exit 1, the message, the location, a help line, no
 /// connection to AWS, and the state file unchanged.
 fn assert_refused(
@@ -14,7 +23,7 @@ fn assert_refused(
     counter: &CallCounter,
     args: &[&str],
     message: &str,
-    location: &str,
+    location: At,
     state: &str,
 ) {
     let before = std::fs::read(ws.path(state)).unwrap();
@@ -29,9 +38,19 @@ fn assert_refused(
         "[{case}] expected `{message}` in:\n{}",
         result.stderr
     );
+    let located = match location {
+        // A diagnostic's own `┌─ path:line:column` line, ending exactly there: a file name in a
+        // message, or `:4:100` for `:4:10`, does not count.
+        At::Line(location) => result.stderr.lines().any(|line| {
+            line.trim_start().starts_with("┌─ ")
+                && (line.ends_with(&format!("/{location}"))
+                    || line.ends_with(&format!(" {location}")))
+        }),
+        At::Whole(file) => result.stderr.contains(file),
+    };
     assert!(
-        result.stderr.contains(location),
-        "[{case}] expected location `{location}` in:\n{}",
+        located,
+        "[{case}] expected a diagnostic located at {location:?} in:\n{}",
         result.stderr
     );
     assert!(
@@ -85,7 +104,15 @@ fn every_file_of_the_bad_input_corpus_is_refused_before_any_aws_call() {
         for command in [&["validate"][..], &["plan"][..], &["up", "--yes"][..]] {
             let mut args = command.to_vec();
             args.extend(["-f", file.as_str()]);
-            assert_refused(&name, &ws, &counter, &args, message, &location, &state);
+            assert_refused(
+                &name,
+                &ws,
+                &counter,
+                &args,
+                message,
+                At::Line(&location),
+                &state,
+            );
         }
     }
 }
@@ -148,7 +175,7 @@ fn empty_huge_binary_and_missing_files_are_refused_clearly() {
         &counter,
         &up,
         "stacks/stack.yaml is empty",
-        "stack.yaml",
+        At::Whole("stacks/stack.yaml"),
         state,
     );
     ws.write("stacks/stack.yaml", "   \n\n# only a comment\n");
@@ -158,7 +185,7 @@ fn empty_huge_binary_and_missing_files_are_refused_clearly() {
         &counter,
         &up,
         "the stack file is empty",
-        "stacks/stack.yaml:1:1",
+        At::Line("stacks/stack.yaml:1:1"),
         state,
     );
     std::fs::write(ws.path("stacks/stack.yaml"), [0xff, 0xfe, 0x00, 0x13, 0x37]).unwrap();
@@ -168,7 +195,7 @@ fn empty_huge_binary_and_missing_files_are_refused_clearly() {
         &counter,
         &up,
         "not UTF-8 text",
-        "stack.yaml",
+        At::Whole("stacks/stack.yaml"),
         state,
     );
     std::fs::write(ws.path("stacks/stack.yaml"), b"stack: a\x00\x01\x02\n").unwrap();
@@ -178,7 +205,7 @@ fn empty_huge_binary_and_missing_files_are_refused_clearly() {
         &counter,
         &up,
         "holds NUL bytes",
-        "stack.yaml",
+        At::Whole("stacks/stack.yaml"),
         state,
     );
     let huge = format!(
@@ -192,7 +219,7 @@ fn empty_huge_binary_and_missing_files_are_refused_clearly() {
         &counter,
         &up,
         "the limit is 1048576",
-        "stack.yaml",
+        At::Whole("stacks/stack.yaml"),
         state,
     );
     let missing =
@@ -278,7 +305,7 @@ fn malformed_state_files_are_refused_and_left_untouched() {
                 &counter,
                 &args,
                 message,
-                "state file stacks/.stackctl/web.yaml.state.json",
+                At::Whole("state file stacks/.stackctl/web.yaml.state.json"),
                 state,
             );
         }

@@ -11,3 +11,4 @@ mod pipeline;
 mod replacement;
 mod slow_aws;
 mod web_stack;
+mod yaml_features;
