@@ -882,7 +882,7 @@ def check_elasticache_clusters(emu: Emulator) -> None:
         ),
     )
     created = ec.create_cache_cluster(
-        CacheClusterId="EC-Redis", CacheNodeType="cache.t3.micro", Engine="redis", EngineVersion="7.1",
+        CacheClusterId="EC-Redis", CacheNodeType="cache.t3.micro", Engine="redis", EngineVersion="7.0",
         NumCacheNodes=1, CacheSubnetGroupName="ec-cl", SecurityGroupIds=[sg1],
         SnapshotRetentionLimit=3, SnapshotWindow="04:00-05:00",
         PreferredMaintenanceWindow="sun:05:00-sun:06:00", CacheParameterGroupName="default.redis7",
@@ -904,7 +904,7 @@ def check_elasticache_clusters(emu: Emulator) -> None:
     assert cluster["CacheSubnetGroupName"] == "ec-cl", cluster
     assert cluster["SnapshotRetentionLimit"] == 3 and cluster["SnapshotWindow"] == "04:00-05:00", cluster
     assert cluster["PreferredMaintenanceWindow"] == "sun:05:00-sun:06:00", cluster
-    assert cluster["EngineVersion"] == "7.1", cluster
+    assert cluster["EngineVersion"] == "7.0", cluster
     assert cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "default.redis7", cluster
     assert cluster["ARN"] == arn and cluster["CacheClusterStatus"] == "available", cluster
     assert cluster["PreferredAvailabilityZone"] in ("us-east-1a", "us-east-1b"), cluster
@@ -913,7 +913,7 @@ def check_elasticache_clusters(emu: Emulator) -> None:
     modified = ec.modify_cache_cluster(
         CacheClusterId="ec-redis", CacheNodeType="cache.t3.small", SnapshotRetentionLimit=5,
         SnapshotWindow="06:00-07:00", PreferredMaintenanceWindow="mon:01:00-mon:02:00",
-        SecurityGroupIds=[sg2], EngineVersion="7.1.1", CacheParameterGroupName="custom-redis7",
+        SecurityGroupIds=[sg2], EngineVersion="7.1", CacheParameterGroupName="custom-redis7",
         ApplyImmediately=True,
     )["CacheCluster"]
     for got in (modified, ec.describe_cache_clusters(CacheClusterId="ec-redis")["CacheClusters"][0]):
@@ -921,7 +921,7 @@ def check_elasticache_clusters(emu: Emulator) -> None:
         assert got["SnapshotRetentionLimit"] == 5 and got["SnapshotWindow"] == "06:00-07:00", got
         assert got["PreferredMaintenanceWindow"] == "mon:01:00-mon:02:00", got
         assert got["SecurityGroups"] == [{"SecurityGroupId": sg2, "Status": "active"}], got
-        assert got["EngineVersion"] == "7.1.1", got
+        assert got["EngineVersion"] == "7.1", got
         assert got["CacheParameterGroup"]["CacheParameterGroupName"] == "custom-redis7", got
         assert got["PendingModifiedValues"] == {}, got
     # Without ApplyImmediately the node type waits for the maintenance window.
@@ -2000,6 +2000,41 @@ def check_modify_lag(emu: Emulator) -> None:
     assert group["Status"] == "modifying" and group["CacheNodeType"] == "cache.t3.small", group
 
 
+def check_engine_versions(emu: Emulator) -> None:
+    """The three Describe*EngineVersions calls list what AWS offers, paged; a create with a version
+    the engine does not offer is refused as AWS refuses it."""
+    rds = emu.client("rds")
+    first = rds.describe_db_engine_versions(Engine="mysql", MaxRecords=5)
+    assert len(first["DBEngineVersions"]) == 5 and first.get("Marker"), first
+    versions = [v["EngineVersion"] for p in rds.get_paginator("describe_db_engine_versions").paginate(Engine="mysql") for v in p["DBEngineVersions"]]
+    assert any(v.startswith("8.0.") for v in versions) and not any(v.startswith("5.1") for v in versions), versions
+    assert all(v["Engine"] == "mysql" for p in rds.get_paginator("describe_db_engine_versions").paginate(Engine="mysql") for v in p["DBEngineVersions"])
+    subnets = _private_subnets(emu)
+    rds.create_db_subnet_group(DBSubnetGroupName="versions", DBSubnetGroupDescription="d", SubnetIds=subnets)
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.create_db_instance(
+            DBInstanceIdentifier="old-mysql", Engine="mysql", EngineVersion="5.1", DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="password123", DBSubnetGroupName="versions",
+        ),
+    )
+    ec = emu.client("elasticache")
+    redis = [v["EngineVersion"] for v in ec.describe_cache_engine_versions(Engine="redis")["CacheEngineVersions"]]
+    assert "7.1.0" in redis and all(v["Engine"] == "redis" for v in ec.describe_cache_engine_versions(Engine="redis")["CacheEngineVersions"]), redis
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: ec.create_cache_cluster(CacheClusterId="future", Engine="redis", EngineVersion="99.9", CacheNodeType="cache.t3.micro", NumCacheNodes=1),
+    )
+    ec.create_cache_cluster(CacheClusterId="major-only", Engine="redis", EngineVersion="7.1", CacheNodeType="cache.t3.micro", NumCacheNodes=1)
+    mdb = emu.client("memorydb")
+    listed = mdb.describe_engine_versions(Engine="redis")["EngineVersions"]
+    assert {v["EngineVersion"] for v in listed} == {"6.2", "7.0", "7.1"}, listed
+    expect_error(
+        "InvalidParameterValueException", 400,
+        lambda: mdb.create_cluster(ClusterName="future", NodeType="db.t4g.small", ACLName="open-access", EngineVersion="99.9"),
+    )
+
+
 def main() -> int:
     passed = failed = 0
 
@@ -2066,6 +2101,7 @@ def main() -> int:
         run("instance attributes and profile", lambda: check_instance_attributes_and_profile(main_emu))
         run("DeleteSecurityGroup DependencyViolation", lambda: check_delete_security_group_dependency(main_emu))
         run("replicas and shards change in place", lambda: check_replica_and_shard_changes(main_emu))
+        run("engine versions listed and checked", lambda: check_engine_versions(main_emu))
         run("service network interfaces hold security groups", lambda: check_service_interfaces_hold_security_groups(delayed))
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))

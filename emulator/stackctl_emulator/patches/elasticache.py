@@ -39,7 +39,7 @@ from moto.elasticache.models import (
 )
 from moto.elasticache.responses import ElastiCacheResponse
 
-from .. import deletion, lifecycle, timeline
+from .. import deletion, engine_versions, lifecycle, timeline
 
 
 class CacheSubnetGroupInUse(ElastiCacheException):
@@ -455,6 +455,7 @@ def modify_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
     if node_type is not None and node_type != cluster.cache_node_type:
         requested["CacheNodeType"] = node_type
     engine_version = self._get_param("EngineVersion")
+    _check_engine_version(cluster.engine, engine_version)
     if engine_version is not None and engine_version != cluster.engine_version:
         requested["EngineVersion"] = engine_version
     if num_nodes is not None and num_nodes != cluster.num_cache_nodes:
@@ -766,6 +767,7 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
     failover = self._get_bool_param("AutomaticFailoverEnabled")
     multi_az = self._get_bool_param("MultiAZEnabled")
     engine_version = self._get_param("EngineVersion")
+    _check_engine_version(group.engine, engine_version)
 
     def scale() -> None:
         # Node type, failover and engine version change with the modification itself.
@@ -1051,13 +1053,65 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
     return ActionResult({"ReplicationGroup": group})
 
 
+# ---------------------------------------------------------------------------
+# Engine versions (moto: DescribeCacheEngineVersions not implemented; any
+# version string was accepted)
+# ---------------------------------------------------------------------------
+# AWS DescribeCacheEngineVersions (Engine, EngineVersion, MaxRecords, Marker):
+# CacheEngineVersions {Engine, EngineVersion, CacheParameterGroupFamily}.
+# CreateCacheCluster / CreateReplicationGroup / Modify* with a version the
+# engine does not offer: InvalidParameterCombination.
+def describe_cache_engine_versions(self: ElastiCacheResponse) -> ActionResult:
+    rows = engine_versions.listed(
+        engine_versions.ELASTICACHE, self._get_param("Engine"), self._get_param("EngineVersion")
+    )
+    items, marker = engine_versions.page(rows, self._get_param("Marker"), self._get_int_param("MaxRecords"))
+    result: dict[str, Any] = {
+        "CacheEngineVersions": [
+            {
+                "Engine": engine,
+                "EngineVersion": version,
+                "CacheParameterGroupFamily": family,
+                "CacheEngineDescription": engine.capitalize(),
+            }
+            for engine, version, family in items
+        ]
+    }
+    if marker:
+        result["Marker"] = marker
+    return ActionResult(result)
+
+
+def _check_engine_version(engine: str | None, version: str | None) -> None:
+    engine = engine or "redis"
+    if version and engine_versions.resolve(engine_versions.ELASTICACHE, engine, version) is None:
+        raise InvalidParameterCombination(f"Cannot find version {version} for {engine}")
+
+
+def _patch_engine_version_checks() -> None:
+    for method_name in ("create_cache_cluster", "create_replication_group"):
+        original = getattr(ElastiCacheBackend, method_name)
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def wrapper(self: ElastiCacheBackend, **kwargs: Any) -> Any:
+                _check_engine_version(kwargs.get("engine"), kwargs.get("engine_version"))
+                return original(self, **kwargs)
+
+            return wrapper
+
+        setattr(ElastiCacheBackend, method_name, make(original))
+
+
 def apply() -> None:
+    ElastiCacheResponse.describe_cache_engine_versions = describe_cache_engine_versions  # type: ignore[attr-defined]
     _patch_lowercase_identifiers()
     _patch_cache_subnet_group_model()
     _patch_cache_cluster_model()
     _patch_create_cache_cluster()
     _patch_create_replication_group()
     _patch_tagging()
+    _patch_engine_version_checks()
     ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group  # type: ignore[attr-defined]
     ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
     ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters  # type: ignore[method-assign]

@@ -33,7 +33,7 @@ from moto.memorydb.models import (
 )
 from moto.memorydb.responses import MemoryDBResponse
 
-from .. import deletion, lifecycle, timeline
+from .. import deletion, engine_versions, lifecycle, timeline
 
 
 def _error(code: str, message: str) -> MemoryDBClientError:
@@ -363,6 +363,7 @@ def _patch_create_cluster() -> None:
 
     @functools.wraps(original)
     def create_cluster(self: MemoryDBBackend, **kwargs: Any) -> MemoryDBCluster:
+        _check_engine_version(kwargs.get("engine"), kwargs.get("engine_version"))
         acl_name = kwargs.get("acl_name")
         _get_acl(self, acl_name)
         tls_enabled = kwargs.get("tls_enabled")
@@ -397,6 +398,7 @@ def _patch_update_cluster() -> None:
             raise ClusterNotFoundFault(msg=f"Cluster {cluster_name} not found.")
         if cluster.status != "available":
             raise _error("InvalidClusterStateFault", f"Cluster {cluster_name} is not in available state.")
+        _check_engine_version(getattr(cluster, "engine", None), kwargs.get("engine_version"))
         acl_name = kwargs.get("acl_name")
         if acl_name is not None:
             _get_acl(self, acl_name)
@@ -554,7 +556,38 @@ def _patch_cluster_lifecycle() -> None:
     MemoryDBBackend.update_user = update_user  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------------------
+# Engine versions (moto: DescribeEngineVersions not implemented; any version
+# string was accepted)
+# ---------------------------------------------------------------------------
+# AWS DescribeEngineVersions (Engine, EngineVersion, MaxResults, NextToken):
+# EngineVersions {Engine, EngineVersion, EnginePatchVersion,
+# ParameterGroupFamily}. CreateCluster / UpdateCluster with a version the
+# engine does not offer: InvalidParameterValueException.
+def describe_engine_versions(self: MemoryDBResponse) -> ActionResult:
+    params = _params(self)
+    rows = engine_versions.listed(engine_versions.MEMORYDB, params.get("Engine"), params.get("EngineVersion"))
+    items, token = engine_versions.page(rows, params.get("NextToken"), params.get("MaxResults"))
+    result: dict[str, Any] = {
+        "EngineVersions": [
+            {"Engine": engine, "EngineVersion": version, "EnginePatchVersion": f"{version}.0", "ParameterGroupFamily": family}
+            for engine, version, family in items
+        ]
+    }
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def _check_engine_version(engine: str | None, version: str | None) -> None:
+    # moto does not pass CreateCluster's Engine on to its model: without it, any engine's versions count.
+    engines = [engine] if engine else list(engine_versions.MEMORYDB)
+    if version and all(engine_versions.resolve(engine_versions.MEMORYDB, e, version) is None for e in engines):
+        raise _error("InvalidParameterValueException", f"Invalid engine version {version} for {engine}.")
+
+
 def apply() -> None:
+    MemoryDBResponse.describe_engine_versions = describe_engine_versions  # type: ignore[attr-defined]
     MemoryDBResponse.create_acl = create_acl  # type: ignore[attr-defined]
     # moto derives the handler name from the action: DescribeACLs -> describe_ac_ls.
     MemoryDBResponse.describe_ac_ls = describe_acls  # type: ignore[attr-defined]

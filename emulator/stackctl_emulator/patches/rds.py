@@ -23,6 +23,7 @@ import string
 import uuid
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.rds.exceptions import (
     DBInstanceNotFoundError,
@@ -33,7 +34,7 @@ from moto.rds.exceptions import (
 from moto.rds.models import DBInstance, DBSubnetGroup, MasterUserSecret, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from .. import deletion, lifecycle, timeline
+from .. import deletion, engine_versions, lifecycle, timeline
 
 
 # ---------------------------------------------------------------------------
@@ -398,7 +399,62 @@ def _patch_delete_db_instance() -> None:
     RDSBackend.delete_db_instance = delete_db_instance  # type: ignore[method-assign]
 
 
+# ---------------------------------------------------------------------------
+# Engine versions (moto: DescribeDBEngineVersions not implemented; any version
+# string was accepted by CreateDBInstance and ModifyDBInstance)
+# ---------------------------------------------------------------------------
+# AWS DescribeDBEngineVersions (Engine, EngineVersion, MaxRecords, Marker):
+# DBEngineVersions {Engine, EngineVersion, DBParameterGroupFamily, Status}.
+# CreateDBInstance / ModifyDBInstance with a version the engine does not
+# offer: InvalidParameterCombination "Cannot find version X for ENGINE".
+def describe_db_engine_versions(self: RDSResponse) -> ActionResult:
+    rows = engine_versions.listed(engine_versions.RDS, self._get_param("Engine"), self._get_param("EngineVersion"))
+    items, marker = engine_versions.page(rows, self._get_param("Marker"), self._get_int_param("MaxRecords"))
+    result: dict[str, Any] = {
+        "DBEngineVersions": [
+            {
+                "Engine": engine,
+                "EngineVersion": version,
+                "DBParameterGroupFamily": family,
+                "DBEngineDescription": engine,
+                "Status": "available",
+            }
+            for engine, version, family in items
+        ]
+    }
+    if marker:
+        result["Marker"] = marker
+    return ActionResult(result)
+
+
+def _check_engine_version(engine: str | None, version: str | None) -> None:
+    if version and engine in engine_versions.RDS and engine_versions.resolve(engine_versions.RDS, engine, version) is None:
+        raise InvalidParameterCombination(f"Cannot find version {version} for {engine}")
+
+
+def _patch_engine_version_checks() -> None:
+    original_create = RDSBackend.create_db_instance
+
+    @functools.wraps(original_create)
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        _check_engine_version(db_kwargs.get("engine"), db_kwargs.get("engine_version"))
+        return original_create(self, db_kwargs)
+
+    original_modify = RDSBackend.modify_db_instance
+
+    @functools.wraps(original_modify)
+    def modify_db_instance(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
+        if db_kwargs.get("engine_version"):
+            database = self.describe_db_instances(db_instance_identifier)[0]
+            _check_engine_version(database.engine, db_kwargs.get("engine_version"))
+        return original_modify(self, db_instance_identifier, db_kwargs)
+
+    RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
+    RDSBackend.modify_db_instance = modify_db_instance  # type: ignore[method-assign]
+
+
 def apply() -> None:
+    RDSResponse.describe_db_engine_versions = describe_db_engine_versions  # type: ignore[attr-defined]
     RDSResponse.create_db_subnet_group = create_db_subnet_group  # type: ignore[method-assign]
     RDSResponse.modify_db_subnet_group = modify_db_subnet_group  # type: ignore[method-assign]
     _patch_delete_subnet_group()
@@ -407,6 +463,7 @@ def apply() -> None:
     _patch_modify_db_instance()
     _patch_delete_db_instance()
     _patch_db_instance_lifecycle()
+    _patch_engine_version_checks()
     timeline.advance_before_each_request(
         RDSResponse, lambda response: rds_backends[response.current_account][response.region]
     )
