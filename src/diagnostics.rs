@@ -76,9 +76,16 @@ impl Diagnostic {
 }
 
 /// The files diagnostics can point into (the stack file, user data scripts, templates).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Sources {
     files: SimpleFiles<String, String>,
+}
+
+impl std::fmt::Debug for Sources {
+    // The texts are the user's files: a debug print names them only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sources")
+    }
 }
 
 impl Sources {

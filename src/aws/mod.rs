@@ -6,6 +6,7 @@ pub mod calls;
 pub mod census;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
+pub mod engine_versions;
 pub mod error;
 pub mod iam_role;
 pub mod memorydb;

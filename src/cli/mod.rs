@@ -47,6 +47,11 @@ impl From<Status> for ExitCode {
 pub struct Failure {
     pub message: String,
     pub help: Option<String>,
+    /// Problems located in the stack file, shown before the message.
+    pub diagnostics: Option<(
+        Vec<crate::diagnostics::Diagnostic>,
+        std::sync::Arc<crate::diagnostics::Sources>,
+    )>,
 }
 
 impl Failure {
@@ -54,6 +59,7 @@ impl Failure {
         Failure {
             message: message.into(),
             help: None,
+            diagnostics: None,
         }
     }
 

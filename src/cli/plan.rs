@@ -12,7 +12,15 @@ use std::io::Write;
 
 pub fn engine_failure(error: EngineError) -> Failure {
     let help = error.help();
-    Failure::new(error.to_string()).help(help)
+    let mut failure = Failure::new(error.to_string()).help(help);
+    if let EngineError::Invalid {
+        diagnostics,
+        sources,
+    } = error
+    {
+        failure.diagnostics = Some((diagnostics, sources));
+    }
+    failure
 }
 
 pub async fn plan(

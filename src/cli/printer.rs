@@ -83,6 +83,12 @@ impl Printer {
     }
 
     pub fn failure(&self, failure: &Failure) {
+        if let Some((diagnostics, sources)) = &failure.diagnostics {
+            if self.json {
+                self.data(&sources.to_json(diagnostics).to_string());
+            }
+            self.stderr(&sources.render(diagnostics, self.color));
+        }
         let mut err = std::io::stderr().lock();
         let label = if self.color {
             "\x1b[1;31merror\x1b[0m"

@@ -11,6 +11,7 @@ pub mod ownership;
 pub mod planner;
 pub mod refresh;
 pub mod sweep;
+pub mod versions;
 
 pub use cancel::Cancel;
 pub use events::{Event, EventSink};
@@ -37,6 +38,12 @@ pub enum EngineError {
     Foreign {
         stack: String,
         resources: Vec<ownership::Foreign>,
+    },
+    /// The stack file asks for what AWS does not offer (an engine version), found at plan time.
+    #[error("the stack file asks for what AWS does not offer; nothing was changed")]
+    Invalid {
+        diagnostics: Vec<crate::diagnostics::Diagnostic>,
+        sources: std::sync::Arc<crate::diagnostics::Sources>,
     },
     /// `stackctl import` could not record the resource.
     #[error("import {resource}: {message}")]
@@ -89,7 +96,9 @@ impl EngineError {
                 "what was created is recorded in state: fix the cause and run `stackctl up` again to resume, or `stackctl down` to remove it".into()
             }
             EngineError::State(e) => e.help().into(),
-            EngineError::Config { .. } => "fix the stack file and run again".into(),
+            EngineError::Config { .. } | EngineError::Invalid { .. } => {
+                "fix the stack file and run again".into()
+            }
             EngineError::Import { .. } => "name a resource of the stack file and its AWS id: a group or instance id, or the name of a named resource (cluster, database, subnet group, role, secret); check --region too".into(),
             EngineError::Unmarked { .. } => "they were recorded before stackctl tagged ownership, or imported: pass the stack file with -f (or run `stackctl up` with it once, which adds the tag)".into(),
             EngineError::Untracked { stack, .. } => format!(

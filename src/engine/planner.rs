@@ -37,9 +37,11 @@ pub async fn plan_up(
 ) -> Result<Planned, EngineError> {
     let moves = apply_moves(stack, &mut state);
     // What the state records and what AWS holds under this stack's tag, read at the same time.
-    let (refreshed, tagged) = tokio::join!(
+    // The engine versions AWS offers are read then too, for the check once the plan is known.
+    let (refreshed, tagged, offered) = tokio::join!(
         refresh(aws, &mut state, parallelism),
-        crate::aws::census::census(aws, &stack.name)
+        crate::aws::census::census(aws, &stack.name),
+        super::versions::fetch(aws, super::versions::engines(stack))
     );
     let mut observed = refreshed.map_err(driver_error(&state))?;
     let tagged = tagged.map_err(|error| EngineError::Driver {
@@ -284,6 +286,7 @@ pub async fn plan_up(
         tracing::debug!(resource = %r.name, action = ?r.action, changes = r.changes.len(), "planned");
     }
     let plan = Plan::new(&stack.name, &aws.region, false, resources);
+    super::versions::check(stack, &plan, &offered)?;
     Ok(Planned {
         plan,
         state,

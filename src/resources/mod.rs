@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
+pub mod engine_versions;
 pub mod iam_role;
 pub mod memorydb;
 pub mod rds_instance;

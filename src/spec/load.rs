@@ -119,10 +119,11 @@ pub fn parse(
     let stack = loader.load_stack(path, dir);
     let mut diagnostics = loader.diagnostics;
     match stack {
-        Some(stack) if diagnostics.is_empty() => {
+        Some(mut stack) if diagnostics.is_empty() => {
             crate::userdata::check_stack(&stack, sources, &mut diagnostics);
             crate::graph::check_cycles(&stack, &mut diagnostics);
             if diagnostics.is_empty() {
+                stack.sources = std::sync::Arc::new(sources.clone());
                 Ok(stack)
             } else {
                 Err(diagnostics)
@@ -324,6 +325,7 @@ impl<'a> Loader<'a> {
             variables,
             path: path.to_path_buf(),
             dir,
+            sources: Default::default(),
         })
     }
 
@@ -890,6 +892,7 @@ impl<'a> Loader<'a> {
                 "leave `security_groups` out to let AWS choose (the VPC's default group), or list the groups",
             );
         }
+        self.check_engine_version(kind, name, config);
         match kind {
             ResourceKind::Vpc => {
                 let given: Vec<&str> = ["id", "name", "default"]
@@ -1031,6 +1034,39 @@ impl<'a> Loader<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// An engine version must be of a family AWS offers for the engine: `"99.9"` is caught here,
+    /// without AWS; the exact version is checked against AWS's own list at plan time.
+    fn check_engine_version(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        config: &IndexMap<String, Node>,
+    ) {
+        use crate::resources::engine_versions::{engine_of, offline_problem};
+        let (Some(engine), Some(node)) = (engine_of(kind, config), config.get("engine_version"))
+        else {
+            return;
+        };
+        let Some(version) = node.as_literal_str() else {
+            return;
+        };
+        if let Some(families) = offline_problem(&engine, &version) {
+            self.error(
+                node.span.clone(),
+                format!(
+                    "`{name}`: engine_version `{version}` is not a {} version {} offers",
+                    engine.name,
+                    engine.service.name()
+                ),
+                format!(
+                    "{} offers {} {families}: write one of them, or a minor version of one; `stackctl plan` checks the exact version with AWS",
+                    engine.service.name(),
+                    engine.name,
+                ),
+            );
         }
     }
 

@@ -31,6 +31,8 @@ pub struct Stack {
     pub path: PathBuf,
     /// The directory relative paths in the file (user data, templates) are resolved against.
     pub dir: PathBuf,
+    /// The files the stack was read from, for problems found later (at plan time) to point into.
+    pub sources: std::sync::Arc<crate::diagnostics::Sources>,
 }
 
 /// A resource key renamed in the file: the state's entry follows it, and AWS is not touched.

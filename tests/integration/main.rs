@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod crash;
 mod data_tier;
+mod engine_versions;
 mod in_place;
 mod interrupt;
 mod ownership;

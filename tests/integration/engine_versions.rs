@@ -1,0 +1,106 @@
+//! Issue #10: an engine version AWS does not offer fails the plan, located in the file, before any
+//! change; a version it offers is created and upgraded as written. Checked through the AWS API.
+
+use crate::common::{Emulator, Workspace, run, stackctl};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+
+const FILE: &str = "stacks/versions.yaml";
+
+fn stack(version: &str) -> String {
+    format!(
+        "stack: versions-demo
+region: us-east-1
+resources:
+  vpc: {{ type: vpc, name: demo-vpc }}
+  cache_subnets: {{ type: elasticache-subnet-group, description: cache subnets }}
+  cache:
+    type: elasticache-cluster
+    node_type: cache.t3.micro
+    subnet_group: ${{cache_subnets.name}}
+    engine_version: \"{version}\"
+"
+    )
+}
+
+/// The location of the `engine_version` value in [`stack`].
+const AT: &str = "stacks/versions.yaml:10:21";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_aws_does_not_offer_fails_the_plan_before_any_change() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    // Of a family AWS offers (7.1), so only AWS's own list can refuse it.
+    ws.write(FILE, &stack("7.1.9"));
+    let valid = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["validate", "-f", FILE]));
+    assert_eq!(valid.code, 0, "{}", valid.stderr);
+    for command in [&["plan"][..], &["up", "--yes"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["-f", FILE]);
+        let refused = run(stackctl(&emulator.endpoint, ws.dir.path()).args(&args));
+        assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("`cache`: ElastiCache does not offer redis 7.1.9 in us-east-1"),
+            "{}",
+            refused.stderr
+        );
+        assert!(refused.stderr.contains(AT), "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("6.2, 7.0, 7.1"),
+            "the help names what AWS offers: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(
+        emulator.changes(),
+        Vec::<String>::new(),
+        "nothing was changed"
+    );
+
+    // A version AWS offers is created as written.
+    ws.write(FILE, &stack("7.0"));
+    let up = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "--yes", "-f", FILE]));
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let version = |elasticache: aws_sdk_elasticache::Client| async move {
+        elasticache
+            .describe_cache_clusters()
+            .cache_cluster_id("versions-demo-cache")
+            .send()
+            .await
+            .unwrap()
+            .cache_clusters()[0]
+            .engine_version()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(version(aws.elasticache.clone()).await, "7.0");
+
+    // An upgrade to a version AWS does not offer is refused too, the cluster left as it is.
+    emulator.reset_requests();
+    ws.write(FILE, &stack("7.1.9"));
+    let refused =
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "--yes", "-f", FILE]));
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains(AT), "{}", refused.stderr);
+    assert_eq!(emulator.changes(), Vec::<String>::new());
+    assert_eq!(version(aws.elasticache.clone()).await, "7.0");
+
+    // One AWS offers is applied in place.
+    ws.write(FILE, &stack("7.1"));
+    let up = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "--yes", "-f", FILE]));
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(version(aws.elasticache.clone()).await, "7.1");
+
+    let down = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "--yes", "-f", FILE]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let gone = aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id("versions-demo-cache")
+        .send()
+        .await
+        .expect_err("the cluster is deleted");
+    assert_eq!(gone.code(), Some("CacheClusterNotFound"));
+}
