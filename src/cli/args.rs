@@ -88,6 +88,19 @@ pub enum Command {
     /// Read or change the state itself, without touching AWS.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print the stack file's JSON Schema (for editors; see schemas/stack.schema.json).
+    Schema,
+    /// Print a shell completion script: `stackctl completions bash > /etc/bash_completion.d/stackctl`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `stackctl man > stackctl.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

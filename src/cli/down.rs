@@ -36,7 +36,7 @@ pub async fn down(
         ));
         return Ok(Status::Success);
     };
-    let (aws, mut planned) = plan_destroy(global, state).await?;
+    let (aws, mut planned) = plan_destroy(global, state, printer).await?;
     if let Some(saved) = &saved {
         saved
             .check_same_plan(&mut planned.plan)

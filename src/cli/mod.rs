@@ -1,17 +1,20 @@
 //! The command line: arguments, one module per command with the same signature, exit codes.
 
 mod args;
+mod completions;
 mod context;
 mod down;
 mod force_unlock;
 mod graph;
 mod import;
 mod interrupts;
+mod man;
 mod outputs;
 mod plan;
 mod printer;
 mod progress;
 mod saved_plan;
+mod schema;
 mod state;
 mod sweep;
 mod up;
@@ -118,5 +121,8 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Status, Failure> {
         Command::Import(args) => import::import(global, args, printer).await,
         Command::Sweep(args) => sweep::sweep(global, args, printer).await,
         Command::State(command) => state::state(global, command, printer).await,
+        Command::Schema => schema::schema(printer).await,
+        Command::Completions(args) => completions::completions(args, printer).await,
+        Command::Man => man::man(printer).await,
     }
 }

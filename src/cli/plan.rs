@@ -8,7 +8,6 @@ use crate::plan::render;
 use crate::spec::Stack;
 use crate::state::State;
 use crate::state::store::StateStore;
-use std::io::Write;
 
 pub fn engine_failure(error: EngineError) -> Failure {
     let help = error.help();
@@ -50,13 +49,13 @@ pub async fn plan(
             ));
             return Ok(Status::Success);
         };
-        let (aws, planned) = plan_destroy(global, state).await?;
+        let (aws, planned) = plan_destroy(global, state, printer).await?;
         printer.aws_calls(&aws, "plan");
         (planned, None, Default::default())
     } else {
         let stack = context::load_stack(global, printer)?;
         let bytes = std::fs::read(&global.file).ok();
-        let (aws, planned) = plan_up(global, &stack, &store).await?;
+        let (aws, planned) = plan_up(global, &stack, &store, printer).await?;
         printer.aws_calls(&aws, "plan");
         (planned, bytes, stack.variables.clone())
     };
@@ -111,6 +110,7 @@ pub async fn plan_up(
     global: &GlobalArgs,
     stack: &Stack,
     store: &StateStore,
+    printer: &Printer,
 ) -> Result<(Aws, Planned), Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
     let state = context::load_state(store, Some(&stack.name))?
@@ -123,6 +123,7 @@ pub async fn plan_up(
     let known: Vec<&str> = stack.resources.keys().map(String::as_str).collect();
     let planned = narrow(
         global,
+        printer,
         planned,
         &crate::graph::Graph::from_stack(stack),
         &known,
@@ -134,6 +135,7 @@ pub async fn plan_up(
 /// Applies `--target`: only the named resources and what they need (or, for `down`, what needs them).
 fn narrow(
     global: &GlobalArgs,
+    printer: &Printer,
     planned: Planned,
     graph: &crate::graph::Graph,
     known: &[&str],
@@ -151,17 +153,19 @@ fn narrow(
             return Err(Failure::new(format!("--target {target}: no such resource")).help(help));
         }
     }
-    // Written even when stderr is closed: never a panic.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "warning: --target acts on part of the stack ({}); it is for exceptions — run a full `plan` afterwards to see what else differs",
+    printer.warning(&format!(
+        "--target acts on part of the stack ({}); it is for exceptions — run a full `plan` afterwards to see what else differs",
         global.targets.join(", ")
-    );
+    ));
     Ok(engine::target(planned, graph, &global.targets, upstream))
 }
 
 /// Plans the removal of everything in `state`, in the region the state records.
-pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Planned), Failure> {
+pub async fn plan_destroy(
+    global: &GlobalArgs,
+    state: State,
+    printer: &Printer,
+) -> Result<(Aws, Planned), Failure> {
     let region = global
         .region
         .clone()
@@ -177,7 +181,7 @@ pub async fn plan_destroy(global: &GlobalArgs, state: State) -> Result<(Aws, Pla
         .await
         .map_err(engine_failure)?;
     let known: Vec<&str> = known.iter().map(String::as_str).collect();
-    let planned = narrow(global, planned, &graph, &known, false)?;
+    let planned = narrow(global, printer, planned, &graph, &known, false)?;
     Ok((aws, planned))
 }
 

@@ -71,6 +71,19 @@ impl Printer {
         }
     }
 
+    /// Something the user should know that is not an error; hidden with --quiet, like Cargo's.
+    pub fn warning(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let label = if self.color {
+            "\x1b[1;33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
+    }
+
     /// With -v: how many AWS requests (retries included) the command has sent so far.
     pub fn aws_calls(&self, aws: &crate::aws::Aws, stage: &str) {
         if self.verbose > 0 {

@@ -37,7 +37,7 @@ pub async fn up(
             )
             .map_err(saved_plan::stale)?;
     }
-    let (aws, mut planned) = plan_up(global, &stack, &locked.store).await?;
+    let (aws, mut planned) = plan_up(global, &stack, &locked.store, printer).await?;
     if let Some(saved) = &saved {
         saved
             .check_same_plan(&mut planned.plan)

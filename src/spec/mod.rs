@@ -1,6 +1,7 @@
 //! The stack file: its model, loading with source locations, variables and references.
 
 pub mod collisions;
+pub mod json_schema;
 pub mod load;
 pub mod names;
 pub mod schema;

@@ -120,14 +120,14 @@ impl Builder<'_> {
             return Err(YamlError::TooDeep(at));
         }
         let (node, anchor) = match event {
-            Event::Scalar(value, _, anchor, tag) => {
+            Event::Scalar(value, style, anchor, tag) => {
                 if tag.is_some() {
                     return Err(YamlError::Tag(at));
                 }
-                (
-                    MarkedScalarNode::new(Span::new_start(at), value).into(),
-                    anchor,
-                )
+                let mut scalar = MarkedScalarNode::new(Span::new_start(at), value);
+                // Only a plain scalar may be read as a number or a boolean: `"8.0"` stays text.
+                scalar.set_coerce(style == TScalarStyle::Plain);
+                (scalar.into(), anchor)
             }
             Event::Alias(id) => return self.alias(id, at),
             Event::SequenceStart(anchor, tag) => {

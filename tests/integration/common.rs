@@ -141,6 +141,17 @@ fn http_get(endpoint: &str, path: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `exists`, or the AWS error code a describe answered: a deleted resource is proven gone by the
+/// code AWS gives for it (`CacheClusterNotFound`), never by any error (a dead endpoint errs too).
+pub fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(
+    result: Result<impl Sized, E>,
+) -> String {
+    match result {
+        Ok(_) => "exists".into(),
+        Err(e) => e.code().unwrap_or("no code").to_string(),
+    }
+}
+
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,

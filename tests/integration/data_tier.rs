@@ -2,7 +2,7 @@
 //! every property as declared, a quiet second plan, one in-place change and one replacement per
 //! data resource, nothing left behind, and secret values nowhere in state, plans, outputs or logs.
 
-use crate::common::{Clients, Emulator, Run, Workspace, run, stackctl};
+use crate::common::{Clients, Emulator, Run, Workspace, code_of, run, stackctl};
 
 fn up(emulator: &Emulator, ws: &Workspace, file: &str, extra: &[&str]) -> Run {
     let mut args = vec!["up", "-f", file, "--yes", "-vv"];
@@ -329,37 +329,45 @@ async fn elasticache_rds_stack() {
         std::slice::from_ref(&password),
         &[("down output", &format!("{}{}", down.stdout, down.stderr))],
     );
-    assert!(
-        aws.elasticache
-            .describe_cache_clusters()
-            .cache_cluster_id("cache-demo-cache")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_cache_clusters()
+                .cache_cluster_id("cache-demo-cache")
+                .send()
+                .await
+        ),
+        "CacheClusterNotFound"
     );
-    assert!(
-        aws.rds
-            .describe_db_instances()
-            .db_instance_identifier("cache-demo-db")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("cache-demo-db")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
     );
-    assert!(
-        aws.elasticache
-            .describe_cache_subnet_groups()
-            .cache_subnet_group_name("cache-demo-cache-subnets")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_cache_subnet_groups()
+                .cache_subnet_group_name("cache-demo-cache-subnets")
+                .send()
+                .await
+        ),
+        "CacheSubnetGroupNotFoundFault"
     );
-    assert!(
-        aws.rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name("cache-demo-db-subnets")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name("cache-demo-db-subnets")
+                .send()
+                .await
+        ),
+        "DBSubnetGroupNotFoundFault"
     );
     let groups = aws.ec2.describe_security_groups().send().await.unwrap();
     assert!(
@@ -539,37 +547,45 @@ async fn memorydb_stack() {
         std::slice::from_ref(&password),
         &[("down output", &format!("{}{}", down.stdout, down.stderr))],
     );
-    assert!(
-        aws.memorydb
-            .describe_clusters()
-            .cluster_name("memorydb-demo-db")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.memorydb
+                .describe_clusters()
+                .cluster_name("memorydb-demo-db")
+                .send()
+                .await
+        ),
+        "ClusterNotFoundFault"
     );
-    assert!(
-        aws.memorydb
-            .describe_acls()
-            .acl_name("memorydb-demo-app-acl")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.memorydb
+                .describe_acls()
+                .acl_name("memorydb-demo-app-acl")
+                .send()
+                .await
+        ),
+        "ACLNotFoundFault"
     );
-    assert!(
-        aws.memorydb
-            .describe_users()
-            .user_name("memorydb-demo-app-user")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.memorydb
+                .describe_users()
+                .user_name("memorydb-demo-app-user")
+                .send()
+                .await
+        ),
+        "UserNotFoundFault"
     );
-    assert!(
-        aws.memorydb
-            .describe_subnet_groups()
-            .subnet_group_name("memorydb-demo-db-subnets")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.memorydb
+                .describe_subnet_groups()
+                .subnet_group_name("memorydb-demo-db-subnets")
+                .send()
+                .await
+        ),
+        "SubnetGroupNotFoundFault"
     );
     assert!(
         live_secret_names(&aws).await.is_empty(),
@@ -633,21 +649,25 @@ async fn rds_removal_policies_leave_exactly_what_they_promise() {
             .is_ok(),
         "retained"
     );
-    assert!(
-        aws.rds
-            .describe_db_instances()
-            .db_instance_identifier("policies-snapped")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("policies-snapped")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
     );
-    assert!(
-        aws.rds
-            .describe_db_instances()
-            .db_instance_identifier("policies-gone")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("policies-gone")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
     );
     let snapshots = aws
         .rds
@@ -835,21 +855,25 @@ async fn replication_group_with_auth_token_and_composed_secret() {
 
     let down = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "-f", file, "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
-    assert!(
-        aws.elasticache
-            .describe_replication_groups()
-            .replication_group_id("rg-demo-cache")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_replication_groups()
+                .replication_group_id("rg-demo-cache")
+                .send()
+                .await
+        ),
+        "ReplicationGroupNotFoundFault"
     );
-    assert!(
-        aws.elasticache
-            .describe_cache_subnet_groups()
-            .cache_subnet_group_name("rg-demo-subnets")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_cache_subnet_groups()
+                .cache_subnet_group_name("rg-demo-subnets")
+                .send()
+                .await
+        ),
+        "CacheSubnetGroupNotFoundFault"
     );
     assert!(live_secret_names(&aws).await.is_empty());
 }

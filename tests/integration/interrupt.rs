@@ -2,7 +2,7 @@
 //! recorded, releases the lock and exits 130 saying how to resume; a second exits at once, leaving a
 //! readable state that names everything created.
 
-use crate::common::{Emulator, Workspace, run, stackctl};
+use crate::common::{Emulator, Workspace, code_of, run, stackctl};
 use crate::crash::{COMPLETE, census, nothing};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -120,13 +120,15 @@ async fn first_interrupt_finishes_in_flight_work_and_second_exits_at_once() {
             "{kept} was not started after the interrupt"
         );
     }
-    assert!(
-        aws.rds
-            .describe_db_instances()
-            .db_instance_identifier("cache-demo-db")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.rds
+                .describe_db_instances()
+                .db_instance_identifier("cache-demo-db")
+                .send()
+                .await
+        ),
+        "DBInstanceNotFound"
     );
     assert!(!lock.exists(), "the lock is released");
     let resumed =

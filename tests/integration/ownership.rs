@@ -1,7 +1,7 @@
 //! Issue #8: stackctl touches only what its own state created. Two folders of one stack name, a lost
 //! state file, renames and repeated teardowns — each checked through the AWS API.
 
-use crate::common::{Clients, Emulator, Workspace, run, stackctl};
+use crate::common::{Clients, Emulator, Workspace, code_of, run, stackctl};
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value as Json;
 
@@ -37,13 +37,6 @@ fn mutations(emulator: &Emulator) -> Vec<String> {
             MUTATIONS.iter().any(|m| action.starts_with(m))
         })
         .collect()
-}
-
-fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(result: Result<impl Sized, E>) -> String {
-    match result {
-        Ok(_) => "exists".into(),
-        Err(e) => e.code().unwrap_or("no code").to_string(),
-    }
 }
 
 /// `exists`, or the error code DescribeSecurityGroups answers for this id.

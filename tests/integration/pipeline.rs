@@ -2,7 +2,7 @@
 //! plan (exit 2: changes), the merge applies exactly that plan, a scheduled check finds no drift
 //! (exit 0) — and saved plans that no longer apply are refused, saying what changed.
 
-use crate::common::{CallCounter, Emulator, Workspace, run, stackctl};
+use crate::common::{CallCounter, Emulator, Workspace, code_of, run, stackctl};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plans_apply_exactly_or_are_refused() {
@@ -174,13 +174,15 @@ async fn saved_plans_apply_exactly_or_are_refused() {
     );
     let down = run(ctl().args(["down", "destroy.json", "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
-    assert!(
-        aws.ec2
-            .describe_security_groups()
-            .group_names("web-demo-web-sg")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.ec2
+                .describe_security_groups()
+                .group_names("web-demo-web-sg")
+                .send()
+                .await
+        ),
+        "InvalidGroup.NotFound"
     );
     let not_a_plan = run(ctl().args(["up", "stacks/web.yaml", "--yes"]));
     assert_eq!(not_a_plan.code, 1);
@@ -257,6 +259,11 @@ async fn machine_output_follows_the_published_schema() {
         &serde_json::from_str(&destroy.stdout).unwrap(),
     );
     let down = run(ctl().args(["down", "-f", "stacks/web.yaml", "--yes", "--json"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(
+        down.stdout.lines().count() > 1,
+        "down --json reports events"
+    );
     for line in down.stdout.lines() {
         check("a down --json event", &serde_json::from_str(line).unwrap());
     }
@@ -287,6 +294,14 @@ async fn target_narrows_up_and_down() {
             .contains("warning: --target acts on part of the stack"),
         "{}",
         plan.stderr
+    );
+    // Issue #10: -q silences warnings that are not errors, and only those.
+    let quiet = run(ctl().args(["plan", "-q", "-f", file, "--target", "web_sg"]));
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+    assert_eq!(
+        quiet.stdout, plan.stdout,
+        "the plan itself is data: -q keeps it"
     );
     assert!(
         plan.stdout.contains("+ web_sg (security-group): create"),
@@ -322,13 +337,15 @@ async fn target_narrows_up_and_down() {
     assert_eq!(run(ctl().args(["up", "-f", file, "--yes"])).code, 0);
     let down = run(ctl().args(["down", "-f", file, "--target", "web_sg", "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
-    assert!(
-        aws.ec2
-            .describe_security_groups()
-            .group_names("web-demo-web-sg")
-            .send()
-            .await
-            .is_err(),
+    assert_eq!(
+        code_of(
+            aws.ec2
+                .describe_security_groups()
+                .group_names("web-demo-web-sg")
+                .send()
+                .await
+        ),
+        "InvalidGroup.NotFound",
         "the target is gone"
     );
     let state: serde_json::Value =
@@ -568,4 +585,46 @@ fn an_unreachable_endpoint_fails_fast_naming_it() {
         "{}",
         empty.stderr
     );
+}
+
+/// Issue #10: the schema, completions and manual page come from the binary itself, with no stack
+/// file and no AWS; the schema printed is the one committed for editors.
+#[test]
+fn schema_completions_and_manual_page_need_nothing_else() {
+    let counter = CallCounter::start();
+    let ws = Workspace::new();
+    let ctl = || stackctl(&counter.endpoint, ws.dir.path());
+    let schema = run(ctl().args(["schema"]));
+    assert_eq!(schema.code, 0, "{}", schema.stderr);
+    let committed =
+        std::fs::read_to_string(crate::common::project_root().join("schemas/stack.schema.json"))
+            .unwrap();
+    assert_eq!(schema.stdout, committed);
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef stackctl"),
+        ("fish", "complete -c stackctl"),
+    ] {
+        let script = run(ctl().args(["completions", shell]));
+        assert_eq!(script.code, 0, "{shell}: {}", script.stderr);
+        assert!(script.stdout.contains(marker), "{shell}: {}", script.stdout);
+        assert!(
+            script.stdout.contains("force-unlock"),
+            "{shell} completes subcommands"
+        );
+    }
+    let man = run(ctl().args(["man"]));
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(
+        man.stdout.starts_with(".ie") && man.stdout.contains(".TH stackctl 1"),
+        "{}",
+        man.stdout
+    );
+    let wrong = run(ctl().args(["completions", "nosh"]));
+    assert_eq!(
+        wrong.code, 1,
+        "a usage error is exit 1, never 2: {}",
+        wrong.stderr
+    );
+    assert_eq!(counter.calls(), 0);
 }

@@ -5,7 +5,7 @@
 //! up and down; stackctl shows each resource's AWS status and elapsed time while it waits. A timeout
 //! names the resource, its last status and how to continue, and leaves the resource in state.
 
-use crate::common::{Emulator, Workspace, run, stackctl};
+use crate::common::{Emulator, Workspace, code_of, run, stackctl};
 use crate::crash::{COMPLETE, census, nothing};
 
 const SLOW: u64 = 3;
@@ -125,13 +125,15 @@ async fn seed_stacks_go_up_and_down_on_a_slow_throttled_aws() {
         "--yes",
     ]));
     assert_eq!(down.code, 0, "{}", down.stderr);
-    assert!(
-        aws.memorydb
-            .describe_clusters()
-            .cluster_name("memorydb-demo-db")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.memorydb
+                .describe_clusters()
+                .cluster_name("memorydb-demo-db")
+                .send()
+                .await
+        ),
+        "ClusterNotFoundFault"
     );
     assert!(
         aws.secrets
@@ -214,12 +216,14 @@ async fn a_timeout_names_the_resource_and_its_last_status_and_keeps_it_in_state(
     );
     let down = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "-f", file, "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
-    assert!(
-        aws.elasticache
-            .describe_cache_clusters()
-            .cache_cluster_id("slow-cache")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.elasticache
+                .describe_cache_clusters()
+                .cache_cluster_id("slow-cache")
+                .send()
+                .await
+        ),
+        "CacheClusterNotFound"
     );
 }

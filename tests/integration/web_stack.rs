@@ -1,7 +1,7 @@
 //! The web tier (stacks/web.yaml) through up, plan, an in-place rule change, and down — checked
 //! through the AWS API, not through stackctl's own state.
 
-use crate::common::{Emulator, Workspace, run, stackctl};
+use crate::common::{Emulator, Workspace, code_of, run, stackctl};
 use aws_sdk_ec2::types::Filter;
 use std::collections::BTreeMap;
 
@@ -357,14 +357,18 @@ async fn web_stack_lifecycle() {
         .role_name("web-demo-web-role")
         .send()
         .await;
-    assert!(role.is_err(), "the role is gone");
+    assert_eq!(code_of(role), "NoSuchEntity", "the role is gone");
     let profile = aws
         .iam
         .get_instance_profile()
         .instance_profile_name("web-demo-web-role")
         .send()
         .await;
-    assert!(profile.is_err(), "the instance profile is gone");
+    assert_eq!(
+        code_of(profile),
+        "NoSuchEntity",
+        "the instance profile is gone"
+    );
     let state: serde_json::Value =
         serde_json::from_str(&ws.read("stacks/.stackctl/web.yaml.state.json")).unwrap();
     assert_eq!(
@@ -539,13 +543,15 @@ async fn failure_names_resource_and_code_and_keeps_what_was_created() {
         run(stackctl(&emulator.endpoint, cwd).args(["down", "-f", "stacks/web.yaml", "--yes"]));
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert!(stack_groups(&aws).await.is_empty());
-    assert!(
-        aws.iam
-            .get_role()
-            .role_name("web-demo-web-role")
-            .send()
-            .await
-            .is_err()
+    assert_eq!(
+        code_of(
+            aws.iam
+                .get_role()
+                .role_name("web-demo-web-role")
+                .send()
+                .await
+        ),
+        "NoSuchEntity"
     );
 }
 
