@@ -12,6 +12,7 @@ pub mod diagnostics;
 #[cfg(feature = "aws")]
 pub mod engine;
 pub mod graph;
+pub mod model;
 pub mod plan;
 pub mod resolve;
 pub mod resources;

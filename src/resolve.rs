@@ -2,7 +2,7 @@
 //! resources expose. Values not known yet (the resource they come from is still to be created) become
 //! an `{"$unknown": "<reference>"}` marker, shown in plans as `(known after up)`.
 
-use crate::spec::template::{Piece, Target};
+use crate::model::template::{Piece, Target};
 use crate::spec::{Node, ResourceDecl, Value};
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;

@@ -2,9 +2,9 @@
 //! every resource gets (deterministic name, stack tags), user data rendered, then canonical form.
 
 use crate::aws::Payload;
+use crate::model::names::physical_name;
 use crate::resolve::{Known, UNKNOWN_KEY, is_fully_known, is_unknown, unknown};
 use crate::resources::{NormalizeContext, ResourceKind, merged_tags, partition_of};
-use crate::spec::names::physical_name;
 use crate::spec::{ResourceDecl, Stack};
 use crate::userdata::{self, UserDataSpec};
 use serde_json::{Map, Value as Json};

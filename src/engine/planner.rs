@@ -403,7 +403,7 @@ fn order_replacements(
             .resources
             .get(name)
             .and_then(|r| r.physical_name.clone());
-        let base_name = crate::spec::names::physical_name(&stack.name, name);
+        let base_name = crate::model::names::physical_name(&stack.name, name);
         let candidate = replacement::Candidate {
             kind: decl.kind,
             staying,

@@ -5,8 +5,8 @@
 //! gets a short suffix; a name the file fixes must change, or the plan says what to do.
 
 use super::{ReplaceOrder, Replacement};
+use crate::model::names::{NameRule, replacement_name};
 use crate::resources::ResourceKind;
-use crate::spec::names::{NameRule, replacement_name};
 
 /// What decides the order of one replacement.
 #[derive(Debug)]

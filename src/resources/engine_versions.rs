@@ -6,7 +6,7 @@
 //! also knows the minor versions and anything AWS adds after this release of stackctl.
 
 use super::ResourceKind;
-use crate::spec::Node;
+use crate::model::value::Node;
 use indexmap::IndexMap;
 
 /// The service whose engine versions apply.

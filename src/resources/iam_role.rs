@@ -2,8 +2,8 @@
 //! of the same name so EC2 instances can use it.
 
 use super::{KindSpec, NormalizeContext, Output, ResourceKind};
-use crate::spec::names::NameRule;
-use crate::spec::schema::{Check, Field, Ty};
+use crate::model::fields::{Check, Field, Ty};
+use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;

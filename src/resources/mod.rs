@@ -14,8 +14,8 @@ pub mod security_group;
 pub mod subnet_group;
 pub mod vpc;
 
-use crate::spec::names::NameRule;
-use crate::spec::schema::Field;
+use crate::model::fields::Field;
+use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;

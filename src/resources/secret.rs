@@ -3,8 +3,8 @@
 
 use super::canonical::Canonical;
 use super::{KindSpec, Output, ResourceKind};
-use crate::spec::names::NameRule;
-use crate::spec::schema::{Check, Field, Ty};
+use crate::model::fields::{Check, Field, Ty};
+use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;

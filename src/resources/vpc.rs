@@ -1,7 +1,7 @@
 //! `vpc`: looks up an existing VPC by id, by `Name` tag, or the account's default VPC. Never created or deleted.
 
 use super::{KindSpec, Output, ResourceKind};
-use crate::spec::schema::{Check, Field, Ty};
+use crate::model::fields::{Check, Field, Ty};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 

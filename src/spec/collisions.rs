@@ -3,8 +3,8 @@
 //! through `up`. They are found here, before anything runs, with both places shown.
 
 use super::ResourceDecl;
-use super::names::physical_name;
 use crate::diagnostics::{Diagnostic, Span};
+use crate::model::names::physical_name;
 use crate::resources::ResourceKind;
 use indexmap::IndexMap;
 use std::collections::HashMap;

@@ -4,8 +4,8 @@
 //! stackctl's own validation stays the authority (it knows references, names and rules across
 //! fields); the schema accepts everything stackctl accepts, so an editor never marks a valid file.
 
-use super::names::NameRule;
-use super::schema::{COMMON_FIELDS, Check, Field, Ty};
+use crate::model::fields::{COMMON_FIELDS, Check, Field, Ty};
+use crate::model::names::NameRule;
 use crate::resources::ResourceKind;
 use serde_json::{Map, Value as Json, json};
 

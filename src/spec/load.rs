@@ -1,13 +1,13 @@
 //! Reads a stack file into a [`Stack`], reporting every problem at once with its location.
 
-use super::names::{self, NameRule};
-use super::schema::{COMMON_FIELDS, Check, Field, Ty};
-use super::template::{Piece, Target, Template};
-use super::value::{Node, Value};
 use super::variables::{VarInputs, VarType};
 use super::yaml::{self, YamlError};
 use super::{ResourceDecl, Stack, Timeouts};
 use crate::diagnostics::{Diagnostic, FileId, Sources, Span, did_you_mean};
+use crate::model::fields::{COMMON_FIELDS, Check, Field, Ty};
+use crate::model::names::{self, NameRule};
+use crate::model::template::{Piece, Target, Template};
+use crate::model::value::{Node, Value};
 use crate::resources::{ResourceKind, ec2_instance, partition_of};
 use indexmap::IndexMap;
 use marked_yaml::Node as YamlNode;
@@ -390,7 +390,7 @@ impl<'a> Loader<'a> {
             match vpcs.as_slice() {
                 [vpc] => {
                     let target = Target::Resource { name: vpc.clone(), attribute: "private_subnets".into(), index: None };
-                    let reference = super::template::Reference { target, range: decl.span.start..decl.span.end };
+                    let reference = crate::model::template::Reference { target, range: decl.span.start..decl.span.end };
                     let template = Template { pieces: vec![Piece::Ref(reference)] };
                     decl.config.insert("subnets".into(), Node { span: decl.span.clone(), value: Value::Str(template) });
                 }

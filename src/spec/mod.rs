@@ -3,20 +3,16 @@
 pub mod collisions;
 pub mod json_schema;
 pub mod load;
-pub mod names;
-pub mod schema;
-pub mod template;
-pub mod value;
 pub mod variables;
 pub mod yaml;
 
 use crate::diagnostics::Span;
+pub use crate::model::value::{Node, Value};
 use crate::resources::ResourceKind;
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
-pub use value::{Node, Value};
 
 /// A validated stack file. Variables are already substituted; references to resources remain.
 #[derive(Debug, Clone)]
@@ -70,7 +66,7 @@ impl ResourceDecl {
         let mut deps: Vec<(String, Span)> = Vec::new();
         for node in self.config.values() {
             node.visit_references(&mut |target, span| {
-                if let template::Target::Resource { name, .. } = target {
+                if let crate::model::template::Target::Resource { name, .. } = target {
                     deps.push((name.clone(), span.clone()));
                 }
             });
