@@ -1,6 +1,7 @@
 //! `ec2-instance` driver: resolves the AMI, launches with a client token (a repeated call returns the
 //! same instance), retries while a new instance profile propagates, and waits until running.
 
+use super::driver::Driver;
 use super::wait::{self, Poll};
 use super::{Created, Ctx, DriverError, Observed, Payload, outputs, tags};
 use crate::resources::ec2_instance::Ec2InstanceConfig;
@@ -540,4 +541,50 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
         }
     })
     .await
+}
+
+impl Driver for crate::resources::ec2_instance::Ec2Instance {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read(ctx, id, prior).await
+    }
+
+    async fn find(
+        ctx: &super::Ctx,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<String>, super::DriverError> {
+        find(ctx, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        create(ctx, desired, payload, token).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(ctx, id).await
+    }
 }

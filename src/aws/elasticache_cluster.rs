@@ -1,6 +1,7 @@
 //! `elasticache-cluster` driver: create, wait with the service's own status, modify in place, delete
 //! and wait until gone (its subnet group and security groups can only go after that).
 
+use super::driver::Driver;
 use super::wait;
 use super::{Created, Ctx, DriverError, Observed, outputs, set_if_changed, version_as_written};
 use crate::resources::elasticache_cluster::ElasticacheClusterConfig;
@@ -78,7 +79,7 @@ pub async fn read(
     };
     let tags = super::tags::list(
         ctx,
-        ResourceKind::ElasticacheCluster,
+        super::tags::TagApi::ElastiCache,
         cluster.arn().unwrap_or_default(),
     )
     .await?;
@@ -219,7 +220,7 @@ pub async fn update(
     };
     super::tags::sync(
         ctx,
-        ResourceKind::ElasticacheCluster,
+        super::tags::TagApi::ElastiCache,
         cluster.arn().unwrap_or_default(),
         &old.tags,
         &new.tags,
@@ -249,4 +250,44 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
         &["InvalidCacheClusterState", "CacheClusterNotFound"],
     )
     .await
+}
+
+impl Driver for crate::resources::elasticache_cluster::ElasticacheCluster {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read(ctx, id, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(ctx, id).await
+    }
 }

@@ -1,6 +1,7 @@
 //! `iam-role` driver: the role, its managed and inline policies, and an instance profile of the same
 //! name. Deletion undoes each in the order IAM requires (profile, policies, then the role).
 
+use super::driver::Driver;
 use super::{Created, Ctx, DriverError, Observed, outputs};
 use crate::resources::iam_role::{IamRoleConfig, canonical_policy, trust_policy, trusted_service};
 use crate::resources::{ResourceKind, TAG_LINEAGE, decode, encode};
@@ -483,4 +484,52 @@ pub async fn delete(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
             .map(|_| ())
             .map_err(|e| DriverError::from_sdk("DeleteInstanceProfile", e)),
     )
+}
+
+impl Driver for crate::resources::iam_role::IamRole {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read(ctx, id).await
+    }
+
+    async fn find(
+        ctx: &super::Ctx,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<String>, super::DriverError> {
+        find(ctx, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(ctx, id).await
+    }
 }

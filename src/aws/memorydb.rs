@@ -1,6 +1,7 @@
 //! MemoryDB drivers: users (password read from Secrets Manager at call time, never stored), ACLs, and
 //! clusters whose node type, shard count and replica count change in place.
 
+use super::driver::Driver;
 use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
@@ -74,7 +75,7 @@ pub async fn read_user(
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_string(),
-        tags: super::tags::list(ctx, ResourceKind::MemorydbUser, &arn).await?,
+        tags: super::tags::list(ctx, super::tags::TagApi::MemoryDb, &arn).await?,
     };
     Ok(Some(Observed {
         config: encode(&observed),
@@ -146,7 +147,14 @@ pub async fn update_user(
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("user {name} no longer exists")))?;
     let arn = user.arn().unwrap_or_default().to_string();
-    super::tags::sync(ctx, ResourceKind::MemorydbUser, &arn, &old.tags, &new.tags).await?;
+    super::tags::sync(
+        ctx,
+        super::tags::TagApi::MemoryDb,
+        &arn,
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
     Ok(named_outputs(name, &arn))
 }
 
@@ -202,7 +210,7 @@ pub async fn read_acl(ctx: &Ctx, name: &str) -> Result<Option<Observed>, DriverE
     let observed = MemorydbAclConfig {
         name: acl.name().unwrap_or_default().to_string(),
         users,
-        tags: super::tags::list(ctx, ResourceKind::MemorydbAcl, &arn).await?,
+        tags: super::tags::list(ctx, super::tags::TagApi::MemoryDb, &arn).await?,
     };
     Ok(Some(Observed {
         config: encode(&observed),
@@ -285,7 +293,14 @@ pub async fn update_acl(
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("ACL {name} no longer exists")))?;
     let arn = acl.arn().unwrap_or_default().to_string();
-    super::tags::sync(ctx, ResourceKind::MemorydbAcl, &arn, &old.tags, &new.tags).await?;
+    super::tags::sync(
+        ctx,
+        super::tags::TagApi::MemoryDb,
+        &arn,
+        &old.tags,
+        &new.tags,
+    )
+    .await?;
     Ok(named_outputs(name, &arn))
 }
 
@@ -412,7 +427,7 @@ pub async fn read_cluster(
             .map(str::to_string),
         // Only meaningful at creation: whatever the cluster was seeded from.
         restore_from: prior_config.map(|c| c.restore_from).unwrap_or_default(),
-        tags: super::tags::list(ctx, ResourceKind::MemorydbCluster, &arn).await?,
+        tags: super::tags::list(ctx, super::tags::TagApi::MemoryDb, &arn).await?,
     };
     Ok(Some(Observed {
         config: encode(&observed),
@@ -525,7 +540,7 @@ pub async fn update_cluster(
     };
     super::tags::sync(
         ctx,
-        ResourceKind::MemorydbCluster,
+        super::tags::TagApi::MemoryDb,
         cluster.arn().unwrap_or_default(),
         &old.tags,
         &new.tags,
@@ -554,4 +569,125 @@ pub async fn delete_cluster(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
         &["InvalidClusterStateFault", "ClusterNotFoundFault"],
     )
     .await
+}
+
+impl Driver for crate::resources::memorydb::MemorydbUser {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read_user(ctx, id, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create_user(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update_user(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete_user(ctx, id).await
+    }
+}
+
+impl Driver for crate::resources::memorydb::MemorydbAcl {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read_acl(ctx, id).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create_acl(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update_acl(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete_acl(ctx, id).await
+    }
+}
+
+impl Driver for crate::resources::memorydb::MemorydbCluster {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read_cluster(ctx, id, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create_cluster(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update_cluster(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete_cluster(ctx, id).await
+    }
 }

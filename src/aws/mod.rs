@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod census;
+pub(crate) mod driver;
 pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod engine_versions;
@@ -23,6 +24,7 @@ pub mod wait;
 use crate::resources::ResourceKind;
 use crate::state::ResourceState;
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+use driver::Driver;
 pub use error::DriverError;
 use serde_json::{Map, Value as Json};
 use std::time::Duration;
@@ -204,153 +206,79 @@ pub struct Payload {
     pub secret_value: Option<String>,
 }
 
-/// Reads a lookup (the VPC) from its configuration.
-pub async fn lookup(kind: ResourceKind, ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
-    match kind {
-        ResourceKind::Vpc => vpc::lookup(ctx, config).await,
-        other => Err(DriverError::Invalid(format!("{other} is not a lookup"))),
-    }
-}
-
-/// Reads the resource with this id; `None` when it no longer exists.
-pub async fn read(
-    kind: ResourceKind,
-    ctx: &Ctx,
-    id: &str,
-    prior: &ResourceState,
-) -> Result<Option<Observed>, DriverError> {
-    match kind {
-        ResourceKind::Vpc => Ok(None),
-        ResourceKind::SecurityGroup => security_group::read(ctx, id).await,
-        ResourceKind::IamRole => iam_role::read(ctx, id).await,
-        ResourceKind::Ec2Instance => ec2_instance::read(ctx, id, prior).await,
-        ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup => subnet_group::read(kind, ctx, id).await,
-        ResourceKind::ElasticacheCluster => elasticache_cluster::read(ctx, id, prior).await,
-        ResourceKind::RdsInstance => rds_instance::read(ctx, id, prior).await,
-        ResourceKind::Secret => secrets::read(ctx, id, prior).await,
-        ResourceKind::MemorydbUser => memorydb::read_user(ctx, id, prior).await,
-        ResourceKind::MemorydbAcl => memorydb::read_acl(ctx, id).await,
-        ResourceKind::MemorydbCluster => memorydb::read_cluster(ctx, id, prior).await,
-        ResourceKind::ElasticacheReplicationGroup => replication_group::read(ctx, id, prior).await,
-    }
-}
-
-/// Finds a resource whose create may have happened without its id being recorded (a crash right after
-/// the call), by its deterministic name, its tags and its client token.
-pub async fn find(
-    kind: ResourceKind,
-    ctx: &Ctx,
-    prior: &ResourceState,
-) -> Result<Option<String>, DriverError> {
-    match kind {
-        ResourceKind::Vpc => Ok(None),
-        ResourceKind::SecurityGroup => security_group::find(ctx, prior).await,
-        ResourceKind::IamRole => iam_role::find(ctx, prior).await,
-        ResourceKind::Ec2Instance => ec2_instance::find(ctx, prior).await,
-        // Named resources: the id is the deterministic name; `read` tells whether it exists.
-        ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup
-        | ResourceKind::ElasticacheCluster
-        | ResourceKind::RdsInstance
-        | ResourceKind::MemorydbUser
-        | ResourceKind::MemorydbAcl
-        | ResourceKind::MemorydbCluster
-        | ResourceKind::ElasticacheReplicationGroup => {
-            Ok(prior.physical_name.as_ref().map(|n| n.to_lowercase()))
+macro_rules! define_drivers {
+    ($($variant:ident => $module:ident :: $kind:ident,)*) => {
+        /// Reads a lookup (the VPC) from its configuration.
+        pub async fn lookup(kind: ResourceKind, ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::lookup(ctx, config).await,)*
+            }
         }
-        ResourceKind::Secret => Ok(prior.physical_name.clone()),
-    }
-}
 
-pub async fn create(
-    kind: ResourceKind,
-    ctx: &Ctx,
-    desired: &Json,
-    payload: &Payload,
-    token: &str,
-) -> Result<Created, DriverError> {
-    match kind {
-        ResourceKind::Vpc => Err(DriverError::Invalid(
-            "a vpc is looked up, never created".into(),
-        )),
-        ResourceKind::SecurityGroup => security_group::create(ctx, desired).await,
-        ResourceKind::IamRole => iam_role::create(ctx, desired).await,
-        ResourceKind::Ec2Instance => ec2_instance::create(ctx, desired, payload, token).await,
-        ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup => subnet_group::create(kind, ctx, desired).await,
-        ResourceKind::ElasticacheCluster => elasticache_cluster::create(ctx, desired).await,
-        ResourceKind::RdsInstance => rds_instance::create(ctx, desired).await,
-        ResourceKind::Secret => secrets::create_resource(ctx, desired, payload).await,
-        ResourceKind::MemorydbUser => memorydb::create_user(ctx, desired).await,
-        ResourceKind::MemorydbAcl => memorydb::create_acl(ctx, desired).await,
-        ResourceKind::MemorydbCluster => memorydb::create_cluster(ctx, desired).await,
-        ResourceKind::ElasticacheReplicationGroup => replication_group::create(ctx, desired).await,
-    }
-}
+        /// Reads the resource with this id; `None` when it no longer exists.
+        pub async fn read(
+            kind: ResourceKind,
+            ctx: &Ctx,
+            id: &str,
+            prior: &ResourceState,
+        ) -> Result<Option<Observed>, DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::read(ctx, id, prior).await,)*
+            }
+        }
 
-/// Changes what can be changed in place; returns the outputs afterwards.
-pub async fn update(
-    kind: ResourceKind,
-    ctx: &Ctx,
-    id: &str,
-    observed: &Json,
-    desired: &Json,
-    payload: &Payload,
-) -> Result<Map<String, Json>, DriverError> {
-    match kind {
-        ResourceKind::Vpc => Err(DriverError::Invalid(
-            "a vpc is looked up, never changed".into(),
-        )),
-        ResourceKind::SecurityGroup => security_group::update(ctx, id, observed, desired).await,
-        ResourceKind::IamRole => iam_role::update(ctx, id, observed, desired).await,
-        ResourceKind::Ec2Instance => ec2_instance::update(ctx, id, observed, desired).await,
-        ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup => {
-            subnet_group::update(kind, ctx, id, observed, desired).await
+        /// Finds a resource whose create may have happened without its id being recorded (a crash
+        /// right after the call), by its deterministic name, its tags and its client token.
+        pub async fn find(
+            kind: ResourceKind,
+            ctx: &Ctx,
+            prior: &ResourceState,
+        ) -> Result<Option<String>, DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::find(ctx, prior).await,)*
+            }
         }
-        ResourceKind::ElasticacheCluster => {
-            elasticache_cluster::update(ctx, id, observed, desired).await
-        }
-        ResourceKind::RdsInstance => rds_instance::update(ctx, id, observed, desired).await,
-        ResourceKind::Secret => secrets::update(ctx, id, observed, desired, payload).await,
-        ResourceKind::MemorydbUser => memorydb::update_user(ctx, id, observed, desired).await,
-        ResourceKind::MemorydbAcl => memorydb::update_acl(ctx, id, observed, desired).await,
-        ResourceKind::MemorydbCluster => memorydb::update_cluster(ctx, id, observed, desired).await,
-        ResourceKind::ElasticacheReplicationGroup => {
-            replication_group::update(ctx, id, observed, desired).await
-        }
-    }
-}
 
-/// Deletes and waits until the resource is gone. Deleting what is already gone succeeds.
-pub async fn delete(
-    kind: ResourceKind,
-    ctx: &Ctx,
-    id: &str,
-    prior: &ResourceState,
-) -> Result<(), DriverError> {
-    match kind {
-        ResourceKind::Vpc => Ok(()),
-        ResourceKind::SecurityGroup => security_group::delete(ctx, id).await,
-        ResourceKind::IamRole => iam_role::delete(ctx, id).await,
-        ResourceKind::Ec2Instance => ec2_instance::delete(ctx, id).await,
-        ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup => subnet_group::delete(kind, ctx, id).await,
-        ResourceKind::ElasticacheCluster => elasticache_cluster::delete(ctx, id).await,
-        ResourceKind::RdsInstance => rds_instance::delete(ctx, id, prior).await,
-        ResourceKind::Secret => secrets::delete_resource(ctx, id, prior).await,
-        ResourceKind::MemorydbUser => memorydb::delete_user(ctx, id).await,
-        ResourceKind::MemorydbAcl => memorydb::delete_acl(ctx, id).await,
-        ResourceKind::MemorydbCluster => memorydb::delete_cluster(ctx, id).await,
-        ResourceKind::ElasticacheReplicationGroup => replication_group::delete(ctx, id).await,
-    }
+        pub async fn create(
+            kind: ResourceKind,
+            ctx: &Ctx,
+            desired: &Json,
+            payload: &Payload,
+            token: &str,
+        ) -> Result<Created, DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::create(ctx, desired, payload, token).await,)*
+            }
+        }
+
+        /// Changes what can be changed in place; returns the outputs afterwards.
+        pub async fn update(
+            kind: ResourceKind,
+            ctx: &Ctx,
+            id: &str,
+            observed: &Json,
+            desired: &Json,
+            payload: &Payload,
+        ) -> Result<Map<String, Json>, DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::update(ctx, id, observed, desired, payload).await,)*
+            }
+        }
+
+        /// Deletes and waits until the resource is gone. Deleting what is already gone succeeds.
+        pub async fn delete(
+            kind: ResourceKind,
+            ctx: &Ctx,
+            id: &str,
+            prior: &ResourceState,
+        ) -> Result<(), DriverError> {
+            match kind {
+                $(ResourceKind::$variant => <crate::resources::$module::$kind as Driver>::delete(ctx, id, prior).await,)*
+            }
+        }
+    };
 }
+crate::resources::with_kinds!(define_drivers);
 
 pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
     pairs

@@ -2,6 +2,7 @@
 //! into that secret first, and once the instance is available the secret also gets host, port, dbname,
 //! engine and username — the shape the CDK's secret attachment writes — so an application reads one secret.
 
+use super::driver::Driver;
 use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
@@ -387,7 +388,7 @@ pub async fn update(
     refresh_connection_details(ctx, &new, &instance).await?;
     super::tags::sync(
         ctx,
-        ResourceKind::RdsInstance,
+        super::tags::TagApi::Rds,
         instance.db_instance_arn().unwrap_or_default(),
         &old.tags,
         &new.tags,
@@ -461,4 +462,43 @@ pub async fn delete(ctx: &Ctx, id: &str, prior: &ResourceState) -> Result<(), Dr
         secrets::delete(ctx, secret, None).await?;
     }
     Ok(())
+}
+
+impl Driver for crate::resources::rds_instance::RdsInstance {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read(ctx, id, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        delete(ctx, id, prior).await
+    }
 }

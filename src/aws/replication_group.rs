@@ -1,6 +1,7 @@
 //! `elasticache-replication-group` driver. What the group itself does not report (subnet group,
 //! security groups, maintenance window, parameter group) is read from its first member cluster.
 
+use super::driver::Driver;
 use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
@@ -181,7 +182,7 @@ pub async fn read(
             .map(str::to_string),
         tags: super::tags::list(
             ctx,
-            ResourceKind::ElasticacheReplicationGroup,
+            super::tags::TagApi::ElastiCache,
             group.arn().unwrap_or_default(),
         )
         .await?,
@@ -418,7 +419,7 @@ pub async fn update(
     let group = wait_available(ctx, id).await?;
     super::tags::sync(
         ctx,
-        ResourceKind::ElasticacheReplicationGroup,
+        super::tags::TagApi::ElastiCache,
         group.arn().unwrap_or_default(),
         &old.tags,
         &new.tags,
@@ -450,4 +451,44 @@ pub async fn delete(ctx: &Ctx, id: &str) -> Result<(), DriverError> {
         ],
     )
     .await
+}
+
+impl Driver for crate::resources::replication_group::ElasticacheReplicationGroup {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read(ctx, id, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(ctx, id).await
+    }
 }

@@ -1,6 +1,7 @@
 //! Secrets Manager helpers. Secret values pass through memory only: they are never returned in
 //! outputs, written to state, logged, or put in an error message (the SDK redacts them in debug logs).
 
+use super::driver::Driver;
 use super::{Ctx, DriverError};
 use crate::resources::{TAG_LINEAGE, TAG_STACK};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
@@ -408,4 +409,51 @@ pub async fn delete_resource(
         .and_then(Json::as_i64)
         .unwrap_or(30);
     delete(ctx, name, Some(days)).await
+}
+
+impl Driver for crate::resources::secret::Secret {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        read(ctx, id, prior).await
+    }
+
+    async fn find(
+        ctx: &super::Ctx,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<String>, super::DriverError> {
+        let _ = ctx;
+        // A secret's name keeps its case.
+        Ok(prior.physical_name.clone())
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = token;
+        create_resource(ctx, desired, payload).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        update(ctx, id, observed, desired, payload).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        delete_resource(ctx, id, prior).await
+    }
 }

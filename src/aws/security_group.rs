@@ -1,6 +1,7 @@
 //! `security-group` driver. Rules are authorized and revoked one by one, so a rule change never
 //! replaces the group.
 
+use super::driver::Driver;
 use super::wait::{self, Poll};
 use super::{Created, Ctx, DriverError, Observed, outputs, tags};
 use crate::resources::security_group::{Rule, SecurityGroupConfig};
@@ -423,5 +424,53 @@ async fn holders(ctx: &Ctx, id: &str, aws_says: &str) -> String {
         format!("{aws_says}; waiting for AWS to release it")
     } else {
         format!("held by {}", found.join(", "))
+    }
+}
+
+impl Driver for crate::resources::security_group::SecurityGroup {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read(ctx, id).await
+    }
+
+    async fn find(
+        ctx: &super::Ctx,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<String>, super::DriverError> {
+        find(ctx, prior).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(ctx, id).await
     }
 }

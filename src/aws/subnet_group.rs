@@ -1,12 +1,39 @@
 //! Subnet groups for ElastiCache, RDS and MemoryDB: the same resource in three services' dialects.
 
+use super::driver::Driver;
 use super::{Created, Ctx, DriverError, Observed, outputs};
 use crate::resources::subnet_group::SubnetGroupConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use serde_json::{Map, Value as Json, json};
 
-fn config_of(kind: ResourceKind, value: &Json) -> Result<SubnetGroupConfig, DriverError> {
-    decode(kind, value).map_err(DriverError::Invalid)
+/// The service a subnet group belongs to: each of the three kinds' drivers names its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    ElastiCache,
+    Rds,
+    MemoryDb,
+}
+
+impl Service {
+    fn kind(self) -> ResourceKind {
+        match self {
+            Service::ElastiCache => ResourceKind::ElasticacheSubnetGroup,
+            Service::Rds => ResourceKind::RdsSubnetGroup,
+            Service::MemoryDb => ResourceKind::MemorydbSubnetGroup,
+        }
+    }
+
+    fn tags(self) -> super::tags::TagApi {
+        match self {
+            Service::ElastiCache => super::tags::TagApi::ElastiCache,
+            Service::Rds => super::tags::TagApi::Rds,
+            Service::MemoryDb => super::tags::TagApi::MemoryDb,
+        }
+    }
+}
+
+fn config_of(service: Service, value: &Json) -> Result<SubnetGroupConfig, DriverError> {
+    decode(service.kind(), value).map_err(DriverError::Invalid)
 }
 
 /// What one service reports about a group.
@@ -17,17 +44,17 @@ struct Found {
     arn: String,
 }
 
-fn not_found_code(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::ElasticacheSubnetGroup => "CacheSubnetGroupNotFoundFault",
-        ResourceKind::RdsSubnetGroup => "DBSubnetGroupNotFoundFault",
-        _ => "SubnetGroupNotFoundFault",
+fn not_found_code(service: Service) -> &'static str {
+    match service {
+        Service::ElastiCache => "CacheSubnetGroupNotFoundFault",
+        Service::Rds => "DBSubnetGroupNotFoundFault",
+        Service::MemoryDb => "SubnetGroupNotFoundFault",
     }
 }
 
-async fn describe(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<Option<Found>, DriverError> {
-    let result = match kind {
-        ResourceKind::ElasticacheSubnetGroup => ctx
+async fn describe(service: Service, ctx: &Ctx, name: &str) -> Result<Option<Found>, DriverError> {
+    let result = match service {
+        Service::ElastiCache => ctx
             .aws
             .elasticache
             .describe_cache_subnet_groups()
@@ -50,7 +77,7 @@ async fn describe(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<Option<Fo
                     arn: g.arn().unwrap_or_default().to_string(),
                 })
             }),
-        ResourceKind::RdsSubnetGroup => ctx
+        Service::Rds => ctx
             .aws
             .rds
             .describe_db_subnet_groups()
@@ -73,7 +100,7 @@ async fn describe(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<Option<Fo
                     arn: g.db_subnet_group_arn().unwrap_or_default().to_string(),
                 })
             }),
-        _ => ctx
+        Service::MemoryDb => ctx
             .aws
             .memorydb
             .describe_subnet_groups()
@@ -95,20 +122,20 @@ async fn describe(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<Option<Fo
             }),
     };
     match result {
-        Err(e) if e.is_code(&[not_found_code(kind)]) => Ok(None),
+        Err(e) if e.is_code(&[not_found_code(service)]) => Ok(None),
         other => other,
     }
 }
 
 pub async fn read(
-    kind: ResourceKind,
+    service: Service,
     ctx: &Ctx,
     name: &str,
 ) -> Result<Option<Observed>, DriverError> {
-    let Some(found) = describe(kind, ctx, name).await? else {
+    let Some(found) = describe(service, ctx, name).await? else {
         return Ok(None);
     };
-    let tags = super::tags::list(ctx, kind, &found.arn).await?;
+    let tags = super::tags::list(ctx, service.tags(), &found.arn).await?;
     let mut subnets = found.subnets.clone();
     subnets.sort();
     let config = SubnetGroupConfig {
@@ -130,10 +157,10 @@ fn group_outputs(found: &Found) -> Map<String, Json> {
     ])
 }
 
-pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
-    let c = config_of(kind, desired)?;
-    match kind {
-        ResourceKind::ElasticacheSubnetGroup => {
+pub async fn create(service: Service, ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
+    let c = config_of(service, desired)?;
+    match service {
+        Service::ElastiCache => {
             ctx.aws
                 .elasticache
                 .create_cache_subnet_group()
@@ -145,7 +172,7 @@ pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json) -> Result<Cre
                 .await
                 .map_err(|e| DriverError::from_sdk("CreateCacheSubnetGroup", e))?;
         }
-        ResourceKind::RdsSubnetGroup => {
+        Service::Rds => {
             ctx.aws
                 .rds
                 .create_db_subnet_group()
@@ -157,7 +184,7 @@ pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json) -> Result<Cre
                 .await
                 .map_err(|e| DriverError::from_sdk("CreateDBSubnetGroup", e))?;
         }
-        _ => {
+        Service::MemoryDb => {
             ctx.aws
                 .memorydb
                 .create_subnet_group()
@@ -171,7 +198,7 @@ pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json) -> Result<Cre
         }
     }
     ctx.created(&c.name);
-    let found = describe(kind, ctx, &c.name).await?.ok_or_else(|| {
+    let found = describe(service, ctx, &c.name).await?.ok_or_else(|| {
         DriverError::Invalid(format!("subnet group {} vanished after creation", c.name))
     })?;
     Ok(Created {
@@ -181,16 +208,16 @@ pub async fn create(kind: ResourceKind, ctx: &Ctx, desired: &Json) -> Result<Cre
 }
 
 pub async fn update(
-    kind: ResourceKind,
+    service: Service,
     ctx: &Ctx,
     name: &str,
     observed: &Json,
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
-    let (old, new) = (config_of(kind, observed)?, config_of(kind, desired)?);
+    let (old, new) = (config_of(service, observed)?, config_of(service, desired)?);
     if old.description != new.description || old.subnets != new.subnets {
-        match kind {
-            ResourceKind::ElasticacheSubnetGroup => ctx
+        match service {
+            Service::ElastiCache => ctx
                 .aws
                 .elasticache
                 .modify_cache_subnet_group()
@@ -201,7 +228,7 @@ pub async fn update(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("ModifyCacheSubnetGroup", e))?,
-            ResourceKind::RdsSubnetGroup => ctx
+            Service::Rds => ctx
                 .aws
                 .rds
                 .modify_db_subnet_group()
@@ -212,7 +239,7 @@ pub async fn update(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("ModifyDBSubnetGroup", e))?,
-            _ => ctx
+            Service::MemoryDb => ctx
                 .aws
                 .memorydb
                 .update_subnet_group()
@@ -225,21 +252,21 @@ pub async fn update(
                 .map_err(|e| DriverError::from_sdk("UpdateSubnetGroup", e))?,
         }
     }
-    let found = describe(kind, ctx, name)
+    let found = describe(service, ctx, name)
         .await?
         .ok_or_else(|| DriverError::Invalid(format!("subnet group {name} no longer exists")))?;
-    super::tags::sync(ctx, kind, &found.arn, &old.tags, &new.tags).await?;
+    super::tags::sync(ctx, service.tags(), &found.arn, &old.tags, &new.tags).await?;
     Ok(group_outputs(&found))
 }
 
 /// Deletes the group, waiting while a cluster or instance that is itself being deleted still holds it.
-pub async fn delete(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<(), DriverError> {
+pub async fn delete(service: Service, ctx: &Ctx, name: &str) -> Result<(), DriverError> {
     super::wait::until(
         ctx,
         &format!("subnet group {name} to be released and deleted"),
         || async {
-            let result = match kind {
-                ResourceKind::ElasticacheSubnetGroup => ctx
+            let result = match service {
+                Service::ElastiCache => ctx
                     .aws
                     .elasticache
                     .delete_cache_subnet_group()
@@ -248,7 +275,7 @@ pub async fn delete(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<(), Dri
                     .await
                     .map(|_| ())
                     .map_err(|e| DriverError::from_sdk("DeleteCacheSubnetGroup", e)),
-                ResourceKind::RdsSubnetGroup => ctx
+                Service::Rds => ctx
                     .aws
                     .rds
                     .delete_db_subnet_group()
@@ -257,7 +284,7 @@ pub async fn delete(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<(), Dri
                     .await
                     .map(|_| ())
                     .map_err(|e| DriverError::from_sdk("DeleteDBSubnetGroup", e)),
-                _ => ctx
+                Service::MemoryDb => ctx
                     .aws
                     .memorydb
                     .delete_subnet_group()
@@ -269,7 +296,7 @@ pub async fn delete(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<(), Dri
             };
             match result {
                 Ok(()) => Ok(super::wait::Poll::Done(())),
-                Err(e) if e.is_code(&[not_found_code(kind)]) => Ok(super::wait::Poll::Done(())),
+                Err(e) if e.is_code(&[not_found_code(service)]) => Ok(super::wait::Poll::Done(())),
                 Err(e)
                     if e.is_code(&[
                         "CacheSubnetGroupInUse",
@@ -287,4 +314,127 @@ pub async fn delete(kind: ResourceKind, ctx: &Ctx, name: &str) -> Result<(), Dri
         },
     )
     .await
+}
+
+impl Driver for crate::resources::subnet_group::ElasticacheSubnetGroup {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read(Service::ElastiCache, ctx, id).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(Service::ElastiCache, ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(Service::ElastiCache, ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(Service::ElastiCache, ctx, id).await
+    }
+}
+
+impl Driver for crate::resources::subnet_group::RdsSubnetGroup {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read(Service::Rds, ctx, id).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(Service::Rds, ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(Service::Rds, ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(Service::Rds, ctx, id).await
+    }
+}
+
+impl Driver for crate::resources::subnet_group::MemorydbSubnetGroup {
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = prior;
+        read(Service::MemoryDb, ctx, id).await
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (payload, token);
+        create(Service::MemoryDb, ctx, desired).await
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = payload;
+        update(Service::MemoryDb, ctx, id, observed, desired).await
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = prior;
+        delete(Service::MemoryDb, ctx, id).await
+    }
 }

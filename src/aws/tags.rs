@@ -1,7 +1,6 @@
 //! Tags in each service's dialect: conversion and in-place sync (only what changed is added or removed).
 
 use super::{Ctx, DriverError};
-use crate::resources::ResourceKind;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use std::collections::BTreeMap;
 
@@ -109,11 +108,11 @@ pub fn secrets(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_secretsmanager::t
 /// The tags on an ElastiCache, RDS or MemoryDB resource, by ARN.
 pub async fn list(
     ctx: &Ctx,
-    kind: ResourceKind,
+    api: TagApi,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, DriverError> {
-    let pairs: Vec<(String, String)> = match Service::of(kind) {
-        Service::ElastiCache => ctx
+    let pairs: Vec<(String, String)> = match api {
+        TagApi::ElastiCache => ctx
             .aws
             .elasticache
             .list_tags_for_resource()
@@ -130,7 +129,7 @@ pub async fn list(
                 )
             })
             .collect(),
-        Service::Rds => ctx
+        TagApi::Rds => ctx
             .aws
             .rds
             .list_tags_for_resource()
@@ -147,7 +146,7 @@ pub async fn list(
                 )
             })
             .collect(),
-        Service::MemoryDb => ctx
+        TagApi::MemoryDb => ctx
             .aws
             .memorydb
             .list_tags()
@@ -171,7 +170,7 @@ pub async fn list(
 /// Brings an ElastiCache, RDS or MemoryDB resource's tags from `observed` to `desired`.
 pub async fn sync(
     ctx: &Ctx,
-    kind: ResourceKind,
+    api: TagApi,
     arn: &str,
     observed: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
@@ -186,10 +185,9 @@ pub async fn sync(
         .filter(|(k, v)| observed.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let service = Service::of(kind);
     if !stale.is_empty() {
-        match service {
-            Service::ElastiCache => ctx
+        match api {
+            TagApi::ElastiCache => ctx
                 .aws
                 .elasticache
                 .remove_tags_from_resource()
@@ -199,7 +197,7 @@ pub async fn sync(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
-            Service::Rds => ctx
+            TagApi::Rds => ctx
                 .aws
                 .rds
                 .remove_tags_from_resource()
@@ -209,7 +207,7 @@ pub async fn sync(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("RemoveTagsFromResource", e))?,
-            Service::MemoryDb => ctx
+            TagApi::MemoryDb => ctx
                 .aws
                 .memorydb
                 .untag_resource()
@@ -222,8 +220,8 @@ pub async fn sync(
         }
     }
     if !changed.is_empty() {
-        match service {
-            Service::ElastiCache => ctx
+        match api {
+            TagApi::ElastiCache => ctx
                 .aws
                 .elasticache
                 .add_tags_to_resource()
@@ -233,7 +231,7 @@ pub async fn sync(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
-            Service::Rds => ctx
+            TagApi::Rds => ctx
                 .aws
                 .rds
                 .add_tags_to_resource()
@@ -243,7 +241,7 @@ pub async fn sync(
                 .await
                 .map(|_| ())
                 .map_err(|e| DriverError::from_sdk("AddTagsToResource", e))?,
-            Service::MemoryDb => ctx
+            TagApi::MemoryDb => ctx
                 .aws
                 .memorydb
                 .tag_resource()
@@ -258,22 +256,10 @@ pub async fn sync(
     Ok(())
 }
 
-/// Which tagging dialect a resource type speaks.
-enum Service {
+/// Which tagging dialect a resource speaks: each driver names its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagApi {
     ElastiCache,
     Rds,
     MemoryDb,
-}
-
-impl Service {
-    fn of(kind: ResourceKind) -> Service {
-        match kind {
-            ResourceKind::RdsSubnetGroup | ResourceKind::RdsInstance => Service::Rds,
-            ResourceKind::MemorydbSubnetGroup
-            | ResourceKind::MemorydbUser
-            | ResourceKind::MemorydbAcl
-            | ResourceKind::MemorydbCluster => Service::MemoryDb,
-            _ => Service::ElastiCache,
-        }
-    }
 }

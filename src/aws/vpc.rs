@@ -1,6 +1,7 @@
 //! `vpc` lookup: finds the VPC and classifies its subnets as public (route table sends 0.0.0.0/0 to an
 //! internet gateway) or private. Subnets with no explicit association use the VPC's main route table.
 
+use super::driver::Driver;
 use super::{Ctx, DriverError, Observed, outputs};
 use crate::resources::vpc::{VpcConfig, VpcSelector};
 use crate::resources::{ResourceKind, decode};
@@ -120,4 +121,64 @@ fn routes_to_internet(table: &RouteTable) -> bool {
         route.destination_cidr_block() == Some("0.0.0.0/0")
             && route.gateway_id().is_some_and(|g| g.starts_with("igw-"))
     })
+}
+
+impl Driver for crate::resources::vpc::Vpc {
+    async fn lookup(
+        ctx: &super::Ctx,
+        config: &serde_json::Value,
+    ) -> Result<super::Observed, super::DriverError> {
+        lookup(ctx, config).await
+    }
+
+    async fn read(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<super::Observed>, super::DriverError> {
+        let _ = (ctx, id, prior);
+        Ok(None)
+    }
+
+    async fn find(
+        ctx: &super::Ctx,
+        prior: &crate::state::ResourceState,
+    ) -> Result<Option<String>, super::DriverError> {
+        let _ = (ctx, prior);
+        Ok(None)
+    }
+
+    async fn create(
+        ctx: &super::Ctx,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+        token: &str,
+    ) -> Result<super::Created, super::DriverError> {
+        let _ = (ctx, desired, payload, token);
+        Err(super::DriverError::Invalid(
+            "a vpc is looked up, never created".into(),
+        ))
+    }
+
+    async fn update(
+        ctx: &super::Ctx,
+        id: &str,
+        observed: &serde_json::Value,
+        desired: &serde_json::Value,
+        payload: &super::Payload,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+        let _ = (ctx, id, observed, desired, payload);
+        Err(super::DriverError::Invalid(
+            "a vpc is looked up, never changed".into(),
+        ))
+    }
+
+    async fn delete(
+        ctx: &super::Ctx,
+        id: &str,
+        prior: &crate::state::ResourceState,
+    ) -> Result<(), super::DriverError> {
+        let _ = (ctx, id, prior);
+        Ok(())
+    }
 }

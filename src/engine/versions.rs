@@ -10,7 +10,7 @@ use super::EngineError;
 use crate::aws::{Aws, DriverError, engine_versions::offered};
 use crate::diagnostics::Diagnostic;
 use crate::plan::{Action, Plan};
-use crate::resources::engine_versions::{Engine, engine_of, families, matches};
+use crate::resources::engine_versions::{Engine, families, matches};
 use crate::spec::Stack;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +23,7 @@ pub fn engines(stack: &Stack) -> BTreeSet<Engine> {
         .resources
         .values()
         .filter(|decl| decl.config.contains_key("engine_version"))
-        .filter_map(|decl| engine_of(decl.kind, &decl.config))
+        .filter_map(|decl| decl.kind.engine(&decl.config))
         .collect()
 }
 
@@ -54,7 +54,7 @@ pub fn check(stack: &Stack, plan: &Plan, offered: &Offered) -> Result<(), Engine
         };
         let (true, Some(engine), Some(node)) = (
             sends_version,
-            engine_of(decl.kind, &decl.config),
+            decl.kind.engine(&decl.config),
             decl.config.get("engine_version"),
         ) else {
             continue;

@@ -29,6 +29,30 @@ impl Node {
         }
     }
 
+    /// The items of a list; nothing for anything else.
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::List(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// A literal whole number.
+    pub fn as_int(&self) -> Option<i64> {
+        match self.value {
+            Value::Int(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// A literal boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
     pub fn as_literal_str(&self) -> Option<String> {
         match &self.value {
             Value::Str(t) => t.as_literal(),

@@ -1,6 +1,7 @@
 //! `ec2-instance`: one EC2 instance with an AMI from an SSM public parameter, a role, security groups and
 //! user data rendered from a script under `user-data/`.
 
+use super::{Kind, NormalizeContext};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
@@ -139,4 +140,17 @@ pub fn normalize(config: Json) -> Result<Json, String> {
         tags: super::security_group::tags(&config),
     };
     Ok(super::encode(&normalized))
+}
+
+/// The `ec2-instance` kind.
+pub struct Ec2Instance;
+
+impl Kind for Ec2Instance {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
 }

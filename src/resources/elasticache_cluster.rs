@@ -1,9 +1,13 @@
 //! `elasticache-cluster`: a Redis (or Valkey) cache cluster — the seed's single-node cache in front of RDS.
 
 use super::canonical::Canonical;
+use super::engine_versions::{self, Engine, Service};
+use super::{Kind, NormalizeContext};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
+use crate::model::value::Node;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -133,4 +137,25 @@ pub fn normalize(config: Json) -> Result<Json, String> {
         lowercase: &["name", "subnet_group"],
     }
     .apply(config))
+}
+
+/// The `elasticache-cluster` kind.
+pub struct ElasticacheCluster;
+
+impl Kind for ElasticacheCluster {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
+
+    fn engine(config: &IndexMap<String, Node>) -> Option<Engine> {
+        Some(engine_versions::engine(
+            Service::Elasticache,
+            config,
+            "redis",
+        ))
+    }
 }

@@ -5,7 +5,6 @@
 //! version is checked at plan time against the service's own list (Describe*EngineVersions), which
 //! also knows the minor versions and anything AWS adds after this release of stackctl.
 
-use super::ResourceKind;
 use crate::model::value::Node;
 use indexmap::IndexMap;
 
@@ -58,31 +57,13 @@ const FAMILIES: &[(Service, &str, &[&str])] = &[
     (Service::Memorydb, "valkey", &["7.2", "7.3"]),
 ];
 
-/// The engine a resource runs, for the kinds that have an `engine_version`, with the engine's
-/// default when the file leaves `engine` out.
-pub fn engine_of(kind: ResourceKind, config: &IndexMap<String, Node>) -> Option<Engine> {
-    let (service, default) = match kind {
-        ResourceKind::RdsInstance => (Service::Rds, "mysql"),
-        ResourceKind::ElasticacheCluster | ResourceKind::ElasticacheReplicationGroup => {
-            (Service::Elasticache, "redis")
-        }
-        ResourceKind::MemorydbCluster => (Service::Memorydb, "redis"),
-        ResourceKind::Vpc
-        | ResourceKind::SecurityGroup
-        | ResourceKind::IamRole
-        | ResourceKind::Ec2Instance
-        | ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup
-        | ResourceKind::Secret
-        | ResourceKind::MemorydbUser
-        | ResourceKind::MemorydbAcl => return None,
-    };
+/// The engine a resource of `service` runs: its `engine`, or the service's default.
+pub fn engine(service: Service, config: &IndexMap<String, Node>, default: &str) -> Engine {
     let name = config
         .get("engine")
         .and_then(Node::as_literal_str)
         .unwrap_or_else(|| default.to_string());
-    Some(Engine { service, name })
+    Engine { service, name }
 }
 
 /// The families AWS offers for an engine (empty for an engine the file's own checks refuse).

@@ -1,6 +1,7 @@
 //! `iam-role`: a role trusted by one AWS service, with managed and inline policies, and an instance profile
 //! of the same name so EC2 instances can use it.
 
+use super::{Kind, Rules};
 use super::{KindSpec, NormalizeContext, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
@@ -238,6 +239,53 @@ pub fn canonical_policy(policy: &Json) -> Json {
         .collect();
     out.insert("Statement".into(), Json::Array(statements));
     Json::Object(out)
+}
+
+/// The `iam-role` kind (with its instance profile).
+pub struct IamRole;
+
+impl Kind for IamRole {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, context: &NormalizeContext) -> Result<Json, String> {
+        normalize(config, context)
+    }
+
+    /// Least privilege by default: a statement's resources must be scoped to something, unless
+    /// the statement says `unscoped: true`.
+    fn check(rules: &mut Rules<'_>) {
+        let Some(crate::model::value::Value::Map(policies)) =
+            rules.config.get("inline_policies").map(|n| &n.value)
+        else {
+            return;
+        };
+        for statement in policies.values().flat_map(|p| p.items()) {
+            if statement
+                .get("unscoped")
+                .and_then(crate::model::value::Node::as_bool)
+                == Some(true)
+            {
+                continue;
+            }
+            let Some(resources) = statement.get("resources") else {
+                continue;
+            };
+            for resource in resources.items() {
+                let Some(text) = resource.as_literal_str() else {
+                    continue;
+                };
+                if let Some(problem) = unscoped_resource(&text) {
+                    rules.error(
+                        resource.span.clone(),
+                        format!("`{text}` is not scoped to this stack's resources: {problem}"),
+                        "name the resource (e.g. `${db.secret_arn}` or `arn:...:secret:<name>-*`); if the breadth is intended, add `unscoped: true` to the statement",
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,11 @@ pub trait Kind {
     /// without cluster mode). Checked by `validate`, before any AWS call.
     fn check(_rules: &mut Rules<'_>) {}
 
+    /// Whether a missing `subnets` means the private subnets of the stack's VPC lookup.
+    fn defaults_to_private_subnets() -> bool {
+        false
+    }
+
     /// The engine whose versions `engine_version` must be one of, for kinds that have one.
     fn engine(_config: &IndexMap<String, Node>) -> Option<Engine> {
         None

@@ -1,9 +1,13 @@
 //! MemoryDB for Redis as the primary database: `memorydb-user`, `memorydb-acl`, `memorydb-cluster`.
 
 use super::canonical::Canonical;
+use super::engine_versions::{self, Engine, Service};
+use super::{Kind, NormalizeContext};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
+use crate::model::value::Node;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -150,19 +154,52 @@ pub struct MemorydbClusterConfig {
     pub tags: BTreeMap<String, String>,
 }
 
-pub fn normalize(kind: ResourceKind, config: Json) -> Result<Json, String> {
-    let canonical = match kind {
-        ResourceKind::MemorydbUser => Canonical {
+/// The `memorydb-user` kind.
+pub struct MemorydbUser;
+
+impl Kind for MemorydbUser {
+    fn spec() -> &'static KindSpec {
+        &USER_SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        let canonical = Canonical {
             defaults: &[("access_string", json!("on ~* &* +@all"))],
             sets: &[],
             lowercase: &["name"],
-        },
-        ResourceKind::MemorydbAcl => Canonical {
+        };
+        Ok(canonical.apply(config))
+    }
+}
+
+/// The `memorydb-acl` kind.
+pub struct MemorydbAcl;
+
+impl Kind for MemorydbAcl {
+    fn spec() -> &'static KindSpec {
+        &ACL_SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        let canonical = Canonical {
             defaults: &[("users", json!([]))],
             sets: &["users"],
             lowercase: &["name"],
-        },
-        _ => Canonical {
+        };
+        Ok(canonical.apply(config))
+    }
+}
+
+/// The `memorydb-cluster` kind.
+pub struct MemorydbCluster;
+
+impl Kind for MemorydbCluster {
+    fn spec() -> &'static KindSpec {
+        &CLUSTER_SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        let canonical = Canonical {
             defaults: &[
                 ("shards", json!(1)),
                 ("replicas_per_shard", json!(1)),
@@ -174,7 +211,11 @@ pub fn normalize(kind: ResourceKind, config: Json) -> Result<Json, String> {
             ],
             sets: &["security_groups"],
             lowercase: &["name", "subnet_group"],
-        },
-    };
-    Ok(canonical.apply(config))
+        };
+        Ok(canonical.apply(config))
+    }
+
+    fn engine(config: &IndexMap<String, Node>) -> Option<Engine> {
+        Some(engine_versions::engine(Service::Memorydb, config, "redis"))
+    }
 }

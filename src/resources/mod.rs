@@ -6,6 +6,7 @@ pub mod ec2_instance;
 pub mod elasticache_cluster;
 pub mod engine_versions;
 pub mod iam_role;
+pub mod kind;
 pub mod memorydb;
 pub mod rds_instance;
 pub mod replication_group;
@@ -16,29 +17,91 @@ pub mod vpc;
 
 use crate::model::fields::Field;
 use crate::model::names::NameRule;
+use crate::model::value::Node;
+use indexmap::IndexMap;
+pub use kind::{Kind, Rules};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResourceKind {
-    Vpc,
-    SecurityGroup,
-    IamRole,
-    Ec2Instance,
-    ElasticacheSubnetGroup,
-    RdsSubnetGroup,
-    MemorydbSubnetGroup,
-    ElasticacheCluster,
-    RdsInstance,
-    Secret,
-    MemorydbUser,
-    MemorydbAcl,
-    MemorydbCluster,
-    ElasticacheReplicationGroup,
+/// The one list of resource kinds: `Variant => module::Type`, where `Type` implements [`Kind`]
+/// (and, with the AWS drivers, `aws::Driver`). The enum, the list of all kinds and every dispatch
+/// from a kind to its implementation are generated from this list, so adding a kind is a module and
+/// one line here; the compiler then names every trait method the new kind must provide.
+macro_rules! with_kinds {
+    ($then:ident) => {
+        $then! {
+            Vpc => vpc::Vpc,
+            SecurityGroup => security_group::SecurityGroup,
+            IamRole => iam_role::IamRole,
+            Ec2Instance => ec2_instance::Ec2Instance,
+            ElasticacheSubnetGroup => subnet_group::ElasticacheSubnetGroup,
+            RdsSubnetGroup => subnet_group::RdsSubnetGroup,
+            MemorydbSubnetGroup => subnet_group::MemorydbSubnetGroup,
+            ElasticacheCluster => elasticache_cluster::ElasticacheCluster,
+            RdsInstance => rds_instance::RdsInstance,
+            Secret => secret::Secret,
+            MemorydbUser => memorydb::MemorydbUser,
+            MemorydbAcl => memorydb::MemorydbAcl,
+            MemorydbCluster => memorydb::MemorydbCluster,
+            ElasticacheReplicationGroup => replication_group::ElasticacheReplicationGroup,
+        }
+    };
 }
+pub(crate) use with_kinds;
+
+macro_rules! define_kinds {
+    ($($variant:ident => $module:ident :: $kind:ident,)*) => {
+        /// A resource type. Its serde name (kebab-case) is the `type:` of the stack file and the
+        /// name the state records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum ResourceKind {
+            $($variant,)*
+        }
+
+        impl ResourceKind {
+            pub const ALL: [ResourceKind; [$(stringify!($variant),)*].len()] = [$(ResourceKind::$variant,)*];
+
+            pub fn spec(self) -> &'static KindSpec {
+                match self {
+                    $(ResourceKind::$variant => <$module::$kind as Kind>::spec(),)*
+                }
+            }
+
+            /// Puts a resolved configuration into canonical form: defaults filled in, sets sorted,
+            /// aliases expanded, so that comparing it with what AWS reports shows only real differences.
+            pub fn normalize(self, config: Json, context: &NormalizeContext) -> Result<Json, String> {
+                match self {
+                    $(ResourceKind::$variant => <$module::$kind as Kind>::normalize(config, context),)*
+                }
+            }
+
+            /// The kind's rules across fields.
+            pub fn check(self, rules: &mut Rules<'_>) {
+                match self {
+                    $(ResourceKind::$variant => <$module::$kind as Kind>::check(rules),)*
+                }
+            }
+
+            /// Whether a missing `subnets` means the private subnets of the stack's VPC lookup.
+            pub fn defaults_to_private_subnets(self) -> bool {
+                match self {
+                    $(ResourceKind::$variant => <$module::$kind as Kind>::defaults_to_private_subnets(),)*
+                }
+            }
+
+            /// The engine whose versions apply, for kinds with an `engine_version`.
+            pub fn engine(self, config: &IndexMap<String, Node>) -> Option<engine_versions::Engine> {
+                match self {
+                    $(ResourceKind::$variant => <$module::$kind as Kind>::engine(config),)*
+                }
+            }
+        }
+    };
+}
+with_kinds!(define_kinds);
 
 /// An attribute a resource exposes to references, such as `${web_sg.id}`.
 #[derive(Debug, Clone, Copy)]
@@ -83,42 +146,6 @@ pub struct KindSpec {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 14] = [
-        ResourceKind::Vpc,
-        ResourceKind::SecurityGroup,
-        ResourceKind::IamRole,
-        ResourceKind::Ec2Instance,
-        ResourceKind::ElasticacheSubnetGroup,
-        ResourceKind::RdsSubnetGroup,
-        ResourceKind::MemorydbSubnetGroup,
-        ResourceKind::ElasticacheCluster,
-        ResourceKind::RdsInstance,
-        ResourceKind::Secret,
-        ResourceKind::MemorydbUser,
-        ResourceKind::MemorydbAcl,
-        ResourceKind::MemorydbCluster,
-        ResourceKind::ElasticacheReplicationGroup,
-    ];
-
-    pub fn spec(self) -> &'static KindSpec {
-        match self {
-            ResourceKind::Vpc => &vpc::SPEC,
-            ResourceKind::SecurityGroup => &security_group::SPEC,
-            ResourceKind::IamRole => &iam_role::SPEC,
-            ResourceKind::Ec2Instance => &ec2_instance::SPEC,
-            ResourceKind::ElasticacheSubnetGroup => &subnet_group::ELASTICACHE_SPEC,
-            ResourceKind::RdsSubnetGroup => &subnet_group::RDS_SPEC,
-            ResourceKind::MemorydbSubnetGroup => &subnet_group::MEMORYDB_SPEC,
-            ResourceKind::ElasticacheCluster => &elasticache_cluster::SPEC,
-            ResourceKind::RdsInstance => &rds_instance::SPEC,
-            ResourceKind::Secret => &secret::SPEC,
-            ResourceKind::MemorydbUser => &memorydb::USER_SPEC,
-            ResourceKind::MemorydbAcl => &memorydb::ACL_SPEC,
-            ResourceKind::MemorydbCluster => &memorydb::CLUSTER_SPEC,
-            ResourceKind::ElasticacheReplicationGroup => &replication_group::SPEC,
-        }
-    }
-
     pub fn type_name(self) -> &'static str {
         self.spec().type_name
     }
@@ -133,27 +160,6 @@ impl ResourceKind {
 
     pub fn field(self, name: &str) -> Option<&'static Field> {
         self.spec().fields.iter().find(|f| f.name == name)
-    }
-
-    /// Puts a resolved configuration into canonical form: defaults filled in, sets sorted, aliases expanded,
-    /// so that comparing it with what AWS reports shows only real differences.
-    pub fn normalize(self, config: Json, context: &NormalizeContext) -> Result<Json, String> {
-        match self {
-            ResourceKind::Vpc => vpc::normalize(config),
-            ResourceKind::SecurityGroup => security_group::normalize(config),
-            ResourceKind::IamRole => iam_role::normalize(config, context),
-            ResourceKind::Ec2Instance => ec2_instance::normalize(config),
-            ResourceKind::ElasticacheSubnetGroup
-            | ResourceKind::RdsSubnetGroup
-            | ResourceKind::MemorydbSubnetGroup => subnet_group::normalize(config),
-            ResourceKind::ElasticacheCluster => elasticache_cluster::normalize(config),
-            ResourceKind::RdsInstance => rds_instance::normalize(config),
-            ResourceKind::Secret => secret::normalize(config),
-            ResourceKind::ElasticacheReplicationGroup => replication_group::normalize(config),
-            ResourceKind::MemorydbUser
-            | ResourceKind::MemorydbAcl
-            | ResourceKind::MemorydbCluster => memorydb::normalize(self, config),
-        }
     }
 }
 

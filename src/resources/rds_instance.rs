@@ -2,9 +2,13 @@
 //! secret (or managed by RDS). The secret ends up holding everything an application needs to connect.
 
 use super::canonical::Canonical;
+use super::engine_versions::{self, Engine, Service};
+use super::{Kind, NormalizeContext, Rules};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
+use crate::model::value::Node;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -119,4 +123,36 @@ pub fn normalize(config: Json) -> Result<Json, String> {
         lowercase: &["name", "subnet_group"],
     }
     .apply(config))
+}
+
+/// The `rds-instance` kind.
+pub struct RdsInstance;
+
+impl Kind for RdsInstance {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
+
+    fn check(rules: &mut Rules<'_>) {
+        let generated = rules.config.contains_key("password_secret");
+        let managed = rules.flag("manage_master_password") == Some(true);
+        if generated == managed {
+            let message = format!(
+                "rds-instance `{}` needs exactly one way to make its master password",
+                rules.name
+            );
+            rules.error_at_key(
+                message,
+                "set `password_secret: <secret name>` (generated into that secret) or `manage_master_password: true` (managed by RDS)",
+            );
+        }
+    }
+
+    fn engine(config: &IndexMap<String, Node>) -> Option<Engine> {
+        Some(engine_versions::engine(Service::Rds, config, "mysql"))
+    }
 }

@@ -3,9 +3,13 @@
 //! Secrets Manager.
 
 use super::canonical::Canonical;
+use super::engine_versions::{self, Engine, Service};
+use super::{Kind, NormalizeContext, Rules};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
+use crate::model::value::Node;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -183,4 +187,51 @@ pub fn normalize(config: Json) -> Result<Json, String> {
         lowercase: &["name", "subnet_group"],
     }
     .apply(config))
+}
+
+/// The `elasticache-replication-group` kind.
+pub struct ElasticacheReplicationGroup;
+
+impl Kind for ElasticacheReplicationGroup {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
+
+    fn check(rules: &mut Rules<'_>) {
+        let name = rules.name.to_string();
+        if rules.config.contains_key("auth_token_secret")
+            && rules.flag("transit_encryption") == Some(false)
+        {
+            rules.error_at_key(
+                format!("`{name}` sets an AUTH token without transit encryption"),
+                "ElastiCache accepts an AUTH token only with `transit_encryption: true` (the default)",
+            );
+        }
+        let replicas = rules.int("replicas").unwrap_or(1);
+        let shards = rules.int("shards").unwrap_or(1);
+        if shards > 1 && rules.flag("cluster_mode") != Some(true) {
+            rules.error_at_key(
+                format!("`{name}` asks for {shards} shards without cluster mode"),
+                "only a cluster-mode group spreads its keys over shards: set `cluster_mode: true`, or leave `shards` out",
+            );
+        }
+        if rules.flag("automatic_failover") == Some(true) && replicas == 0 {
+            rules.error_at_key(
+                format!("`{name}` asks for automatic failover with no replica to fail over to"),
+                "set `replicas: 1` or more, or `automatic_failover: false`",
+            );
+        }
+    }
+
+    fn engine(config: &IndexMap<String, Node>) -> Option<Engine> {
+        Some(engine_versions::engine(
+            Service::Elasticache,
+            config,
+            "redis",
+        ))
+    }
 }

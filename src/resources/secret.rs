@@ -2,6 +2,7 @@
 //! references. State and plans hold only the ARN and a digest of a composed value, never the value.
 
 use super::canonical::Canonical;
+use super::{Kind, NormalizeContext};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
@@ -106,4 +107,17 @@ pub fn normalize(mut config: Json) -> Result<Json, String> {
         lowercase: &[],
     }
     .apply(config))
+}
+
+/// The `secret` kind.
+pub struct Secret;
+
+impl Kind for Secret {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
 }

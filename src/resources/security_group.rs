@@ -1,9 +1,11 @@
 //! `security-group`: an EC2 security group whose rules are managed one by one, so adding or removing a rule
 //! is an in-place change and never a replacement.
 
+use super::{Kind, NormalizeContext, Rules};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
+use crate::model::value::Node;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -206,6 +208,96 @@ fn rules(list: Option<&Json>, peer_key: &str) -> Result<Vec<Rule>, String> {
 
 pub fn tags(config: &Json) -> BTreeMap<String, String> {
     super::string_map(config.get("tags"))
+}
+
+/// Ports of the databases and caches stackctl deploys, never opened to the internet by accident.
+const DATA_PORTS: &[(i64, &str)] = &[
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (6380, "Redis TLS"),
+    (11211, "Memcached"),
+];
+
+/// The `security-group` kind.
+pub struct SecurityGroup;
+
+impl Kind for SecurityGroup {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
+
+    fn check(rules: &mut Rules<'_>) {
+        for field in ["ingress", "egress"] {
+            let Some(list) = rules.config.get(field) else {
+                continue;
+            };
+            for rule in list.items() {
+                let protocol = rule
+                    .get("protocol")
+                    .and_then(Node::as_literal_str)
+                    .unwrap_or_else(|| "tcp".into());
+                let port = rule.get("port");
+                if port.is_none() && protocol != "all" && protocol != "icmp" {
+                    rules.error(
+                        rule.span.clone(),
+                        format!("a `{protocol}` rule needs a `port`"),
+                        "add `port: <number>`, or `protocol: all` for all traffic",
+                    );
+                }
+                if let (Some(from), Some(to_port)) =
+                    (port.and_then(Node::as_int), rule.get("to_port"))
+                    && let Some(to) = to_port.as_int()
+                    && to < from
+                {
+                    rules.error(
+                        to_port.span.clone(),
+                        format!("`to_port` {to} is below `port` {from}"),
+                        "a range runs from `port` up to `to_port`",
+                    );
+                }
+                if field == "ingress" {
+                    check_public_data_port(rules, rule, &protocol);
+                }
+            }
+        }
+    }
+}
+
+/// Secure by default: a rule that opens a database or cache port to the whole internet is refused
+/// unless the rule itself says `public: true`.
+fn check_public_data_port(rules: &mut Rules<'_>, rule: &Node, protocol: &str) {
+    let Some(from) = rule.get("from").and_then(Node::as_literal_str) else {
+        return;
+    };
+    if from != "0.0.0.0/0" && from != "::/0" {
+        return;
+    }
+    if rule.get("public").and_then(Node::as_bool) == Some(true) || protocol == "icmp" {
+        return;
+    }
+    let int = |key: &str| rule.get(key).and_then(Node::as_int);
+    let (low, high) = match (protocol, int("port")) {
+        ("all", _) => (0, 65535),
+        (_, Some(port)) => (port, int("to_port").unwrap_or(port)),
+        _ => return,
+    };
+    let exposed: Vec<String> = DATA_PORTS
+        .iter()
+        .filter(|(port, _)| (low..=high).contains(port))
+        .map(|(port, service)| format!("{port} ({service})"))
+        .collect();
+    if !exposed.is_empty() {
+        rules.error(
+            rule.span.clone(),
+            format!("this rule opens {} to the whole internet ({from})", exposed.join(", ")),
+            "allow only the application's security group (`from: ${web_sg.id}`); if the internet really must reach it, add `public: true` to this rule",
+        );
+    }
 }
 
 #[cfg(test)]

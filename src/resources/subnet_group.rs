@@ -2,6 +2,7 @@
 //! database may place nodes in. Subnets default to the private subnets of the stack's VPC lookup.
 
 use super::canonical::Canonical;
+use super::{Kind, NormalizeContext};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
@@ -74,3 +75,36 @@ pub fn normalize(config: Json) -> Result<Json, String> {
     }
     .apply(config))
 }
+
+macro_rules! subnet_group_kind {
+    ($kind:ident, $spec:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $kind;
+
+        impl Kind for $kind {
+            fn spec() -> &'static KindSpec {
+                &$spec
+            }
+
+            fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+                normalize(config)
+            }
+
+            fn defaults_to_private_subnets() -> bool {
+                true
+            }
+        }
+    };
+}
+
+subnet_group_kind!(
+    ElasticacheSubnetGroup,
+    ELASTICACHE_SPEC,
+    "The `elasticache-subnet-group` kind."
+);
+subnet_group_kind!(RdsSubnetGroup, RDS_SPEC, "The `rds-subnet-group` kind.");
+subnet_group_kind!(
+    MemorydbSubnetGroup,
+    MEMORYDB_SPEC,
+    "The `memorydb-subnet-group` kind."
+);

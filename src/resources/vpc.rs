@@ -1,5 +1,6 @@
 //! `vpc`: looks up an existing VPC by id, by `Name` tag, or the account's default VPC. Never created or deleted.
 
+use super::{Kind, NormalizeContext, Rules};
 use super::{KindSpec, Output, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use serde::{Deserialize, Serialize};
@@ -61,4 +62,32 @@ pub fn normalize(config: Json) -> Result<Json, String> {
         VpcSelector::Default
     };
     Ok(super::encode(&VpcConfig { select }))
+}
+
+/// The `vpc` kind: looked up, never created.
+pub struct Vpc;
+
+impl Kind for Vpc {
+    fn spec() -> &'static KindSpec {
+        &SPEC
+    }
+
+    fn normalize(config: Json, _: &NormalizeContext) -> Result<Json, String> {
+        normalize(config)
+    }
+
+    fn check(rules: &mut Rules<'_>) {
+        let given: Vec<&str> = ["id", "name", "default"]
+            .into_iter()
+            .filter(|k| rules.config.contains_key(*k))
+            .collect();
+        if given.len() > 1 {
+            let message = format!(
+                "vpc `{}` sets {}: choose one way to find the VPC",
+                rules.name,
+                given.join(" and ")
+            );
+            rules.error_at_key(message, "keep only one of `id`, `name` or `default`");
+        }
+    }
 }

@@ -15,15 +15,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Ports of the databases and caches stackctl deploys, never opened to the internet by accident.
-const DATA_PORTS: &[(i64, &str)] = &[
-    (3306, "MySQL"),
-    (5432, "PostgreSQL"),
-    (6379, "Redis"),
-    (6380, "Redis TLS"),
-    (11211, "Memcached"),
-];
-
 /// Stack files larger than this are refused before parsing: no real stack comes close.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
@@ -329,62 +320,15 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// Secure by default: a rule that opens a database or cache port to the whole internet is refused
-    /// unless the rule itself says `public: true`.
-    fn check_public_data_port(&mut self, rule: &Node, protocol: &str) {
-        let Some(from) = rule.get("from").and_then(Node::as_literal_str) else {
-            return;
-        };
-        if from != "0.0.0.0/0" && from != "::/0" {
-            return;
-        }
-        if matches!(
-            rule.get("public").map(|n| &n.value),
-            Some(Value::Bool(true))
-        ) {
-            return;
-        }
-        let int = |key: &str| match rule.get(key).map(|n| &n.value) {
-            Some(Value::Int(n)) => Some(*n),
-            _ => None,
-        };
-        let (low, high) = match (protocol, int("port")) {
-            ("all", _) => (0, 65535),
-            (_, Some(port)) => (port, int("to_port").unwrap_or(port)),
-            _ => return,
-        };
-        if protocol == "icmp" {
-            return;
-        }
-        let exposed: Vec<String> = DATA_PORTS
-            .iter()
-            .filter(|(port, _)| (low..=high).contains(port))
-            .map(|(port, service)| format!("{port} ({service})"))
-            .collect();
-        if !exposed.is_empty() {
-            self.error(
-                rule.span.clone(),
-                format!("this rule opens {} to the whole internet ({from})", exposed.join(", ")),
-                "allow only the application's security group (`from: ${web_sg.id}`); if the internet really must reach it, add `public: true` to this rule",
-            );
-        }
-    }
-
     /// Subnet groups without `subnets` take the private subnets of the stack's one VPC lookup.
     fn default_subnets(&mut self, resources: &mut IndexMap<String, ResourceDecl>) {
         let vpcs: Vec<String> = resources
             .values()
-            .filter(|r| r.kind == ResourceKind::Vpc)
+            .filter(|r| r.kind.spec().lookup && r.kind.output("private_subnets").is_some())
             .map(|r| r.name.clone())
             .collect();
         for decl in resources.values_mut() {
-            let is_subnet_group = matches!(
-                decl.kind,
-                ResourceKind::ElasticacheSubnetGroup
-                    | ResourceKind::RdsSubnetGroup
-                    | ResourceKind::MemorydbSubnetGroup
-            );
-            if !is_subnet_group || decl.config.contains_key("subnets") {
+            if !decl.kind.defaults_to_private_subnets() || decl.config.contains_key("subnets") {
                 continue;
             }
             match vpcs.as_slice() {
@@ -893,148 +837,12 @@ impl<'a> Loader<'a> {
             );
         }
         self.check_engine_version(kind, name, config);
-        match kind {
-            ResourceKind::Vpc => {
-                let given: Vec<&str> = ["id", "name", "default"]
-                    .into_iter()
-                    .filter(|k| config.contains_key(*k))
-                    .collect();
-                if given.len() > 1 {
-                    self.error(
-                        key_span.clone(),
-                        format!(
-                            "vpc `{name}` sets {}: choose one way to find the VPC",
-                            given.join(" and ")
-                        ),
-                        "keep only one of `id`, `name` or `default`",
-                    );
-                }
-            }
-            ResourceKind::SecurityGroup => {
-                for field in ["ingress", "egress"] {
-                    for rule in config.get(field).map(list_items).unwrap_or_default() {
-                        let protocol = rule
-                            .get("protocol")
-                            .and_then(Node::as_literal_str)
-                            .unwrap_or_else(|| "tcp".into());
-                        let port = rule.get("port");
-                        if port.is_none() && protocol != "all" && protocol != "icmp" {
-                            self.error(
-                                rule.span.clone(),
-                                format!("a `{protocol}` rule needs a `port`"),
-                                "add `port: <number>`, or `protocol: all` for all traffic",
-                            );
-                        }
-                        if let (Some(Value::Int(from)), Some(Value::Int(to))) = (
-                            port.map(|p| &p.value),
-                            rule.get("to_port").map(|p| &p.value),
-                        ) && to < from
-                        {
-                            let span = rule
-                                .get("to_port")
-                                .map(|n| n.span.clone())
-                                .unwrap_or(rule.span.clone());
-                            self.error(
-                                span,
-                                format!("`to_port` {to} is below `port` {from}"),
-                                "a range runs from `port` up to `to_port`",
-                            );
-                        }
-                        if field == "ingress" {
-                            self.check_public_data_port(rule, &protocol);
-                        }
-                    }
-                }
-            }
-            ResourceKind::RdsInstance => {
-                let generated = config.contains_key("password_secret");
-                let managed = matches!(
-                    config.get("manage_master_password").map(|n| &n.value),
-                    Some(Value::Bool(true))
-                );
-                if generated == managed {
-                    self.error(
-                        key_span.clone(),
-                        format!("rds-instance `{name}` needs exactly one way to make its master password"),
-                        "set `password_secret: <secret name>` (generated into that secret) or `manage_master_password: true` (managed by RDS)",
-                    );
-                }
-            }
-            ResourceKind::IamRole => {
-                let Some(Node {
-                    value: Value::Map(policies),
-                    ..
-                }) = config.get("inline_policies")
-                else {
-                    return;
-                };
-                for statement in policies.values().flat_map(list_items) {
-                    if matches!(
-                        statement.get("unscoped").map(|n| &n.value),
-                        Some(Value::Bool(true))
-                    ) {
-                        continue;
-                    }
-                    for resource in statement
-                        .get("resources")
-                        .map(list_items)
-                        .unwrap_or_default()
-                    {
-                        let Some(text) = resource.as_literal_str() else {
-                            continue;
-                        };
-                        if let Some(problem) = crate::resources::iam_role::unscoped_resource(&text)
-                        {
-                            self.error(
-                                resource.span.clone(),
-                                format!("`{text}` is not scoped to this stack's resources: {problem}"),
-                                "name the resource (e.g. `${db.secret_arn}` or `arn:...:secret:<name>-*`); if the breadth is intended, add `unscoped: true` to the statement",
-                            );
-                        }
-                    }
-                }
-            }
-            ResourceKind::ElasticacheReplicationGroup => {
-                let flag = |key: &str| match config.get(key).map(|n| &n.value) {
-                    Some(Value::Bool(b)) => Some(*b),
-                    _ => None,
-                };
-                if config.contains_key("auth_token_secret")
-                    && flag("transit_encryption") == Some(false)
-                {
-                    self.error(
-                        key_span.clone(),
-                        format!("`{name}` sets an AUTH token without transit encryption"),
-                        "ElastiCache accepts an AUTH token only with `transit_encryption: true` (the default)",
-                    );
-                }
-                let replicas = match config.get("replicas").map(|n| &n.value) {
-                    Some(Value::Int(n)) => *n,
-                    _ => 1,
-                };
-                let shards = match config.get("shards").map(|n| &n.value) {
-                    Some(Value::Int(n)) => *n,
-                    _ => 1,
-                };
-                if shards > 1 && flag("cluster_mode") != Some(true) {
-                    self.error(
-                        key_span.clone(),
-                        format!("`{name}` asks for {shards} shards without cluster mode"),
-                        "only a cluster-mode group spreads its keys over shards: set `cluster_mode: true`, or leave `shards` out",
-                    );
-                }
-                if flag("automatic_failover") == Some(true) && replicas == 0 {
-                    self.error(
-                        key_span.clone(),
-                        format!(
-                            "`{name}` asks for automatic failover with no replica to fail over to"
-                        ),
-                        "set `replicas: 1` or more, or `automatic_failover: false`",
-                    );
-                }
-            }
-            _ => {}
-        }
+        kind.check(&mut crate::resources::Rules {
+            name,
+            key_span,
+            config,
+            diagnostics: &mut self.diagnostics,
+        });
     }
 
     /// An engine version must be of a family AWS offers for the engine: `"99.9"` is caught here,
@@ -1045,9 +853,8 @@ impl<'a> Loader<'a> {
         name: &str,
         config: &IndexMap<String, Node>,
     ) {
-        use crate::resources::engine_versions::{engine_of, offline_problem};
-        let (Some(engine), Some(node)) = (engine_of(kind, config), config.get("engine_version"))
-        else {
+        use crate::resources::engine_versions::offline_problem;
+        let (Some(engine), Some(node)) = (kind.engine(config), config.get("engine_version")) else {
             return;
         };
         let Some(version) = node.as_literal_str() else {
