@@ -194,29 +194,18 @@ pub fn classify(arn: &str) -> Option<(ResourceKind, String)> {
     let at = resource.find([':', '/'])?;
     let (kind, id) = (&resource[..at], &resource[at + 1..]);
     let id = id.to_string();
-    let kind = match (service, kind) {
-        ("ec2", "instance") => ResourceKind::Ec2Instance,
-        ("ec2", "security-group") => ResourceKind::SecurityGroup,
-        ("elasticache", "cluster") => ResourceKind::ElasticacheCluster,
-        ("elasticache", "replicationgroup") => ResourceKind::ElasticacheReplicationGroup,
-        ("elasticache", "subnetgroup") => ResourceKind::ElasticacheSubnetGroup,
-        ("rds", "db") => ResourceKind::RdsInstance,
-        ("rds", "subgrp") => ResourceKind::RdsSubnetGroup,
-        ("memorydb", "cluster") => ResourceKind::MemorydbCluster,
-        ("memorydb", "user") => ResourceKind::MemorydbUser,
-        ("memorydb", "acl") => ResourceKind::MemorydbAcl,
-        ("memorydb", "subnetgroup") => ResourceKind::MemorydbSubnetGroup,
-        ("secretsmanager", "secret") => {
-            // Secrets Manager appends `-` and six random characters to the name in the ARN.
-            let name = id
-                .rsplit_once('-')
-                .filter(|(_, suffix)| suffix.len() == 6)
-                .map(|(name, _)| name.to_string())
-                .unwrap_or(id);
-            return Some((ResourceKind::Secret, name));
-        }
-        _ => return None,
-    };
+    let kind = ResourceKind::ALL
+        .into_iter()
+        .find(|k| k.spec().arn_type == Some((service, kind)))?;
+    if kind == ResourceKind::Secret {
+        // Secrets Manager appends `-` and six random characters to the name in the ARN.
+        let name = id
+            .rsplit_once('-')
+            .filter(|(_, suffix)| suffix.len() == 6)
+            .map(|(name, _)| name.to_string())
+            .unwrap_or(id);
+        return Some((kind, name));
+    }
     Some((kind, id))
 }
 

@@ -21,22 +21,7 @@ pub struct Swept {
 
 /// The order of deletion: everything in one wave before the next starts.
 fn wave(kind: ResourceKind) -> u8 {
-    match kind {
-        ResourceKind::Ec2Instance
-        | ResourceKind::ElasticacheCluster
-        | ResourceKind::ElasticacheReplicationGroup
-        | ResourceKind::RdsInstance
-        | ResourceKind::MemorydbCluster => 0,
-        ResourceKind::MemorydbAcl => 1,
-        ResourceKind::MemorydbUser
-        | ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup
-        | ResourceKind::SecurityGroup
-        | ResourceKind::IamRole
-        | ResourceKind::Secret => 2,
-        ResourceKind::Vpc => 3,
-    }
+    kind.spec().sweep_wave
 }
 
 /// What `sweep` would do with the stack's tagged resources that `state` does not record.

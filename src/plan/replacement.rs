@@ -24,26 +24,10 @@ pub struct Candidate<'a> {
     pub base_name: &'a str,
 }
 
-/// Whether the old and new resource may exist side by side while dependents move. Resources that hold
-/// data are deleted first: two databases side by side would split writes, and nothing AWS enforces
-/// keeps them from being deleted while others name them.
+/// Whether the old and new resource may exist side by side while dependents move (each kind says
+/// so in its spec).
 fn creates_first(kind: ResourceKind) -> bool {
-    match kind {
-        ResourceKind::SecurityGroup
-        | ResourceKind::IamRole
-        | ResourceKind::Ec2Instance
-        | ResourceKind::ElasticacheSubnetGroup
-        | ResourceKind::RdsSubnetGroup
-        | ResourceKind::MemorydbSubnetGroup
-        | ResourceKind::MemorydbUser
-        | ResourceKind::MemorydbAcl => true,
-        ResourceKind::Vpc
-        | ResourceKind::ElasticacheCluster
-        | ResourceKind::RdsInstance
-        | ResourceKind::Secret
-        | ResourceKind::MemorydbCluster
-        | ResourceKind::ElasticacheReplicationGroup => false,
-    }
+    kind.spec().replaced == crate::resources::Replaced::CreateFirst
 }
 
 /// The rule of a name AWS holds one resource of at a time, if the kind has one.

@@ -2,7 +2,7 @@
 //! user data rendered from a script under `user-data/`.
 
 use super::{Kind, NormalizeContext};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,11 @@ pub const USER_DATA: &[Field] = &[
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::Ec2Instance,
+    arn_type: Some(("ec2", "instance")),
+    replaced: Replaced::CreateFirst,
+    // The Name tag of an instance need not be unique.
+    unique_names: None,
+    sweep_wave: 0,
     type_name: "ec2-instance",
     doc: "An EC2 instance. Waits until it is running.",
     fields: &[

@@ -3,7 +3,7 @@
 use super::canonical::Canonical;
 use super::engine_versions::{self, Engine, Service};
 use super::{Kind, NormalizeContext};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use crate::model::value::Node;
@@ -16,6 +16,11 @@ pub const ENGINES: &[&str] = &["redis", "valkey"];
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::ElasticacheCluster,
+    arn_type: Some(("elasticache", "cluster")),
+    replaced: Replaced::DeleteFirst,
+    // Cache clusters and replication groups share ElastiCache's cluster ids.
+    unique_names: Namespace::ignoring_case("ElastiCache cluster"),
+    sweep_wave: 0,
     type_name: "elasticache-cluster",
     doc: "An ElastiCache cluster (Redis or Valkey). Waits until available.",
     fields: &[

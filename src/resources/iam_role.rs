@@ -2,7 +2,7 @@
 //! of the same name so EC2 instances can use it.
 
 use super::{Kind, Rules};
-use super::{KindSpec, NormalizeContext, Output, ResourceKind};
+use super::{KindSpec, Namespace, NormalizeContext, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,11 @@ pub const STATEMENT: &[Field] = &[
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::IamRole,
+    arn_type: None,
+    replaced: Replaced::CreateFirst,
+    // IAM names are unique without regard to case; the instance profile shares the role's name.
+    unique_names: Namespace::ignoring_case("IAM role"),
+    sweep_wave: 2,
     type_name: "iam-role",
     doc: "An IAM role assumed by an AWS service, with policies, and an instance profile for EC2.",
     fields: &[

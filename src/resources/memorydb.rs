@@ -3,7 +3,7 @@
 use super::canonical::Canonical;
 use super::engine_versions::{self, Engine, Service};
 use super::{Kind, NormalizeContext};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use crate::model::value::Node;
@@ -16,6 +16,10 @@ pub const ENGINES: &[&str] = &["redis", "valkey"];
 
 pub const USER_SPEC: KindSpec = KindSpec {
     kind: ResourceKind::MemorydbUser,
+    arn_type: Some(("memorydb", "user")),
+    replaced: Replaced::CreateFirst,
+    unique_names: Namespace::ignoring_case("MemoryDB user"),
+    sweep_wave: 2,
     type_name: "memorydb-user",
     doc: "A MemoryDB user whose password comes from a Secrets Manager secret.",
     fields: &[
@@ -47,6 +51,10 @@ pub const USER_SPEC: KindSpec = KindSpec {
 
 pub const ACL_SPEC: KindSpec = KindSpec {
     kind: ResourceKind::MemorydbAcl,
+    arn_type: Some(("memorydb", "acl")),
+    replaced: Replaced::CreateFirst,
+    unique_names: Namespace::ignoring_case("MemoryDB ACL"),
+    sweep_wave: 1,
     type_name: "memorydb-acl",
     doc: "A MemoryDB access control list: the users a cluster accepts.",
     fields: &[
@@ -73,6 +81,10 @@ pub const ACL_SPEC: KindSpec = KindSpec {
 
 pub const CLUSTER_SPEC: KindSpec = KindSpec {
     kind: ResourceKind::MemorydbCluster,
+    arn_type: Some(("memorydb", "cluster")),
+    replaced: Replaced::DeleteFirst,
+    unique_names: Namespace::ignoring_case("MemoryDB cluster"),
+    sweep_wave: 0,
     type_name: "memorydb-cluster",
     doc: "A MemoryDB cluster: shards with replicas, TLS, snapshots. Waits until available.",
     fields: &[

@@ -143,6 +143,47 @@ pub struct KindSpec {
     pub name_rule: Option<NameRule>,
     /// Default create, update and delete timeouts in seconds.
     pub timeouts: [u64; 3],
+    /// How a replacement goes: the new one first while dependents move, or (for what holds data:
+    /// two databases side by side would split writes) the old one deleted first.
+    pub replaced: Replaced,
+    /// The AWS namespace in which names of this kind are unique, if they must be.
+    pub unique_names: Option<Namespace>,
+    /// When `sweep` deletes it: every kind of one wave goes before the next wave starts.
+    pub sweep_wave: u8,
+    /// The service and resource type in its ARNs (`ec2`, `security-group`), by which a tag query's
+    /// answer is sorted into kinds; `None` for what the tag query never returns.
+    pub arn_type: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    CreateFirst,
+    DeleteFirst,
+}
+
+/// An AWS namespace of unique names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Namespace {
+    /// How messages name it (`security group`, `ElastiCache cluster`).
+    pub name: &'static str,
+    /// Whether AWS compares names in it without regard to case.
+    pub ignores_case: bool,
+}
+
+impl Namespace {
+    pub const fn exact(name: &'static str) -> Option<Namespace> {
+        Some(Namespace {
+            name,
+            ignores_case: false,
+        })
+    }
+
+    pub const fn ignoring_case(name: &'static str) -> Option<Namespace> {
+        Some(Namespace {
+            name,
+            ignores_case: true,
+        })
+    }
 }
 
 impl ResourceKind {
@@ -166,6 +207,74 @@ impl ResourceKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn project_file(path: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The README documents every kind of the registry, and every field of each, in the section
+    /// whose heading names it; and documents no field the kind does not have.
+    #[test]
+    fn the_readme_documents_every_kind_and_field_of_the_registry() {
+        let readme = project_file("README.md");
+        let sections: Vec<(&str, &str)> = readme
+            .split("\n### ")
+            .skip(1)
+            .map(|s| s.split_once('\n').unwrap_or((s, "")))
+            .map(|(heading, body)| (heading, body.split("\n## ").next().unwrap_or(body)))
+            .collect();
+        let mut problems = Vec::new();
+        for kind in ResourceKind::ALL {
+            let spec = kind.spec();
+            let quoted = format!("`{}`", spec.type_name);
+            let Some((heading, body)) = sections.iter().find(|(h, _)| h.contains(&quoted)) else {
+                panic!("README.md has no `### ...{quoted}...` section");
+            };
+            // A section may document several kinds (the three subnet groups): a field of any.
+            let section_kinds: Vec<&KindSpec> = ResourceKind::ALL
+                .iter()
+                .map(|k| k.spec())
+                .filter(|s| heading.contains(&format!("`{}`", s.type_name)))
+                .collect();
+            for field in spec.fields {
+                if !body.contains(&format!("`{}`", field.name)) {
+                    problems.push(format!("{quoted}: `{}` is not documented", field.name));
+                }
+            }
+            // The first cell of each table row names fields: each must exist.
+            for line in body.lines().filter(|l| l.starts_with("| `")) {
+                let cell = line.split('|').nth(1).unwrap_or("");
+                for name in cell.split('`').skip(1).step_by(2) {
+                    if !section_kinds
+                        .iter()
+                        .any(|s| s.fields.iter().any(|f| f.name == name))
+                    {
+                        problems.push(format!(
+                            "{quoted}: `{name}` is documented but no such field"
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "README.md, field tables:\n{}",
+            problems.join("\n")
+        );
+    }
+
+    /// The plan's JSON Schema lists exactly the registry's kinds.
+    #[test]
+    fn the_plan_schema_lists_the_registry_kinds() {
+        let schema: Json = serde_json::from_str(&project_file("schemas/plan.schema.json")).unwrap();
+        let listed: Vec<&str> = schema["$defs"]["kind"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let registry: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.type_name()).collect();
+        assert_eq!(listed, registry, "schemas/plan.schema.json `kind` enum");
+    }
 
     #[test]
     fn every_kind_is_listed_and_found_by_its_type_name() {

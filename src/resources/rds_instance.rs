@@ -4,7 +4,7 @@
 use super::canonical::Canonical;
 use super::engine_versions::{self, Engine, Service};
 use super::{Kind, NormalizeContext, Rules};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use crate::model::value::Node;
@@ -18,6 +18,10 @@ pub const REMOVAL_POLICIES: &[&str] = &["destroy", "snapshot", "retain"];
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::RdsInstance,
+    arn_type: Some(("rds", "db")),
+    replaced: Replaced::DeleteFirst,
+    unique_names: Namespace::ignoring_case("RDS instance"),
+    sweep_wave: 0,
     type_name: "rds-instance",
     doc: "An RDS database instance. Waits until it is available.",
     fields: &[

@@ -5,7 +5,7 @@
 use super::canonical::Canonical;
 use super::engine_versions::{self, Engine, Service};
 use super::{Kind, NormalizeContext, Rules};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use crate::model::value::Node;
@@ -16,6 +16,11 @@ use std::collections::BTreeMap;
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::ElasticacheReplicationGroup,
+    arn_type: Some(("elasticache", "replicationgroup")),
+    replaced: Replaced::DeleteFirst,
+    // Cache clusters and replication groups share ElastiCache's cluster ids.
+    unique_names: Namespace::ignoring_case("ElastiCache cluster"),
+    sweep_wave: 0,
     type_name: "elasticache-replication-group",
     doc: "An ElastiCache replication group: replicas, failover, cluster mode, encryption, AUTH token.",
     fields: &[

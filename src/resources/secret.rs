@@ -3,7 +3,7 @@
 
 use super::canonical::Canonical;
 use super::{Kind, NormalizeContext};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,10 @@ pub const GENERATE: &[Field] = &[
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::Secret,
+    arn_type: Some(("secretsmanager", "secret")),
+    replaced: Replaced::DeleteFirst,
+    unique_names: Namespace::exact("secret"),
+    sweep_wave: 2,
     type_name: "secret",
     doc: "A Secrets Manager secret: a generated password, or a JSON document composed from references.",
     fields: &[

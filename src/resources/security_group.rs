@@ -2,7 +2,7 @@
 //! is an in-place change and never a replacement.
 
 use super::{Kind, NormalizeContext, Rules};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use crate::model::value::Node;
@@ -76,6 +76,10 @@ pub const EGRESS_RULE: &[Field] = &[
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::SecurityGroup,
+    arn_type: Some(("ec2", "security-group")),
+    replaced: Replaced::CreateFirst,
+    unique_names: Namespace::exact("security group"),
+    sweep_wave: 2,
     type_name: "security-group",
     doc: "An EC2 security group in a VPC, with ingress and egress rules.",
     fields: &[

@@ -3,7 +3,7 @@
 
 use super::canonical::Canonical;
 use super::{Kind, NormalizeContext};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Namespace, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use crate::model::names::NameRule;
 use serde::{Deserialize, Serialize};
@@ -30,9 +30,19 @@ const OUTPUTS: &[Output] = &[
     Output::scalar("arn", "The group ARN."),
 ];
 
-const fn spec(kind: ResourceKind, type_name: &'static str, doc: &'static str) -> KindSpec {
+const fn spec(
+    kind: ResourceKind,
+    type_name: &'static str,
+    doc: &'static str,
+    unique_names: Option<Namespace>,
+    arn_type: (&'static str, &'static str),
+) -> KindSpec {
     KindSpec {
         kind,
+        arn_type: Some(arn_type),
+        replaced: Replaced::CreateFirst,
+        unique_names,
+        sweep_wave: 2,
         type_name,
         doc,
         fields: FIELDS,
@@ -47,16 +57,22 @@ pub const ELASTICACHE_SPEC: KindSpec = spec(
     ResourceKind::ElasticacheSubnetGroup,
     "elasticache-subnet-group",
     "Subnets an ElastiCache cluster or replication group uses.",
+    Namespace::ignoring_case("ElastiCache subnet group"),
+    ("elasticache", "subnetgroup"),
 );
 pub const RDS_SPEC: KindSpec = spec(
     ResourceKind::RdsSubnetGroup,
     "rds-subnet-group",
     "Subnets an RDS instance uses (two AZs at least).",
+    Namespace::ignoring_case("RDS subnet group"),
+    ("rds", "subgrp"),
 );
 pub const MEMORYDB_SPEC: KindSpec = spec(
     ResourceKind::MemorydbSubnetGroup,
     "memorydb-subnet-group",
     "Subnets a MemoryDB cluster uses.",
+    Namespace::ignoring_case("MemoryDB subnet group"),
+    ("memorydb", "subnetgroup"),
 );
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,17 @@
 //! `vpc`: looks up an existing VPC by id, by `Name` tag, or the account's default VPC. Never created or deleted.
 
 use super::{Kind, NormalizeContext, Rules};
-use super::{KindSpec, Output, ResourceKind};
+use super::{KindSpec, Output, Replaced, ResourceKind};
 use crate::model::fields::{Check, Field, Ty};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 pub const SPEC: KindSpec = KindSpec {
     kind: ResourceKind::Vpc,
+    arn_type: None,
+    replaced: Replaced::DeleteFirst,
+    unique_names: None,
+    sweep_wave: 3,
     type_name: "vpc",
     doc: "Looks up an existing VPC (by `id`, by `name` tag, or the default VPC) and its public and private subnets.",
     fields: &[

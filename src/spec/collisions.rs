@@ -11,26 +11,9 @@ use std::collections::HashMap;
 
 /// The AWS namespace a kind's names live in, and whether AWS compares them without case.
 fn namespace(kind: ResourceKind) -> Option<(&'static str, bool)> {
-    match kind {
-        ResourceKind::Vpc => None,
-        // The Name tag of an instance need not be unique.
-        ResourceKind::Ec2Instance => None,
-        ResourceKind::SecurityGroup => Some(("security group", false)),
-        // IAM names are unique without regard to case; the instance profile shares the role's name.
-        ResourceKind::IamRole => Some(("IAM role", true)),
-        ResourceKind::ElasticacheSubnetGroup => Some(("ElastiCache subnet group", true)),
-        ResourceKind::RdsSubnetGroup => Some(("RDS subnet group", true)),
-        ResourceKind::MemorydbSubnetGroup => Some(("MemoryDB subnet group", true)),
-        // Cache clusters and replication groups share ElastiCache's cluster ids.
-        ResourceKind::ElasticacheCluster | ResourceKind::ElasticacheReplicationGroup => {
-            Some(("ElastiCache cluster", true))
-        }
-        ResourceKind::RdsInstance => Some(("RDS instance", true)),
-        ResourceKind::Secret => Some(("secret", false)),
-        ResourceKind::MemorydbUser => Some(("MemoryDB user", true)),
-        ResourceKind::MemorydbAcl => Some(("MemoryDB ACL", true)),
-        ResourceKind::MemorydbCluster => Some(("MemoryDB cluster", true)),
-    }
+    kind.spec()
+        .unique_names
+        .map(|space| (space.name, space.ignores_case))
 }
 
 /// The key under which AWS keeps `name` for `kind` unique: its namespace, and the name folded the way
