@@ -723,3 +723,235 @@ fn record_lookups(
         );
     }
 }
+
+/// The order of the jobs a plan becomes, pinned without AWS: what each job waits for, for creates,
+/// updates, both kinds of replacement and destroys.
+#[cfg(test)]
+mod job_order {
+    use super::*;
+    use crate::diagnostics::Sources;
+    use crate::plan::{Replacement, ResourcePlan};
+    use crate::spec::variables::VarInputs;
+    use serde_json::json;
+
+    const STACK: &str = r#"stack: order-demo
+region: us-east-1
+resources:
+  vpc: { type: vpc, name: demo-vpc }
+  web_sg: { type: security-group, vpc: "${vpc.id}" }
+  db_sg:
+    type: security-group
+    vpc: ${vpc.id}
+    ingress: [ { port: 3306, from: "${web_sg.id}" } ]
+  db_subnets: { type: rds-subnet-group }
+  db:
+    type: rds-instance
+    instance_class: db.t3.micro
+    password_secret: order-demo-db
+    subnet_group: ${db_subnets.name}
+    security_groups: ["${db_sg.id}"]
+  role: { type: iam-role, assumed_by: ec2.amazonaws.com }
+  web:
+    type: ec2-instance
+    instance_type: t3.micro
+    image: ami-0123456789abcdef0
+    subnet: ${vpc.public_subnets[0]}
+    security_groups: ["${web_sg.id}"]
+    instance_profile: ${role.instance_profile}
+"#;
+
+    /// What each resource was created with, as the state records it.
+    const RECORDED: &[(&str, &str, &[&str])] = &[
+        ("web_sg", "security-group", &[]),
+        ("db_sg", "security-group", &["web_sg"]),
+        ("db_subnets", "rds-subnet-group", &[]),
+        ("db", "rds-instance", &["db_subnets", "db_sg"]),
+        ("role", "iam-role", &[]),
+        ("web", "ec2-instance", &["web_sg", "role"]),
+    ];
+
+    fn stack() -> Stack {
+        crate::spec::load::parse(
+            std::path::Path::new("stacks/order.yaml"),
+            STACK,
+            &VarInputs::default(),
+            &mut Sources::default(),
+        )
+        .expect("a valid stack")
+    }
+
+    fn deployed() -> State {
+        let mut state = State::new("order-demo", "us-east-1");
+        for (name, kind, depends_on) in RECORDED {
+            let entry: ResourceState = serde_json::from_value(json!({
+                "type": kind,
+                "status": "created",
+                "id": format!("{name}-id"),
+                "depends_on": depends_on,
+                "updated_at": "2026-01-01T00:00:00Z",
+            }))
+            .unwrap();
+            state.resources.insert(name.to_string(), entry);
+        }
+        state
+    }
+
+    fn planned(name: &str, action: Action) -> ResourcePlan {
+        let kind = RECORDED
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .and_then(|(_, kind, _)| ResourceKind::from_type_name(kind))
+            .unwrap();
+        ResourcePlan {
+            name: name.into(),
+            kind,
+            action,
+            id: None,
+            reason: None,
+            changes: vec![],
+            moved_from: None,
+            data_loss: None,
+            replacement: None,
+        }
+    }
+
+    fn jobs_for(resources: &[ResourcePlan], stack: Option<&Stack>, state: &State) -> Jobs {
+        let deposing = deposing(resources, state);
+        Jobs(build_jobs(
+            resources,
+            stack,
+            state,
+            &super::super::refresh::Refreshed::default(),
+            &deposing,
+        ))
+    }
+
+    struct Jobs(BTreeMap<JobKey, Vec<JobKey>>);
+
+    impl Jobs {
+        fn waits(&self, job: &str) -> Vec<String> {
+            let key = self
+                .0
+                .keys()
+                .find(|k| key_name(k) == job)
+                .unwrap_or_else(|| panic!("no job {job} in {:?}", self.names()));
+            let mut waits: Vec<String> = self.0[key].iter().map(key_name).collect();
+            waits.sort();
+            waits.dedup();
+            waits
+        }
+
+        fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = self.0.keys().map(key_name).collect();
+            names.sort();
+            names
+        }
+    }
+
+    #[test]
+    fn creates_wait_for_what_they_reference() {
+        let all: Vec<ResourcePlan> = RECORDED
+            .iter()
+            .map(|(name, ..)| planned(name, Action::Create))
+            .collect();
+        let jobs = jobs_for(&all, Some(&stack()), &State::new("order-demo", "us-east-1"));
+        assert_eq!(jobs.waits("create:web_sg"), Vec::<String>::new());
+        assert_eq!(jobs.waits("create:db_sg"), ["create:web_sg"]);
+        assert_eq!(
+            jobs.waits("create:db"),
+            ["create:db_sg", "create:db_subnets"]
+        );
+        assert_eq!(jobs.waits("create:web"), ["create:role", "create:web_sg"]);
+    }
+
+    #[test]
+    fn destroys_wait_for_what_depends_on_them() {
+        let all: Vec<ResourcePlan> = RECORDED
+            .iter()
+            .map(|(name, ..)| planned(name, Action::Delete))
+            .collect();
+        // `down` needs only the state: no stack file.
+        let jobs = jobs_for(&all, None, &deployed());
+        assert_eq!(jobs.waits("destroy:db"), Vec::<String>::new());
+        assert_eq!(jobs.waits("destroy:db_sg"), ["destroy:db"]);
+        assert_eq!(
+            jobs.waits("destroy:web_sg"),
+            ["destroy:db_sg", "destroy:web"]
+        );
+        assert_eq!(jobs.waits("destroy:role"), ["destroy:web"]);
+    }
+
+    #[test]
+    fn an_update_waits_for_the_new_resource_it_uses() {
+        let mut state = deployed();
+        state.resources.remove("role");
+        let plans = [
+            planned("role", Action::Create),
+            planned("web", Action::Update),
+        ];
+        let jobs = jobs_for(&plans, Some(&stack()), &state);
+        assert_eq!(jobs.waits("update:web"), ["create:role"]);
+        assert_eq!(jobs.waits("create:role"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_group_in_use_is_replaced_create_first_and_deleted_after_its_users_move() {
+        let mut replaced = planned("web_sg", Action::Replace);
+        replaced.replacement = Some(Replacement {
+            order: ReplaceOrder::CreateBeforeDestroy,
+            new_name: Some("order-demo-web-sg-a1b2c3".into()),
+            moves: vec!["db_sg".into(), "web".into()],
+            left_out: vec![],
+        });
+        let plans = [
+            replaced,
+            planned("db_sg", Action::Update),
+            planned("web", Action::Update),
+        ];
+        let jobs = jobs_for(&plans, Some(&stack()), &deployed());
+        assert_eq!(
+            jobs.names(),
+            [
+                "create:web_sg",
+                "destroy:web_sg~old",
+                "update:db_sg",
+                "update:web"
+            ]
+        );
+        assert_eq!(jobs.waits("create:web_sg"), Vec::<String>::new());
+        assert_eq!(jobs.waits("update:web"), ["create:web_sg"]);
+        assert_eq!(jobs.waits("update:db_sg"), ["create:web_sg"]);
+        assert_eq!(
+            jobs.waits("destroy:web_sg~old"),
+            ["create:web_sg", "update:db_sg", "update:web"]
+        );
+    }
+
+    #[test]
+    fn a_left_out_user_keeps_the_old_group() {
+        let mut replaced = planned("web_sg", Action::Replace);
+        replaced.replacement = Some(Replacement {
+            order: ReplaceOrder::CreateBeforeDestroy,
+            new_name: None,
+            moves: vec!["db_sg".into(), "web".into()],
+            left_out: vec!["web".into()],
+        });
+        let plans = [replaced, planned("db_sg", Action::Update)];
+        let jobs = jobs_for(&plans, Some(&stack()), &deployed());
+        assert_eq!(jobs.names(), ["create:web_sg", "update:db_sg"]);
+    }
+
+    #[test]
+    fn a_database_is_replaced_delete_first() {
+        let mut replaced = planned("db", Action::Replace);
+        replaced.replacement = Some(Replacement {
+            order: ReplaceOrder::DestroyBeforeCreate,
+            new_name: None,
+            moves: vec![],
+            left_out: vec![],
+        });
+        let jobs = jobs_for(&[replaced], Some(&stack()), &deployed());
+        assert_eq!(jobs.waits("destroy:db"), Vec::<String>::new());
+        assert_eq!(jobs.waits("create:db"), ["destroy:db"]);
+    }
+}
