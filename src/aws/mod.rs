@@ -61,7 +61,9 @@ impl Aws {
             .region(Region::new(connection.region.clone()))
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
+                    // A TCP connect to AWS takes milliseconds: one that has not happened in 5 s
+                    // will not, and each retry would wait as long again.
+                    .connect_timeout(Duration::from_secs(5))
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             );
