@@ -2026,6 +2026,26 @@ def check_engine_versions(emu: Emulator) -> None:
         lambda: ec.create_cache_cluster(CacheClusterId="future", Engine="redis", EngineVersion="99.9", CacheNodeType="cache.t3.micro", NumCacheNodes=1),
     )
     ec.create_cache_cluster(CacheClusterId="major-only", Engine="redis", EngineVersion="7.1", CacheNodeType="cache.t3.micro", NumCacheNodes=1)
+    # Upgraded, never downgraded; RDS makes a new major version only when asked.
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: ec.modify_cache_cluster(CacheClusterId="major-only", EngineVersion="6.2", ApplyImmediately=True),
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier="mysql80", Engine="mysql", EngineVersion="8.0", DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="password123", DBSubnetGroupName="versions",
+    )
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.modify_db_instance(DBInstanceIdentifier="mysql80", EngineVersion="5.7", ApplyImmediately=True),
+    )
+    expect_error(
+        "InvalidParameterCombination", 400,
+        lambda: rds.modify_db_instance(DBInstanceIdentifier="mysql80", EngineVersion="8.4", ApplyImmediately=True),
+    )
+    rds.modify_db_instance(
+        DBInstanceIdentifier="mysql80", EngineVersion="8.4", AllowMajorVersionUpgrade=True, ApplyImmediately=True
+    )
     mdb = emu.client("memorydb")
     listed = mdb.describe_engine_versions(Engine="redis")["EngineVersions"]
     assert {v["EngineVersion"] for v in listed} == {"6.2", "7.0", "7.1"}, listed

@@ -74,3 +74,20 @@ def page(rows: list[Any], marker: str | None, limit: int | None) -> tuple[list[A
     size = max(1, min(limit or 100, 100))
     end = start + size
     return rows[start:end], (str(end) if end < len(rows) else None)
+
+
+def family(catalogue: dict[str, list[tuple[str, str]]], engine: str, version: str) -> str | None:
+    """The parameter group family (the major version) `version` belongs to."""
+    resolved = resolve(catalogue, engine, version)
+    return next((f for v, f in catalogue.get(engine, []) if v == resolved), None)
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+def is_downgrade(current: str | None, wanted: str) -> bool:
+    """Whether `wanted` is older than `current`; `8.0` is not older than `8.0.43` (it names it)."""
+    if not current or current == wanted or current.startswith(wanted + "."):
+        return False
+    return _parts(wanted) < _parts(current)

@@ -7,6 +7,7 @@ use super::wait::{self, Poll};
 use super::{
     Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
 };
+use crate::resources::engine_versions::{Engine, Service, is_major_upgrade};
 use crate::resources::rds_instance::RdsInstanceConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -360,6 +361,16 @@ pub async fn update(
     set_if_changed!(request, any, old, new, publicly_accessible => publicly_accessible);
     set_if_changed!(request, any, old, new, backup_retention => backup_retention_period);
     set_if_changed!(request, any, old, new, optional engine_version => engine_version);
+    if let (Some(from), Some(to)) = (&old.engine_version, &new.engine_version) {
+        let engine = Engine {
+            service: Service::Rds,
+            name: new.engine.clone(),
+        };
+        // A new major version is made only when the request says so; the plan showed it.
+        if from != to && is_major_upgrade(&engine, from, to) {
+            request = request.allow_major_version_upgrade(true);
+        }
+    }
     set_if_changed!(request, any, old, new, list security_groups => set_vpc_security_group_ids);
     let instance = if any {
         request

@@ -79,7 +79,7 @@ pub enum Command {
     Outputs(OutputsArgs),
     /// Print the dependency graph in Graphviz DOT.
     Graph,
-    /// Remove a lock left behind by a run that was killed.
+    /// Remove the lock file a finished run left behind; a lock held by a live run is refused.
     ForceUnlock(ForceUnlockArgs),
     /// Record in the state a resource that exists in AWS but that this state did not create.
     Import(ImportArgs),

@@ -204,16 +204,37 @@ async fn check_endpoint(global: &GlobalArgs) -> Result<(), Failure> {
             "start what should answer there, or correct --endpoint-url / AWS_ENDPOINT_URL; nothing was changed",
         )
     };
-    match tokio::time::timeout(
+    let mut stream = match tokio::time::timeout(
         ENDPOINT_CONNECT_TIMEOUT,
         tokio::net::TcpStream::connect((host, port)),
     )
     .await
     {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(unreachable(e.to_string())),
+        Err(_) => {
+            return Err(unreachable(format!(
+                "no answer within {} s",
+                ENDPOINT_CONNECT_TIMEOUT.as_secs()
+            )));
+        }
+    };
+    // A server that accepts connections but never answers would hold every request for the SDK's
+    // whole timeout, retries included: ask once, and take any reaction (an HTTP answer, a TLS
+    // alert, a close) as a live endpoint.
+    let answered = tokio::time::timeout(ENDPOINT_CONNECT_TIMEOUT, async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!("HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        if stream.write_all(request.as_bytes()).await.is_ok() {
+            let mut byte = [0u8; 1];
+            let _ = stream.read(&mut byte).await;
+        }
+    })
+    .await;
+    match answered {
+        Ok(()) => Ok(()),
         Err(_) => Err(unreachable(format!(
-            "no answer within {} s",
+            "it accepts connections but does not answer within {} s",
             ENDPOINT_CONNECT_TIMEOUT.as_secs()
         ))),
     }

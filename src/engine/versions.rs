@@ -86,21 +86,30 @@ pub fn check(stack: &Stack, plan: &Plan, offered: &Offered) -> Result<(), Engine
                 plan.region
             ))
             .at(node.span.clone())
-            .help(if families.is_empty() {
-                format!(
-                    "{} lists no {} versions in {}: check the engine and the region",
-                    engine.service.name(),
-                    engine.name,
-                    plan.region
-                )
-            } else {
-                format!(
-                    "{} offers {} {} here (and their minor versions); nothing was changed",
-                    engine.service.name(),
-                    engine.name,
-                    families.join(", ")
-                )
-            }),
+            .help(
+                if let Some(minors) = same_family(&engine, &version, listed) {
+                    format!(
+                        "{} offers {} {} here; nothing was changed",
+                        engine.service.name(),
+                        engine.name,
+                        minors.join(", ")
+                    )
+                } else if families.is_empty() {
+                    format!(
+                        "{} lists no {} versions in {}: check the engine and the region",
+                        engine.service.name(),
+                        engine.name,
+                        plan.region
+                    )
+                } else {
+                    format!(
+                        "{} offers {} {} here (and their minor versions); nothing was changed",
+                        engine.service.name(),
+                        engine.name,
+                        families.join(", ")
+                    )
+                },
+            ),
         );
     }
     if diagnostics.is_empty() {
@@ -111,6 +120,18 @@ pub fn check(stack: &Stack, plan: &Plan, offered: &Offered) -> Result<(), Engine
             sources: stack.sources.clone(),
         })
     }
+}
+
+/// The versions AWS lists of the family `version` belongs to (`8.0.99` → the `8.0.x` offered), when
+/// it lists any: the help names exactly what could be written instead.
+fn same_family(engine: &Engine, version: &str, listed: &[String]) -> Option<Vec<String>> {
+    let family = families(engine).iter().find(|f| matches(version, f))?;
+    let minors: Vec<String> = listed
+        .iter()
+        .filter(|v| matches(v, family))
+        .cloned()
+        .collect();
+    (!minors.is_empty()).then_some(minors)
 }
 
 /// The families AWS lists for the help line: the known ones it has versions of, or, for one this

@@ -44,7 +44,8 @@ pub struct Field {
     pub required: bool,
     /// Changing this field replaces the resource (AWS cannot change it in place).
     pub replaces: bool,
-    /// A number AWS can raise in place but never lower (a database's storage).
+    /// A value AWS can raise in place but never lower: a number (a database's storage) or a
+    /// version (an engine's).
     pub only_grows: bool,
     pub doc: &'static str,
 }

@@ -44,19 +44,33 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
     (action, changes)
 }
 
-/// A change AWS refuses: a number that can only grow, asked to shrink. Says what and what to do.
+/// A change AWS refuses: a number that can only grow asked to shrink, or a version asked to go
+/// back. Says what and what to do.
 pub fn refused(kind: ResourceKind, changes: &[Change]) -> Option<String> {
     changes.iter().find_map(|change| {
         let field = kind.field(&change.attribute).filter(|f| f.only_grows)?;
-        let before = change.before.as_ref()?.as_i64()?;
-        let after = change.after.as_ref()?.as_i64()?;
-        (after < before).then(|| {
+        let (before, after) = (change.before.as_ref()?, change.after.as_ref()?);
+        if let (Some(before), Some(after)) = (before.as_i64(), after.as_i64()) {
+            return (after < before).then(|| {
+                format!(
+                    "`{}` can only grow: AWS cannot lower it from {before} to {after}. Keep {before} or more; to shrink, create a new {kind} and move the data",
+                    field.name
+                )
+            });
+        }
+        let (before, after) = (before.as_str()?, after.as_str()?);
+        (version_parts(after)? < version_parts(before)?).then(|| {
             format!(
-                "`{}` can only grow: AWS cannot lower it from {before} to {after}. Keep {before} or more; to shrink, create a new {kind} and move the data",
+                "`{}` can only be upgraded: AWS cannot go back from {before} to {after} (AWS may have applied a minor upgrade itself). Write {before} or later; to go back, restore a snapshot into a new {kind}",
                 field.name
             )
         })
     })
+}
+
+/// `8.0.39` as numbers, for comparing versions; `None` when a part is not a number.
+fn version_parts(version: &str) -> Option<Vec<u64>> {
+    version.split('.').map(|part| part.parse().ok()).collect()
 }
 
 /// Every attribute of a resource about to be created, as changes from nothing.
@@ -78,8 +92,30 @@ pub fn creation(desired: &Json) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::unknown;
     use serde_json::json;
+
+    fn change(attribute: &str, before: Json, after: Json) -> Change {
+        Change {
+            attribute: attribute.into(),
+            before: Some(before),
+            after: Some(after),
+            forces_replacement: false,
+        }
+    }
+
+    #[test]
+    fn engine_versions_only_go_up() {
+        let kind = ResourceKind::RdsInstance;
+        let down = [change("engine_version", json!("8.0.43"), json!("5.7"))];
+        assert!(refused(kind, &down).unwrap().contains("from 8.0.43 to 5.7"));
+        let up = [change("engine_version", json!("8.0"), json!("8.4"))];
+        assert_eq!(refused(kind, &up), None);
+        let minor = [change("engine_version", json!("7.1.0"), json!("7.0"))];
+        assert!(refused(ResourceKind::ElasticacheCluster, &minor).is_some());
+        let storage = [change("allocated_storage", json!(30), json!(20))];
+        assert!(refused(kind, &storage).is_some());
+    }
+    use crate::resolve::unknown;
 
     #[test]
     fn rule_changes_are_updates_and_name_changes_replace() {

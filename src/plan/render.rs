@@ -88,7 +88,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
     if !plan.has_changes() {
         let _ = writeln!(
             out,
-            "No changes: the infrastructure matches the stack file."
+            "{}",
+            if plan.destroy {
+                "Nothing to remove: the state records nothing that exists."
+            } else {
+                "No changes: the infrastructure matches the stack file."
+            }
         );
     }
     out

@@ -39,8 +39,9 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional(
             "engine_version",
             Ty::Str(Check::Any),
-            "Such as `7.1`; upgraded in place.",
-        ),
+            "Such as `7.1`; upgraded in place, never downgraded.",
+        )
+        .only_grows(),
         Field::required(
             "node_type",
             Ty::Str(Check::Any),

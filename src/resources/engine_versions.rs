@@ -84,6 +84,13 @@ pub fn matches(offered: &str, wanted: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('.'))
 }
 
+/// Whether going from `from` to `to` changes the family (`8.0` to `8.4`): RDS makes such an
+/// upgrade only when asked with AllowMajorVersionUpgrade.
+pub fn is_major_upgrade(engine: &Engine, from: &str, to: &str) -> bool {
+    let family = |version: &str| families(engine).iter().find(|f| matches(version, f));
+    family(from) != family(to)
+}
+
 /// When `version` is not of a family AWS offers for `engine`: the families it does offer.
 pub fn offline_problem(engine: &Engine, version: &str) -> Option<String> {
     let families = families(engine);
@@ -121,6 +128,16 @@ mod tests {
             None
         );
         assert!(offline_problem(&engine(Service::Memorydb, "redis"), "7.2").is_some());
+    }
+
+    #[test]
+    fn a_change_of_family_is_a_major_upgrade() {
+        let mysql = engine(Service::Rds, "mysql");
+        assert!(is_major_upgrade(&mysql, "8.0.39", "8.4"));
+        assert!(!is_major_upgrade(&mysql, "8.0.36", "8.0.39"));
+        let postgres = engine(Service::Rds, "postgres");
+        assert!(is_major_upgrade(&postgres, "16.3", "17.1"));
+        assert!(!is_major_upgrade(&postgres, "16.3", "16.4"));
     }
 
     #[test]

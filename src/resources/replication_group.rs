@@ -41,7 +41,12 @@ pub const SPEC: KindSpec = KindSpec {
             "`redis` (default) or `valkey`.",
         )
         .forces_replacement(),
-        Field::optional("engine_version", Ty::Str(Check::Any), "Upgraded in place."),
+        Field::optional(
+            "engine_version",
+            Ty::Str(Check::Any),
+            "Upgraded in place, never downgraded.",
+        )
+        .only_grows(),
         Field::required(
             "node_type",
             Ty::Str(Check::Any),

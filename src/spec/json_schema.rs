@@ -17,9 +17,17 @@ const REFERENCE: &str = r"\$\{[^}]+\}";
 
 /// The schema of a stack file.
 pub fn stack_schema() -> Json {
-    let kinds: Vec<Json> = ResourceKind::ALL
+    // `type` picks the kind's schema (if/then rather than oneOf): an editor then reports the one
+    // field that is wrong, not that the resource matches none of the kinds.
+    let names: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.type_name()).collect();
+    let by_type: Vec<Json> = names
         .iter()
-        .map(|kind| json!({ "$ref": format!("#/$defs/{}", kind.type_name()) }))
+        .map(|name| {
+            json!({
+                "if": { "properties": { "type": { "const": name } }, "required": ["type"] },
+                "then": { "$ref": format!("#/$defs/{name}") }
+            })
+        })
         .collect();
     let mut defs = Map::new();
     for kind in ResourceKind::ALL {
@@ -59,7 +67,12 @@ pub fn stack_schema() -> Json {
                 "description": "The resources, by key. Keys are letters, digits and underscores.",
                 "minProperties": 1,
                 "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" },
-                "additionalProperties": { "oneOf": kinds }
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": { "type": { "enum": names, "description": "The resource type." } },
+                    "allOf": by_type
+                }
             },
             "moved": {
                 "type": "object",

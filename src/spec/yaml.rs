@@ -124,6 +124,14 @@ impl Builder<'_> {
                 if tag.is_some() {
                     return Err(YamlError::Tag(at));
                 }
+                // A quoted scalar's text starts after its quote: locations inside it (a reference,
+                // a bad value) point at the text.
+                let at = match style {
+                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                        Marker::new(self.source, at.character() + 1, at.line(), at.column() + 1)
+                    }
+                    _ => at,
+                };
                 let mut scalar = MarkedScalarNode::new(Span::new_start(at), value);
                 // Only a plain scalar may be read as a number or a boolean: `"8.0"` stays text.
                 scalar.set_coerce(style == TScalarStyle::Plain);
@@ -187,6 +195,9 @@ impl Builder<'_> {
     fn mapping(&mut self, start: Marker, depth: usize) -> Result<Node, YamlError> {
         let mut entries = Vec::new();
         let mut written: HashMap<String, MarkedScalarNode> = HashMap::new();
+        // A second `<<` in one mapping is a duplicate key, as in go-yaml: readers disagree on which
+        // one wins. Several mappings are merged with one key: `<<: [*a, *b]`.
+        let mut merge_key: Option<MarkedScalarNode> = None;
         loop {
             let (event, at) = self.next()?;
             let key_at = at;
@@ -206,7 +217,17 @@ impl Builder<'_> {
             let (event, at) = self.next()?;
             let value = self.node(event, at, depth + 1)?;
             match key {
-                None => entries.push(Entry::Merged(merged_mappings(value, key_at)?)),
+                None => {
+                    let this = MarkedScalarNode::new(Span::new_start(key_at), "<<");
+                    if let Some(first) = &merge_key {
+                        return Err(YamlError::DuplicateKey {
+                            first: Box::new(first.clone()),
+                            again: Box::new(this),
+                        });
+                    }
+                    merge_key = Some(this);
+                    entries.push(Entry::Merged(merged_mappings(value, key_at)?));
+                }
                 Some(key) => {
                     if let Some(first) = written.get(key.as_str()) {
                         return Err(YamlError::DuplicateKey {
@@ -341,6 +362,27 @@ mod tests {
             Err(YamlError::DuplicateKey { .. })
         ));
         assert!(parse(0, "d: &d {a: 1}\nm: {<<: *d, a: 2}\n").is_ok());
+    }
+
+    #[test]
+    fn two_merge_keys_in_one_mapping_are_a_duplicate_key() {
+        match parse(0, "a: &a {x: 1}\nb: &b {x: 2}\nm:\n  <<: *a\n  <<: *b\n") {
+            Err(YamlError::DuplicateKey { first, again }) => {
+                let line = |n: &MarkedScalarNode| n.span().start().unwrap().line();
+                assert_eq!((line(&first), line(&again)), (4, 5));
+            }
+            other => panic!("expected a duplicate key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_quoted_value_is_located_at_its_text() {
+        let root = parse(0, "a: \"xyz\"\nb: 'q'\n").unwrap();
+        let column = |k: &str| {
+            let node = root.as_mapping().unwrap().get_node(k).unwrap();
+            node.span().start().unwrap().column()
+        };
+        assert_eq!((column("a"), column("b")), (5, 5));
     }
 
     #[test]

@@ -91,15 +91,17 @@ impl Emulator {
         let _ = stream.read_to_string(&mut response);
     }
 
-    /// The requests received that change something: anything but `Describe*`, `Get*` and `List*`.
+    /// The AWS requests received that change something: anything but `Describe*`, `Get*` and
+    /// `List*` (and the reachability probe, which is no AWS action at all).
     pub fn changes(&self) -> Vec<String> {
         self.requests()
             .into_iter()
             .filter(|r| {
                 let action = r.split('.').nth(1).unwrap_or_default();
-                !["Describe", "Get", "List"]
-                    .iter()
-                    .any(|read| action.starts_with(read))
+                action != "?"
+                    && !["Describe", "Get", "List"]
+                        .iter()
+                        .any(|read| action.starts_with(read))
             })
             .collect()
     }

@@ -23,7 +23,7 @@ resources:
 }
 
 /// The location of the `engine_version` value in [`stack`].
-const AT: &str = "stacks/versions.yaml:10:21";
+const AT: &str = "stacks/versions.yaml:10:22";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_aws_does_not_offer_fails_the_plan_before_any_change() {
@@ -48,7 +48,9 @@ async fn a_version_aws_does_not_offer_fails_the_plan_before_any_change() {
         );
         assert!(refused.stderr.contains(AT), "{}", refused.stderr);
         assert!(
-            refused.stderr.contains("6.2, 7.0, 7.1"),
+            refused
+                .stderr
+                .contains("ElastiCache offers redis 7.1.0 here"),
             "the help names what AWS offers: {}",
             refused.stderr
         );
@@ -103,4 +105,81 @@ async fn a_version_aws_does_not_offer_fails_the_plan_before_any_change() {
         .await
         .expect_err("the cluster is deleted");
     assert_eq!(gone.code(), Some("CacheClusterNotFound"));
+}
+
+fn database(version: &str) -> String {
+    format!(
+        "stack: upgrade-demo
+region: us-east-1
+resources:
+  vpc: {{ type: vpc, name: demo-vpc }}
+  db_subnets: {{ type: rds-subnet-group }}
+  db:
+    type: rds-instance
+    instance_class: db.t3.micro
+    password_secret: upgrade-demo-db
+    subnet_group: ${{db_subnets.name}}
+    engine_version: \"{version}\"
+    removal_policy: destroy
+"
+    )
+}
+
+/// A major version upgrade is made (RDS needs AllowMajorVersionUpgrade for it); going back is
+/// refused by the plan, as AWS refuses it, before any change.
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_are_upgraded_in_place_and_never_downgraded() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let up = |version: &str| {
+        ws.write(FILE, &database(version));
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "--yes", "-f", FILE]))
+    };
+    let version = || async {
+        aws.rds
+            .describe_db_instances()
+            .db_instance_identifier("upgrade-demo-db")
+            .send()
+            .await
+            .unwrap()
+            .db_instances()[0]
+            .engine_version()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let created = up("8.0");
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(version().await.starts_with("8.0"), "{}", version().await);
+
+    let upgraded = up("8.4");
+    assert_eq!(upgraded.code, 0, "{}", upgraded.stderr);
+    assert!(version().await.starts_with("8.4"), "{}", version().await);
+
+    emulator.reset_requests();
+    let back = up("8.0");
+    assert_eq!(back.code, 1, "{}", back.stderr);
+    assert!(
+        back.stderr
+            .contains("`engine_version` can only be upgraded"),
+        "{}",
+        back.stderr
+    );
+    assert_eq!(
+        emulator.changes(),
+        Vec::<String>::new(),
+        "nothing was changed"
+    );
+    assert!(version().await.starts_with("8.4"));
+
+    let down = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["down", "--yes", "-f", FILE]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let gone = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier("upgrade-demo-db")
+        .send()
+        .await
+        .expect_err("the database is deleted");
+    assert_eq!(gone.code(), Some("DBInstanceNotFound"));
 }

@@ -587,6 +587,29 @@ fn an_unreachable_endpoint_fails_fast_naming_it() {
     );
 }
 
+/// Issue #10: an endpoint that accepts connections but never answers (a hung proxy, a stopped
+/// process) fails within seconds, naming it, instead of holding every request for minutes.
+#[test]
+fn an_endpoint_that_never_answers_fails_fast_naming_it() {
+    let ws = Workspace::new();
+    // Bound and listening, never accepting: the kernel completes connections, nobody answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let result = run(stackctl(&endpoint, ws.dir.path()).args(["plan", "-f", "stacks/web.yaml"]));
+    let took = started.elapsed();
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains(&format!(
+            "cannot reach the AWS endpoint {endpoint}: it accepts connections but does not answer"
+        )),
+        "{}",
+        result.stderr
+    );
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+    drop(listener);
+}
+
 /// Issue #10: the schema, completions and manual page come from the binary itself, with no stack
 /// file and no AWS; the schema printed is the one committed for editors.
 #[test]

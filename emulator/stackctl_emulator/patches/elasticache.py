@@ -455,7 +455,7 @@ def modify_cache_cluster(self: ElastiCacheResponse) -> ActionResult:
     if node_type is not None and node_type != cluster.cache_node_type:
         requested["CacheNodeType"] = node_type
     engine_version = self._get_param("EngineVersion")
-    _check_engine_version(cluster.engine, engine_version)
+    _check_engine_version(cluster.engine, engine_version, cluster.engine_version)
     if engine_version is not None and engine_version != cluster.engine_version:
         requested["EngineVersion"] = engine_version
     if num_nodes is not None and num_nodes != cluster.num_cache_nodes:
@@ -767,7 +767,7 @@ def modify_replication_group(self: ElastiCacheResponse) -> ActionResult:
     failover = self._get_bool_param("AutomaticFailoverEnabled")
     multi_az = self._get_bool_param("MultiAZEnabled")
     engine_version = self._get_param("EngineVersion")
-    _check_engine_version(group.engine, engine_version)
+    _check_engine_version(group.engine, engine_version, group.engine_version)
 
     def scale() -> None:
         # Node type, failover and engine version change with the modification itself.
@@ -1082,10 +1082,13 @@ def describe_cache_engine_versions(self: ElastiCacheResponse) -> ActionResult:
     return ActionResult(result)
 
 
-def _check_engine_version(engine: str | None, version: str | None) -> None:
+def _check_engine_version(engine: str | None, version: str | None, current: str | None = None) -> None:
     engine = engine or "redis"
     if version and engine_versions.resolve(engine_versions.ELASTICACHE, engine, version) is None:
         raise InvalidParameterCombination(f"Cannot find version {version} for {engine}")
+    # AWS: an engine is upgraded, never downgraded.
+    if version and engine_versions.is_downgrade(current, version):
+        raise InvalidParameterCombination(f"Cannot downgrade {engine} from {current} to {version}")
 
 
 def _patch_engine_version_checks() -> None:

@@ -399,6 +399,11 @@ def _patch_update_cluster() -> None:
         if cluster.status != "available":
             raise _error("InvalidClusterStateFault", f"Cluster {cluster_name} is not in available state.")
         _check_engine_version(getattr(cluster, "engine", None), kwargs.get("engine_version"))
+        if kwargs.get("engine_version") and engine_versions.is_downgrade(cluster.engine_version, kwargs["engine_version"]):
+            raise _error(
+                "InvalidParameterValueException",
+                f"Cannot downgrade from {cluster.engine_version} to {kwargs['engine_version']}.",
+            )
         acl_name = kwargs.get("acl_name")
         if acl_name is not None:
             _get_acl(self, acl_name)

@@ -444,9 +444,21 @@ def _patch_engine_version_checks() -> None:
 
     @functools.wraps(original_modify)
     def modify_db_instance(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
-        if db_kwargs.get("engine_version"):
+        wanted = db_kwargs.get("engine_version")
+        if wanted:
             database = self.describe_db_instances(db_instance_identifier)[0]
-            _check_engine_version(database.engine, db_kwargs.get("engine_version"))
+            _check_engine_version(database.engine, wanted)
+            current = database.engine_version
+            # AWS: no downgrade; a new major version only with AllowMajorVersionUpgrade.
+            if engine_versions.is_downgrade(current, wanted):
+                raise InvalidParameterCombination(f"Cannot upgrade {database.engine} from {current} to {wanted}")
+            families = {
+                engine_versions.family(engine_versions.RDS, database.engine, v) for v in (current, wanted)
+            }
+            if len(families) > 1 and not db_kwargs.get("allow_major_version_upgrade"):
+                raise InvalidParameterCombination(
+                    "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
+                )
         return original_modify(self, db_instance_identifier, db_kwargs)
 
     RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]

@@ -89,9 +89,11 @@ impl Loader<'_> {
                         .at(second)
                         .label("defined again here")
                         .related(first, "first defined here")
-                        .help(
-                            "each key may appear once in a mapping; remove or rename one of them",
-                        ),
+                        .help(if again.as_str() == "<<" {
+                            "merge several mappings with one merge key: `<<: [*first, *second]` (the first wins)"
+                        } else {
+                            "each key may appear once in a mapping; remove or rename one of them"
+                        }),
                 );
                 return;
             }

@@ -122,16 +122,29 @@ pub fn parse(
                 stack.sources = std::sync::Arc::new(sources.clone());
                 Ok(stack)
             } else {
-                Err(diagnostics)
+                Err(distinct(diagnostics))
             }
         }
         _ => {
             if diagnostics.is_empty() {
                 diagnostics.push(Diagnostic::error("the stack file could not be read"));
             }
-            Err(diagnostics)
+            Err(distinct(diagnostics))
         }
     }
+}
+
+/// Each problem once: a mistake in values shared through an anchor is found again in every resource
+/// that merges them, at the same place with the same words.
+fn distinct(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| {
+        seen.insert((
+            d.message.clone(),
+            d.span.as_ref().map(|s| (s.file, s.start, s.end)),
+        ))
+    });
+    diagnostics
 }
 
 struct Loader<'a> {
