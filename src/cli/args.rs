@@ -92,8 +92,14 @@ pub enum Command {
     Schema,
     /// Print a shell completion script: `stackctl completions bash > /etc/bash_completion.d/stackctl`.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff): `stackctl man > stackctl.1`.
-    Man,
+    /// Print the manual page (roff): `stackctl man > stackctl.1`, or a command's: `stackctl man plan`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command whose page to print (`plan` for stackctl-plan(1)); the main page without one.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -123,6 +123,6 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Status, Failure> {
         Command::State(command) => state::state(global, command, printer).await,
         Command::Schema => schema::schema(printer).await,
         Command::Completions(args) => completions::completions(args, printer).await,
-        Command::Man => man::man(printer).await,
+        Command::Man(args) => man::man(args, printer).await,
     }
 }

@@ -643,6 +643,13 @@ fn schema_completions_and_manual_page_need_nothing_else() {
         "{}",
         man.stdout
     );
+    let plan_page = run(ctl().args(["man", "plan"]));
+    assert_eq!(plan_page.code, 0, "{}", plan_page.stderr);
+    assert!(
+        plan_page.stdout.contains(".TH stackctl-plan 1") && plan_page.stdout.contains("detailed"),
+        "{}",
+        plan_page.stdout
+    );
     let wrong = run(ctl().args(["completions", "nosh"]));
     assert_eq!(
         wrong.code, 1,
