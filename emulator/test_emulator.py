@@ -102,7 +102,10 @@ class Emulator:
             region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}),
+            config=Config(
+                retries={"total_max_attempts": attempts, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
         )
 
     def faults(self) -> dict[str, Any]:
@@ -2055,6 +2058,55 @@ def check_engine_versions(emu: Emulator) -> None:
     )
 
 
+def check_s3_conditional_writes(emu: Emulator) -> None:
+    """If-None-Match: * creates only what is absent, If-Match writes and deletes only over that
+    version (412 otherwise), and of racing conditional writes exactly one wins."""
+    import concurrent.futures
+
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="state-bucket")
+    first = s3.put_object(Bucket="state-bucket", Key="lock", Body=b"a", IfNoneMatch="*")["ETag"]
+    expect_error("PreconditionFailed", 412, lambda: s3.put_object(Bucket="state-bucket", Key="lock", Body=b"b", IfNoneMatch="*"))
+    expect_error("PreconditionFailed", 412, lambda: s3.put_object(Bucket="state-bucket", Key="lock", Body=b"b", IfMatch='"0000"'))
+    second = s3.put_object(Bucket="state-bucket", Key="lock", Body=b"b", IfMatch=first)["ETag"]
+    expect_error("PreconditionFailed", 412, lambda: s3.delete_object(Bucket="state-bucket", Key="lock", IfMatch=first))
+    s3.delete_object(Bucket="state-bucket", Key="lock", IfMatch=second)
+    expect_error("NoSuchKey", 404, lambda: s3.get_object(Bucket="state-bucket", Key="lock"))
+
+    def contend(i: int) -> str:
+        try:
+            s3.put_object(Bucket="state-bucket", Key="race", Body=str(i).encode(), IfNoneMatch="*")
+            return "won"
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(contend, range(32)))
+    assert results.count("won") == 1, results
+    assert set(results) <= {"won", "PreconditionFailed", "ConditionalRequestConflict"}, results
+    logged = [r["action"] for r in emu.requests() if r["service"] == "s3"]
+    assert {"CreateBucket", "PutObject", "DeleteObject", "GetObject"} <= set(logged), logged
+
+
+def check_s3_conditional_conflict(emu: Emulator) -> None:
+    """A conditional write arriving while another is in progress on the key: 409."""
+    import threading
+
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="conflict-bucket")
+    slow = threading.Thread(
+        target=lambda: s3.put_object(Bucket="conflict-bucket", Key="lock", Body=b"a", IfNoneMatch="*")
+    )
+    slow.start()
+    time.sleep(SLOW_DELAY / 4)
+    expect_error(
+        "ConditionalRequestConflict", 409,
+        lambda: s3.put_object(Bucket="conflict-bucket", Key="lock", Body=b"b", IfNoneMatch="*"),
+    )
+    slow.join()
+    assert s3.get_object(Bucket="conflict-bucket", Key="lock")["Body"].read() == b"a"
+
+
 def main() -> int:
     passed = failed = 0
 
@@ -2093,6 +2145,7 @@ def main() -> int:
         env={
             "STACKCTL_EMULATOR_CREATE_SECONDS": str(SLOW_DELAY),
             "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS": str(SLOW_DELAY),
+            "STACKCTL_EMULATOR_S3_WRITE_SECONDS": str(SLOW_DELAY),
             "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": str(SLOW_DELAY),
         },
     )
@@ -2122,6 +2175,8 @@ def main() -> int:
         run("DeleteSecurityGroup DependencyViolation", lambda: check_delete_security_group_dependency(main_emu))
         run("replicas and shards change in place", lambda: check_replica_and_shard_changes(main_emu))
         run("engine versions listed and checked", lambda: check_engine_versions(main_emu))
+        run("S3 conditional writes", lambda: check_s3_conditional_writes(main_emu))
+        run("S3_WRITE_SECONDS=2: racing conditional writes, 409", lambda: check_s3_conditional_conflict(slow))
         run("service network interfaces hold security groups", lambda: check_service_interfaces_hold_security_groups(delayed))
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))
         run("tagging api and sts", lambda: check_tagging_and_identity(main_emu))

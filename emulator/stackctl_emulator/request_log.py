@@ -105,8 +105,36 @@ def _action_of(environ: dict[str, Any]) -> str | None:
     match = _RPC_V2_PATH.match(environ.get("PATH_INFO", ""))
     if match:
         return match.group(1)
-    # REST protocols have no action name; "path" in the entry identifies them.
+    if _service_of(environ) == "s3":
+        return _s3_action(environ)
+    # Other REST protocols have no action name; "path" in the entry identifies them.
     return None
+
+
+def _s3_action(environ: dict[str, Any]) -> str | None:
+    """The S3 operation a REST request is (path-style addressing: /bucket/key), so crash injection
+    counts object writes as the mutations they are."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    parts = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    has_key = len(parts) == 2 and parts[1] != ""
+    if not parts[0]:
+        return "ListBuckets" if method == "GET" else None
+    if has_key:
+        if method == "PUT":
+            return "CopyObject" if environ.get("HTTP_X_AMZ_COPY_SOURCE") else "PutObject"
+        return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method)
+    if method == "PUT":
+        return "PutBucketVersioning" if "versioning" in query else "CreateBucket"
+    if method == "GET":
+        if "versioning" in query:
+            return "GetBucketVersioning"
+        if "versions" in query:
+            return "ListObjectVersions"
+        return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
+    if method == "POST" and "delete" in query:
+        return "DeleteObjects"
+    return {"HEAD": "HeadBucket", "DELETE": "DeleteBucket"}.get(method)
 
 
 def _json_response(

@@ -6,7 +6,7 @@ Every patch states the AWS API behaviour it implements.
 """
 
 from .. import deletion, eni_release, lifecycle, propagation
-from . import ec2, elasticache, iam, memorydb, rds, secretsmanager, ssm, tagging
+from . import ec2, elasticache, iam, memorydb, rds, s3, secretsmanager, ssm, tagging
 
 
 def apply_all() -> None:
@@ -17,6 +17,7 @@ def apply_all() -> None:
     lifecycle.configure()
     propagation.configure()
     eni_release.configure()
+    s3.configure()
     ec2.apply()
     iam.apply()
     ssm.apply()
@@ -25,3 +26,4 @@ def apply_all() -> None:
     rds.apply()
     secretsmanager.apply()
     tagging.apply()
+    s3.apply()
