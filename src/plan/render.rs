@@ -90,7 +90,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
             out,
             "{}",
             if plan.destroy {
-                "Nothing to remove: the state records nothing that exists."
+                "Nothing to remove."
             } else {
                 "No changes: the infrastructure matches the stack file."
             }
