@@ -3,7 +3,7 @@
 
 use super::driver::Driver;
 use super::wait;
-use super::{Created, Ctx, DriverError, Observed, outputs, set_if_changed, version_as_written};
+use super::{Created, Ctx, DriverError, Observed, outputs, set_if_changed};
 use crate::resources::elasticache_cluster::ElasticacheClusterConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -105,9 +105,7 @@ pub async fn read(
             .unwrap_or_default()
             .to_lowercase(),
         engine: cluster.engine().unwrap_or_default().to_string(),
-        engine_version: cluster
-            .engine_version()
-            .map(|v| version_as_written(v, &prior.config)),
+        engine_version: cluster.engine_version().map(str::to_string),
         node_type: cluster.cache_node_type().unwrap_or_default().to_string(),
         nodes: cluster.num_cache_nodes().unwrap_or_default(),
         port: port.unwrap_or_default(),
@@ -177,7 +175,8 @@ pub async fn update(
     observed: &Json,
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
-    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    let (old, mut new) = (config_of(observed)?, config_of(desired)?);
+    new.engine_version = super::running_version(&old.engine_version, &new.engine_version);
     // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
     wait_available(ctx, id).await?;
     let mut request = ctx

@@ -3,9 +3,7 @@
 
 use super::driver::Driver;
 use super::wait::{self, Poll};
-use super::{
-    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
-};
+use super::{Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed};
 use crate::resources::memorydb::{MemorydbAclConfig, MemorydbClusterConfig, MemorydbUserConfig};
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -403,9 +401,7 @@ pub async fn read_cluster(
         shards: cluster.number_of_shards().unwrap_or_default(),
         replicas_per_shard: replicas,
         engine: cluster.engine().unwrap_or("redis").to_string(),
-        engine_version: cluster
-            .engine_version()
-            .map(|v| version_as_written(v, &prior.config)),
+        engine_version: cluster.engine_version().map(str::to_string),
         port: cluster
             .cluster_endpoint()
             .map(|e| e.port())
@@ -487,7 +483,8 @@ pub async fn update_cluster(
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
     let old: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, observed)?;
-    let new: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
+    let mut new: MemorydbClusterConfig = decode_as(ResourceKind::MemorydbCluster, desired)?;
+    new.engine_version = super::running_version(&old.engine_version, &new.engine_version);
     // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
     wait_cluster(ctx, name).await?;
     let mut request = ctx.aws.memorydb.update_cluster().cluster_name(name);

@@ -289,14 +289,19 @@ pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
         .collect()
 }
 
-/// An engine version as the file wrote it when AWS reports a fuller form of it (`7.1` for `7.1.0`),
-/// so that plans do not see a difference where there is none.
-pub(crate) fn version_as_written(observed: &str, prior_config: &Json) -> String {
-    match prior_config.get("engine_version").and_then(Json::as_str) {
-        Some(written) if observed == written || observed.starts_with(&format!("{written}.")) => {
-            written.to_string()
+/// The running version, when the file's version is met by it (`8.0` by `8.0.43`): an update then
+/// sends no version, instead of asking AWS to "change" to the family it already runs.
+pub(crate) fn running_version(
+    observed: &Option<String>,
+    desired: &Option<String>,
+) -> Option<String> {
+    match (observed, desired) {
+        (Some(running), Some(wanted))
+            if crate::model::fields::version_satisfies(running, wanted) =>
+        {
+            Some(running.clone())
         }
-        _ => observed.to_string(),
+        _ => desired.clone(),
     }
 }
 

@@ -4,9 +4,7 @@
 
 use super::driver::Driver;
 use super::wait::{self, Poll};
-use super::{
-    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
-};
+use super::{Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed};
 use crate::resources::engine_versions::{Engine, Service, is_major_upgrade};
 use crate::resources::rds_instance::RdsInstanceConfig;
 use crate::resources::{ResourceKind, decode, encode};
@@ -121,9 +119,7 @@ pub async fn read(
             .unwrap_or_default()
             .to_lowercase(),
         engine: instance.engine().unwrap_or_default().to_string(),
-        engine_version: instance
-            .engine_version()
-            .map(|v| version_as_written(v, &prior.config)),
+        engine_version: instance.engine_version().map(str::to_string),
         instance_class: instance.db_instance_class().unwrap_or_default().to_string(),
         allocated_storage: instance.allocated_storage().unwrap_or_default(),
         storage_type: instance.storage_type().unwrap_or_default().to_string(),
@@ -342,7 +338,8 @@ pub async fn update(
     observed: &Json,
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
-    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    let (old, mut new) = (config_of(observed)?, config_of(desired)?);
+    new.engine_version = super::running_version(&old.engine_version, &new.engine_version);
     // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
     wait_available(ctx, id).await?;
     let mut request = ctx

@@ -3,9 +3,7 @@
 
 use super::driver::Driver;
 use super::wait::{self, Poll};
-use super::{
-    Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed, version_as_written,
-};
+use super::{Created, Ctx, DriverError, Observed, outputs, secrets, set_if_changed};
 use crate::resources::replication_group::ReplicationGroupConfig;
 use crate::resources::{ResourceKind, decode, encode};
 use crate::state::ResourceState;
@@ -143,7 +141,7 @@ pub async fn read(
         engine_version: member
             .as_ref()
             .and_then(|m| m.engine_version())
-            .map(|v| version_as_written(v, &prior.config)),
+            .map(str::to_string),
         node_type: group.cache_node_type().unwrap_or_default().to_string(),
         replicas: (members_per_shard - 1).max(0),
         cluster_mode: group.cluster_enabled().unwrap_or(false),
@@ -352,7 +350,8 @@ pub async fn update(
     observed: &Json,
     desired: &Json,
 ) -> Result<Map<String, Json>, DriverError> {
-    let (old, new) = (config_of(observed)?, config_of(desired)?);
+    let (old, mut new) = (config_of(observed)?, config_of(desired)?);
+    new.engine_version = super::running_version(&old.engine_version, &new.engine_version);
     // A modification still in progress (an earlier run stopped mid-way) must end before AWS takes another.
     // The shape as it is now, not as the plan read it: an interrupted resize may have finished since.
     let (shards, replicas) = shape(&wait_available(ctx, id).await?);

@@ -35,6 +35,18 @@ pub enum Check {
     Image,
     /// A file path relative to the stack file.
     File,
+    /// An engine version. AWS reports the full version it runs: a version written as a family
+    /// (`8.0`) is met by any version of it (`8.0.43`), whatever minor upgrade AWS made itself.
+    Version,
+}
+
+/// Whether `running`, a version AWS reports, is what `wanted` asks for: the same, or of the family
+/// `wanted` names.
+pub fn version_satisfies(running: &str, wanted: &str) -> bool {
+    running == wanted
+        || running
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,7 @@
 //! Compares a desired configuration with the observed one, field by field.
 
 use super::{Action, Change};
+use crate::model::fields::{Check, Ty, version_satisfies};
 use crate::resolve::is_fully_known;
 use crate::resources::ResourceKind;
 use serde_json::Value as Json;
@@ -24,6 +25,16 @@ pub fn diff(kind: ResourceKind, observed: &Json, desired: &Json) -> (Action, Vec
             continue;
         };
         if before == Some(after) && is_fully_known(after) {
+            continue;
+        }
+        // `8.0` is met by the `8.0.43` AWS runs.
+        if let (Some(field), Some(running), Some(wanted)) = (
+            kind.field(key),
+            before.and_then(Json::as_str),
+            after.as_str(),
+        ) && matches!(field.ty, Ty::Str(Check::Version))
+            && version_satisfies(running, wanted)
+        {
             continue;
         }
         let forces_replacement = kind.field(key).is_some_and(|f| f.replaces);
@@ -114,6 +125,31 @@ mod tests {
         assert!(refused(ResourceKind::ElasticacheCluster, &minor).is_some());
         let storage = [change("allocated_storage", json!(30), json!(20))];
         assert!(refused(kind, &storage).is_some());
+    }
+
+    #[test]
+    fn a_version_family_is_met_by_the_version_aws_runs() {
+        let kind = ResourceKind::RdsInstance;
+        let running = json!({ "engine_version": "8.0.43" });
+        assert!(
+            diff(kind, &running, &json!({ "engine_version": "8.0" }))
+                .1
+                .is_empty()
+        );
+        assert!(
+            diff(kind, &running, &json!({ "engine_version": "8.0.43" }))
+                .1
+                .is_empty()
+        );
+        let (_, pinned) = diff(kind, &running, &json!({ "engine_version": "8.0.36" }));
+        assert!(
+            refused(kind, &pinned)
+                .unwrap()
+                .contains("from 8.0.43 to 8.0.36")
+        );
+        let (_, major) = diff(kind, &running, &json!({ "engine_version": "8.4" }));
+        assert_eq!(major.len(), 1);
+        assert_eq!(refused(kind, &major), None);
     }
     use crate::resolve::unknown;
 

@@ -38,7 +38,7 @@ pub const SPEC: KindSpec = KindSpec {
         .forces_replacement(),
         Field::optional(
             "engine_version",
-            Ty::Str(Check::Any),
+            Ty::Str(Check::Version),
             "Such as `7.1`; upgraded in place, never downgraded.",
         )
         .only_grows(),

@@ -78,10 +78,7 @@ pub fn families(engine: &Engine) -> &'static [&'static str] {
 /// Whether `offered`, a version AWS lists, is what the file's `wanted` asks for: the same version,
 /// or a version of the family `wanted` names (`8.0` asks for the current `8.0.x`).
 pub fn matches(offered: &str, wanted: &str) -> bool {
-    offered == wanted
-        || offered
-            .strip_prefix(wanted)
-            .is_some_and(|rest| rest.starts_with('.'))
+    crate::model::fields::version_satisfies(offered, wanted)
 }
 
 /// Whether going from `from` to `to` changes the family (`8.0` to `8.4`): RDS makes such an

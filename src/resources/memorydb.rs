@@ -93,7 +93,7 @@ pub const CLUSTER_SPEC: KindSpec = KindSpec {
         Field::optional("shards", Ty::Int { min: 1, max: 500 }, "Number of shards (default 1); changed in place."),
         Field::optional("replicas_per_shard", Ty::Int { min: 0, max: 5 }, "Replicas in each shard (default 1); changed in place."),
         Field::optional("engine", Ty::Str(Check::OneOf(ENGINES)), "`redis` (default) or `valkey`.").forces_replacement(),
-        Field::optional("engine_version", Ty::Str(Check::Any), "Such as `7.1`; upgraded in place, never downgraded.").only_grows(),
+        Field::optional("engine_version", Ty::Str(Check::Version), "Such as `7.1`; upgraded in place, never downgraded.").only_grows(),
         Field::optional("port", Ty::Int { min: 1024, max: 65535 }, "Default 6379.").forces_replacement(),
         Field::optional("parameter_group", Ty::Str(Check::Any), "Parameter group name."),
         Field::required("acl", Ty::Str(Check::Any), "ACL name, e.g. `${app_acl.name}` (or `open-access`)."),

@@ -28,7 +28,7 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional("name", Ty::Str(Check::Name(NameRule::RdsIdentifier)), "Instance identifier; defaults to `<stack>-<resource>` (lower case).")
             .forces_replacement(),
         Field::optional("engine", Ty::Str(Check::OneOf(ENGINES)), "`mysql` (default), `mariadb` or `postgres`.").forces_replacement(),
-        Field::optional("engine_version", Ty::Str(Check::Any), "Such as `8.0`; upgraded in place (major versions too), never downgraded.").only_grows(),
+        Field::optional("engine_version", Ty::Str(Check::Version), "Such as `8.0`; upgraded in place (major versions too), never downgraded.").only_grows(),
         Field::required("instance_class", Ty::Str(Check::Any), "Such as `db.t3.medium`; changed in place."),
         Field::optional("allocated_storage", Ty::Int { min: 20, max: 65536 }, "GiB; default 20; grows in place, never shrinks.").only_grows(),
         Field::optional("storage_type", Ty::Str(Check::OneOf(&["gp2", "gp3", "io1", "io2", "standard"])), "Default `gp2`."),

@@ -152,6 +152,38 @@ async fn versions_are_upgraded_in_place_and_never_downgraded() {
     assert_eq!(created.code, 0, "{}", created.stderr);
     assert!(version().await.starts_with("8.0"), "{}", version().await);
 
+    // AWS applies a minor upgrade itself: `8.0` is still met; pinning an older minor is a
+    // downgrade, refused by the plan against the version AWS runs, before any change.
+    aws.rds
+        .modify_db_instance()
+        .db_instance_identifier("upgrade-demo-db")
+        .engine_version("8.0.40")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let quiet = crate::common::detailed_plan(&emulator.endpoint, ws.dir.path(), FILE);
+    assert_eq!(
+        quiet.code, 0,
+        "8.0 is met by 8.0.40: {}{}",
+        quiet.stdout, quiet.stderr
+    );
+    emulator.reset_requests();
+    let pinned = up("8.0.36");
+    assert_eq!(pinned.code, 1, "{}", pinned.stderr);
+    assert!(
+        pinned
+            .stderr
+            .contains("cannot go back from 8.0.40 to 8.0.36"),
+        "{}",
+        pinned.stderr
+    );
+    assert_eq!(
+        emulator.changes(),
+        Vec::<String>::new(),
+        "nothing was changed"
+    );
+
     let upgraded = up("8.4");
     assert_eq!(upgraded.code, 0, "{}", upgraded.stderr);
     assert!(version().await.starts_with("8.4"), "{}", version().await);

@@ -486,7 +486,8 @@ impl Loader<'_> {
                     );
                 }
             }
-            Check::Any | Check::Name(_) | Check::File => {}
+            // Engine versions are checked with the kind's engine (`check_engine_version`).
+            Check::Any | Check::Name(_) | Check::File | Check::Version => {}
         }
     }
 }
