@@ -1559,6 +1559,7 @@ def check_bad_settings_refused() -> None:
         "STACKCTL_EMULATOR_CREATE_SECONDS": "-1",
         "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS": "soon",
         "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": "inf",
+        "STACKCTL_EMULATOR_S3_WRITE_SECONDS": "-2",
     }
     runs = []
     for name, value in cases.items():
