@@ -182,11 +182,20 @@ impl Loader<'_> {
         }
         if spec.name_rule.is_some() && !config.contains_key("name") {
             let physical = names::physical_name(stack, name);
-            if let Some(problem) = spec.name_rule.and_then(|rule| rule.violation(&physical)) {
+            if let Some(rule) = spec.name_rule
+                && let Some(problem) = rule.violation(&physical)
+            {
+                // Too long is mended by shortening; anything else (a group named `sg-...`) by
+                // naming it.
+                let help = if physical.chars().count() > rule.max_len() {
+                    "set a shorter `name:` for this resource, or shorten the stack name"
+                } else {
+                    "set `name:` for this resource, or rename the stack"
+                };
                 self.error(
                     key_span.clone(),
                     format!("the generated name `{physical}` for `{name}` is not valid: {problem}"),
-                    "set a shorter `name:` for this resource, or shorten the stack name",
+                    help,
                 );
             }
         }
