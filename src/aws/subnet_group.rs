@@ -316,125 +316,48 @@ pub async fn delete(service: Service, ctx: &Ctx, name: &str) -> Result<(), Drive
     .await
 }
 
-impl Driver for crate::resources::subnet_group::ElasticacheSubnetGroup {
-    async fn read(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<Option<super::Observed>, super::DriverError> {
-        let _ = prior;
-        read(Service::ElastiCache, ctx, id).await
-    }
+/// The three subnet group kinds are one driver in three services' dialects.
+macro_rules! subnet_group_driver {
+    ($kind:ident, $service:expr) => {
+        impl Driver for crate::resources::subnet_group::$kind {
+            async fn read(
+                ctx: &super::Ctx,
+                id: &str,
+                _prior: &crate::state::ResourceState,
+            ) -> Result<Option<super::Observed>, super::DriverError> {
+                read($service, ctx, id).await
+            }
 
-    async fn create(
-        ctx: &super::Ctx,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-        token: &str,
-    ) -> Result<super::Created, super::DriverError> {
-        let _ = (payload, token);
-        create(Service::ElastiCache, ctx, desired).await
-    }
+            async fn create(
+                ctx: &super::Ctx,
+                desired: &serde_json::Value,
+                _payload: &super::Payload,
+                _token: &str,
+            ) -> Result<super::Created, super::DriverError> {
+                create($service, ctx, desired).await
+            }
 
-    async fn update(
-        ctx: &super::Ctx,
-        id: &str,
-        observed: &serde_json::Value,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
-        let _ = payload;
-        update(Service::ElastiCache, ctx, id, observed, desired).await
-    }
+            async fn update(
+                ctx: &super::Ctx,
+                id: &str,
+                observed: &serde_json::Value,
+                desired: &serde_json::Value,
+                _payload: &super::Payload,
+            ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
+                update($service, ctx, id, observed, desired).await
+            }
 
-    async fn delete(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<(), super::DriverError> {
-        let _ = prior;
-        delete(Service::ElastiCache, ctx, id).await
-    }
+            async fn delete(
+                ctx: &super::Ctx,
+                id: &str,
+                _prior: &crate::state::ResourceState,
+            ) -> Result<(), super::DriverError> {
+                delete($service, ctx, id).await
+            }
+        }
+    };
 }
 
-impl Driver for crate::resources::subnet_group::RdsSubnetGroup {
-    async fn read(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<Option<super::Observed>, super::DriverError> {
-        let _ = prior;
-        read(Service::Rds, ctx, id).await
-    }
-
-    async fn create(
-        ctx: &super::Ctx,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-        token: &str,
-    ) -> Result<super::Created, super::DriverError> {
-        let _ = (payload, token);
-        create(Service::Rds, ctx, desired).await
-    }
-
-    async fn update(
-        ctx: &super::Ctx,
-        id: &str,
-        observed: &serde_json::Value,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
-        let _ = payload;
-        update(Service::Rds, ctx, id, observed, desired).await
-    }
-
-    async fn delete(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<(), super::DriverError> {
-        let _ = prior;
-        delete(Service::Rds, ctx, id).await
-    }
-}
-
-impl Driver for crate::resources::subnet_group::MemorydbSubnetGroup {
-    async fn read(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<Option<super::Observed>, super::DriverError> {
-        let _ = prior;
-        read(Service::MemoryDb, ctx, id).await
-    }
-
-    async fn create(
-        ctx: &super::Ctx,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-        token: &str,
-    ) -> Result<super::Created, super::DriverError> {
-        let _ = (payload, token);
-        create(Service::MemoryDb, ctx, desired).await
-    }
-
-    async fn update(
-        ctx: &super::Ctx,
-        id: &str,
-        observed: &serde_json::Value,
-        desired: &serde_json::Value,
-        payload: &super::Payload,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, super::DriverError> {
-        let _ = payload;
-        update(Service::MemoryDb, ctx, id, observed, desired).await
-    }
-
-    async fn delete(
-        ctx: &super::Ctx,
-        id: &str,
-        prior: &crate::state::ResourceState,
-    ) -> Result<(), super::DriverError> {
-        let _ = prior;
-        delete(Service::MemoryDb, ctx, id).await
-    }
-}
+subnet_group_driver!(ElasticacheSubnetGroup, Service::ElastiCache);
+subnet_group_driver!(RdsSubnetGroup, Service::Rds);
+subnet_group_driver!(MemorydbSubnetGroup, Service::MemoryDb);
