@@ -14,6 +14,8 @@ pub mod memorydb;
 pub mod prefetch;
 pub mod rds_instance;
 pub mod replication_group;
+pub mod s3_lock;
+pub mod s3_state;
 pub mod secrets;
 pub mod security_group;
 pub mod subnet_group;
@@ -55,33 +57,39 @@ pub struct Aws {
     pub calls: calls::CallCounter,
 }
 
+/// The SDK configuration every client of a run is made from: region, profile, endpoint, timeouts
+/// and retries.
+pub async fn sdk_config(connection: &Connection) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(connection.region.clone()))
+        .timeout_config(
+            TimeoutConfig::builder()
+                // A TCP connect to AWS takes milliseconds: one that has not happened in 5 s
+                // will not, and each retry would wait as long again.
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(profile) = &connection.profile {
+        loader = loader.profile_name(profile);
+    }
+    // Adaptive retry slows down on throttling instead of failing a large stack. The standard
+    // AWS_RETRY_MODE / AWS_MAX_ATTEMPTS settings, when given, are left to aws-config to apply.
+    let user_chose = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !user_chose {
+        loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(8));
+    }
+    if let Some(url) = &connection.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
 impl Aws {
     pub async fn connect(connection: &Connection) -> Aws {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(connection.region.clone()))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    // A TCP connect to AWS takes milliseconds: one that has not happened in 5 s
-                    // will not, and each retry would wait as long again.
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            );
-        if let Some(profile) = &connection.profile {
-            loader = loader.profile_name(profile);
-        }
-        // Adaptive retry slows down on throttling instead of failing a large stack. The standard
-        // AWS_RETRY_MODE / AWS_MAX_ATTEMPTS settings, when given, are left to aws-config to apply.
-        let user_chose = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some());
-        if !user_chose {
-            loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(8));
-        }
-        if let Some(url) = &connection.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let config = loader.load().await;
+        let config = sdk_config(connection).await;
         let calls = calls::CallCounter::default();
         macro_rules! client {
             ($sdk:ident) => {

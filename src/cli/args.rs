@@ -30,9 +30,10 @@ pub struct GlobalArgs {
     /// Set a variable: --var name=value (repeatable). Also STACKCTL_VAR_<name>.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// The state file [default: .stackctl/<stack file name>.state.json beside the stack file].
-    #[arg(long, global = true, value_name = "PATH")]
-    pub state: Option<PathBuf>,
+    /// Where the state is kept: a file path, or s3://BUCKET/KEY [default: the stack file's `state:`,
+    /// else .stackctl/<stack file name>.state.json beside the stack file].
+    #[arg(long, global = true, value_name = "PATH|s3://BUCKET/KEY")]
+    pub state: Option<String>,
     /// AWS region; overrides the stack file's `region:`.
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -133,6 +134,11 @@ pub struct SweepArgs {
 pub enum StateCommand {
     /// List the resources the state records.
     List,
+    /// Show everything the state records about one resource: ids, outputs, configuration.
+    Show {
+        /// The key the state records.
+        name: String,
+    },
     /// Forget resources without deleting them: they stay in AWS, no longer managed. AWS is not touched.
     Rm {
         /// The keys the state records.
@@ -145,6 +151,17 @@ pub enum StateCommand {
         from: String,
         /// The new key.
         to: String,
+    },
+    /// Print the state document on stdout: `stackctl state pull > backup.json`.
+    Pull,
+    /// Replace the state with a document (from `state pull`). An older one (lower serial) or one of
+    /// another lineage is refused unless --force. AWS is not touched.
+    Push {
+        /// The state document to write.
+        file: PathBuf,
+        /// Write it even when it is older than the current state or of another lineage.
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -1,13 +1,18 @@
 //! Setup shared by commands: loading the stack file, finding the state, connecting to AWS.
 
+use super::interrupts;
 use super::{Failure, GlobalArgs, Printer};
+use crate::aws::s3_lock::LeasedLock;
+use crate::aws::s3_state::S3State;
 use crate::aws::{Aws, Connection};
 use crate::diagnostics::Sources;
+use crate::engine::Cancel;
 use crate::spec::Stack;
 use crate::spec::variables::VarInputs;
 use crate::state::State;
-use crate::state::lock::{Lock, LockError};
-use crate::state::store::StateStore;
+use crate::state::location::{S3Object, StateLocation};
+use crate::state::lock::{Lock, LockError, LockInfo};
+use crate::state::store::{StateError, StateStore};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,13 +39,33 @@ pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failu
     }
 }
 
-/// The state file: `--state`, or `.stackctl/<stack file name>.state.json` beside the stack file. It
+/// Where the state is: `--state`, then the stack file's `state:`, then the default local file.
+pub fn state_location(global: &GlobalArgs, printer: &Printer) -> Result<StateLocation, Failure> {
+    if let Some(text) = &global.state {
+        return StateLocation::parse(text, Path::new("")).map_err(|e| {
+            let help = e.help();
+            Failure::new(format!("--state: {e}")).help(help)
+        });
+    }
+    let mut sources = Sources::default();
+    match crate::spec::load::state_setting(&global.file, &mut sources) {
+        Ok(Some(location)) => Ok(location),
+        Ok(None) => state_path(global).map(StateLocation::Local),
+        Err(diagnostics) => {
+            printer.stderr(&sources.render(&diagnostics, printer.color));
+            Err(Failure::new(format!(
+                "{} names its state in a way stackctl cannot use",
+                global.file.display()
+            ))
+            .help("fix `state:` in the stack file, or pass --state; nothing was sent to AWS"))
+        }
+    }
+}
+
+/// The default state file: `.stackctl/<stack file name>.state.json` beside the stack file. It
 /// depends on the file's path, not its content, so `down` finds it even after the file is gone; and
 /// on the whole file name, so `app.yaml` and `app.yml` in one folder never share a state.
-pub fn state_path(global: &GlobalArgs) -> Result<PathBuf, Failure> {
-    if let Some(path) = &global.state {
-        return Ok(path.clone());
-    }
+fn state_path(global: &GlobalArgs) -> Result<PathBuf, Failure> {
     let dir = global.file.parent().map(PathBuf::from).unwrap_or_default();
     let file_name = global
         .file
@@ -111,32 +136,170 @@ pub fn file_stack(global: &GlobalArgs) -> Option<String> {
     crate::spec::load::stack_name(&global.file)
 }
 
-pub fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<State>, Failure> {
-    store.load(stack).map_err(|e| {
-        let help = e.help();
-        Failure::new(e.to_string()).help(help)
+pub async fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<State>, Failure> {
+    store.load(stack).await.map_err(state_failure)
+}
+
+pub fn state_failure(error: StateError) -> Failure {
+    let help = error.help();
+    Failure::new(error.to_string()).help(help)
+}
+
+fn lock_failure(error: LockError) -> Failure {
+    let help = error.help();
+    Failure::new(error.to_string()).help(help)
+}
+
+/// Opens the state wherever it is kept. `stack_region` is the stack file's region, when known: an
+/// S3 state's bucket is reached in the region its URL names, else the run's.
+pub async fn open_state(
+    global: &GlobalArgs,
+    printer: &Printer,
+    stack_region: Option<&str>,
+) -> Result<StateStore, Failure> {
+    Ok(match state_location(global, printer)? {
+        StateLocation::Local(path) => StateStore::local(path),
+        StateLocation::S3(object) => {
+            let client = s3_client(global, &object, stack_region).await?;
+            StateStore::new(Box::new(S3State::new(client, object)))
+        }
     })
+}
+
+async fn s3_client(
+    global: &GlobalArgs,
+    object: &S3Object,
+    stack_region: Option<&str>,
+) -> Result<aws_sdk_s3::Client, Failure> {
+    check_endpoint(global).await?;
+    let region = match object
+        .region
+        .as_deref()
+        .or(global.region.as_deref())
+        .or(stack_region)
+    {
+        Some(region) => region.to_string(),
+        // Without the stack file (`down`, `state pull`), the configured region; buckets answer
+        // in any region with a redirect naming theirs, which the error then shows.
+        None => region(global, None)
+            .await
+            .unwrap_or_else(|_| "us-east-1".to_string()),
+    };
+    Ok(crate::aws::s3_state::client(
+        &Connection {
+            region,
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+        },
+        object,
+    )
+    .await)
 }
 
 /// The state store of a run that changes infrastructure, with its lock held.
 pub struct LockedState {
     pub store: StateStore,
-    /// Held until the command ends; the kernel releases it if the process dies first.
-    _lock: Lock,
+    lock: HeldLock,
 }
 
-/// Finds the state and takes the lock for `operation`; fails at once when another run holds it.
-pub fn lock_state(global: &GlobalArgs, operation: &str) -> Result<LockedState, Failure> {
-    let store = StateStore::new(state_path(global)?);
-    let lock = lock(&store, operation)?;
-    Ok(LockedState { store, _lock: lock })
+enum HeldLock {
+    /// A kernel lock: the kernel releases it if the process dies first.
+    Local(Lock),
+    /// A lease, renewed while the run lives.
+    Leased(LeasedLock),
 }
 
-fn lock(store: &StateStore, operation: &str) -> Result<Lock, Failure> {
-    Lock::acquire(store.path(), operation).map_err(|e: LockError| {
-        let help = e.help();
-        Failure::new(e.to_string()).help(help)
-    })
+impl LockedState {
+    /// What stops the engine: an interrupt, or a lease that could not be renewed.
+    pub fn cancel(&self) -> Cancel {
+        let cancel = interrupts::cancel();
+        match &self.lock {
+            HeldLock::Local(_) => cancel,
+            HeldLock::Leased(lock) => cancel.with_lock(lock.lost()),
+        }
+    }
+
+    /// Releases the lock; a lease that cannot be released is said, and ends by itself.
+    pub async fn release(self, printer: &Printer) {
+        match self.lock {
+            HeldLock::Local(lock) => drop(lock),
+            HeldLock::Leased(lock) => {
+                interrupts::forget_release();
+                if let Some(warning) = lock.release().await {
+                    printer.warning(&warning);
+                }
+            }
+        }
+    }
+}
+
+/// How long an S3 lock's lease lasts unless renewed: STACKCTL_LOCK_LEASE_SECONDS, or 120 s.
+fn lease() -> Result<std::time::Duration, Failure> {
+    const DEFAULT: u64 = 120;
+    let Ok(text) = std::env::var("STACKCTL_LOCK_LEASE_SECONDS") else {
+        return Ok(std::time::Duration::from_secs(DEFAULT));
+    };
+    match text.trim().parse::<u64>() {
+        Ok(seconds @ 3..=86_400) => Ok(std::time::Duration::from_secs(seconds)),
+        _ => Err(Failure::new(format!(
+            "STACKCTL_LOCK_LEASE_SECONDS is `{text}`: it must be a whole number of seconds from 3 to 86400"
+        ))
+        .help(format!("unset it for the default of {DEFAULT} s"))),
+    }
+}
+
+/// Finds the state and takes its lock for `operation`; fails at once when another run holds it.
+pub async fn lock_state(
+    global: &GlobalArgs,
+    printer: &Printer,
+    operation: &str,
+    stack_region: Option<&str>,
+) -> Result<LockedState, Failure> {
+    match state_location(global, printer)? {
+        StateLocation::Local(path) => {
+            let lock = Lock::acquire(&path, operation).map_err(lock_failure)?;
+            Ok(LockedState {
+                store: StateStore::local(path),
+                lock: HeldLock::Local(lock),
+            })
+        }
+        StateLocation::S3(object) => {
+            let lease = lease()?;
+            let client = s3_client(global, &object, stack_region).await?;
+            let lock = LeasedLock::acquire(&client, &object, operation, lease)
+                .await
+                .map_err(lock_failure)?;
+            if let Some(ended) = &lock.took_over {
+                printer.warning(&format!(
+                    "took over the lock of {object}, whose lease had ended: {ended}"
+                ));
+            }
+            interrupts::release_on_exit(lock.releaser());
+            Ok(LockedState {
+                store: StateStore::new(Box::new(S3State::new(client, object))),
+                lock: HeldLock::Leased(lock),
+            })
+        }
+    }
+}
+
+/// Clears a lock: a local lock file a killed run left, or an S3 lock by its id, even with a
+/// live lease.
+pub async fn force_unlock(
+    global: &GlobalArgs,
+    printer: &Printer,
+    id: &str,
+) -> Result<Option<LockInfo>, Failure> {
+    match state_location(global, printer)? {
+        StateLocation::Local(path) => Lock::force_unlock(&path, id).map_err(lock_failure),
+        StateLocation::S3(object) => {
+            let client = s3_client(global, &object, None).await?;
+            LeasedLock::force_unlock(&client, &object, id)
+                .await
+                .map(Some)
+                .map_err(lock_failure)
+        }
+    }
 }
 
 /// Region: `--region`, then the stack file's `region:`, then the AWS configuration (AWS_REGION, profile).

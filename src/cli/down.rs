@@ -21,26 +21,38 @@ pub async fn down(
         None => global.clone(),
     };
     context::require_consent_possible(global, "down")?;
-    let locked = context::lock_state(global, "down")?;
-    if let Some(saved) = &saved {
-        let state_bytes = saved_plan::state_bytes(&locked.store);
+    let locked = context::lock_state(global, printer, "down", None).await?;
+    let result = down_locked(global, printer, saved.as_ref(), &locked).await;
+    locked.release(printer).await;
+    result
+}
+
+async fn down_locked(
+    global: &GlobalArgs,
+    printer: &Printer,
+    saved: Option<&crate::plan::saved::SavedPlan>,
+    locked: &context::LockedState,
+) -> Result<Status, Failure> {
+    if let Some(saved) = saved {
+        let state_bytes = saved_plan::state_bytes(&locked.store).await?;
         saved
             .check_inputs(None, &Default::default(), state_bytes.as_deref())
             .map_err(saved_plan::stale)?;
     }
-    let Some(state) = context::load_state(&locked.store, context::file_stack(global).as_deref())?
+    let Some(state) =
+        context::load_state(&locked.store, context::file_stack(global).as_deref()).await?
     else {
         printer.info(&format!(
             "Nothing to remove: no state at {}.",
-            locked.store.path().display()
+            locked.store.location()
         ));
         return Ok(Status::Success);
     };
     let (aws, mut planned) = plan_destroy(global, state, printer).await?;
-    if let Some(saved) = &saved {
+    if let Some(saved) = saved {
         saved
             .check_same_plan(&mut planned.plan)
             .map_err(saved_plan::stale)?;
     }
-    apply_planned(global, printer, &aws, None, planned, &locked, "down").await
+    apply_planned(global, printer, &aws, None, planned, locked, "down").await
 }

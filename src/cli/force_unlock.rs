@@ -1,21 +1,20 @@
-//! `stackctl force-unlock LOCK_ID`: clears the record of a lock. A local lock is a kernel lock that
-//! ends with its process, so this only tidies the file a killed run left; it refuses a live lock.
+//! `stackctl force-unlock LOCK_ID`: clears a lock. A local lock is a kernel lock that ends with its
+//! process, so this only tidies the file a killed run left, and refuses a live lock. An S3 lock is
+//! a lease: this removes it even before the lease ends, for a run that is surely gone.
 
 use super::args::ForceUnlockArgs;
 use super::{Failure, GlobalArgs, Printer, Status, context};
-use crate::state::lock::Lock;
 
 pub async fn force_unlock(
     global: &GlobalArgs,
     args: &ForceUnlockArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let path = context::state_path(global)?;
-    let ended = Lock::force_unlock(&path, &args.lock_id).map_err(|e| {
-        let help = e.help();
-        Failure::new(e.to_string()).help(help)
-    })?;
+    let ended = context::force_unlock(global, printer, &args.lock_id).await?;
     match ended {
+        Some(info) if info.expires.is_some() => printer.info(&format!(
+            "removed the lock {info}. If that run is still alive, it stops starting new work at its next renewal, and its state writes are refused"
+        )),
         Some(info) => printer.info(&format!(
             "the run that held the lock has ended ({info}); its lock file is removed"
         )),

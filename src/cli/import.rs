@@ -13,22 +13,35 @@ pub async fn import(
     printer: &Printer,
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
-    let locked = context::lock_state(global, "import")?;
+    let locked = context::lock_state(global, printer, "import", stack.region.as_deref()).await?;
+    let result = import_locked(global, args, printer, &stack, &locked).await;
+    locked.release(printer).await;
+    result
+}
+
+async fn import_locked(
+    global: &GlobalArgs,
+    args: &ImportArgs,
+    printer: &Printer,
+    stack: &crate::spec::Stack,
+    locked: &context::LockedState,
+) -> Result<Status, Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let mut state = context::load_state(&locked.store, Some(&stack.name))?
+    let mut state = context::load_state(&locked.store, Some(&stack.name))
+        .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await?;
     let imported = match (&args.name, &args.id) {
         (Some(name), Some(id)) if !args.all => {
             vec![
-                import_one(&aws, &stack, &mut state, name, id)
+                import_one(&aws, stack, &mut state, name, id)
                     .await
                     .map_err(engine_failure)?,
             ]
         }
         _ => {
-            let result = import_all(&aws, &stack, &mut state)
+            let result = import_all(&aws, stack, &mut state)
                 .await
                 .map_err(engine_failure)?;
             for (tagged, why) in &result.skipped {
@@ -45,10 +58,11 @@ pub async fn import(
         return Ok(Status::Success);
     }
     state.serial += 1;
-    locked.store.save(&state).map_err(|e| {
-        let help = e.help();
-        Failure::new(e.to_string()).help(help)
-    })?;
+    locked
+        .store
+        .save(&state)
+        .await
+        .map_err(context::state_failure)?;
     for Imported {
         name,
         kind,
@@ -71,7 +85,7 @@ pub async fn import(
         "{} resource{} recorded in {}; AWS was only read. Run `stackctl plan` to see how {} from the stack file.",
         imported.len(),
         if imported.len() == 1 { "" } else { "s" },
-        locked.store.path().display(),
+        locked.store.location(),
         if imported.len() == 1 { "it differs" } else { "they differ" }
     ));
     Ok(Status::Success)

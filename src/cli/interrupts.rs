@@ -11,9 +11,11 @@
 //! must never stop the handling of the next one.
 
 use crate::engine::Cancel;
+use std::future::Future;
 use std::io::Write;
-use std::sync::OnceLock;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use tokio::sync::watch;
 
 /// Exit status of an interrupted run.
@@ -24,6 +26,11 @@ static CANCEL: OnceLock<Cancel> = OnceLock::new();
 static APPLYING: AtomicUsize = AtomicUsize::new(0);
 /// Whether this process has started applying a change.
 static CHANGED: AtomicBool = AtomicBool::new(false);
+/// Releases the S3 lock this process holds: run before an interrupt ends the process, so the next
+/// run need not wait for the lease to end. (A local lock is a kernel lock: it ends with the process.)
+static RELEASE: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>> = Mutex::new(None);
+/// How long an exit waits for that release.
+const RELEASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts listening; must run inside the runtime, before anything else.
 pub fn install() {
@@ -39,14 +46,16 @@ pub fn install() {
             if count >= 2 {
                 exit_now(
                     "interrupted again: exiting now; the state records everything created so far",
-                );
+                )
+                .await;
             }
             if APPLYING.load(Ordering::SeqCst) == 0 {
                 exit_now(if CHANGED.load(Ordering::SeqCst) {
                     "interrupted: the state records everything done so far"
                 } else {
                     "interrupted: nothing was changed"
-                });
+                })
+                .await;
             }
         }
     });
@@ -72,9 +81,28 @@ impl Drop for Applying {
     }
 }
 
-fn exit_now(message: &str) -> ! {
+/// Runs `release` if an interrupt ends the process before the lock is released the usual way.
+pub fn release_on_exit(release: impl Future<Output = ()> + Send + 'static) {
+    if let Ok(mut slot) = RELEASE.lock() {
+        *slot = Some(Box::pin(release));
+    }
+}
+
+/// The lock was released the usual way: nothing to do at exit.
+pub fn forget_release() {
+    if let Ok(mut slot) = RELEASE.lock() {
+        *slot = None;
+    }
+}
+
+async fn exit_now(message: &str) -> ! {
     let _ = writeln!(std::io::stderr().lock(), "{message}");
-    // The kernel lock on the state goes with the process.
+    // A kernel lock goes with the process; a leased one is released first, within the seconds
+    // a CI runner gives between its signals.
+    let release = RELEASE.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(release) = release {
+        let _ = tokio::time::timeout(RELEASE_TIMEOUT, release).await;
+    }
     std::process::exit(INTERRUPTED)
 }
 

@@ -3,7 +3,6 @@
 
 use super::args::OutputsArgs;
 use super::{Failure, GlobalArgs, Printer, Status, context};
-use crate::state::store::StateStore;
 use serde_json::{Map, Value as Json};
 
 pub async fn outputs(
@@ -11,12 +10,13 @@ pub async fn outputs(
     args: &OutputsArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let store = StateStore::new(context::state_path(global)?);
-    let state =
-        context::load_state(&store, context::file_stack(global).as_deref())?.ok_or_else(|| {
+    let store = context::open_state(global, printer, None).await?;
+    let state = context::load_state(&store, context::file_stack(global).as_deref())
+        .await?
+        .ok_or_else(|| {
             Failure::new(format!(
                 "no state at {}: the stack has not been created",
-                store.path().display()
+                store.location()
             ))
             .help("run `stackctl up` first")
         })?;

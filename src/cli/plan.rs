@@ -27,12 +27,23 @@ pub async fn plan(
     args: &PlanArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let store = StateStore::new(context::state_path(global)?);
+    let stack = if args.destroy {
+        None
+    } else {
+        Some(context::load_stack(global, printer)?)
+    };
+    let stack_region = stack.as_ref().and_then(|s| s.region.as_deref());
+    let store = context::open_state(global, printer, stack_region).await?;
     // Read before planning: a saved plan records exactly the state it was made from.
-    let state_bytes = saved_plan::state_bytes(&store);
-    let (planned, stack_bytes, variables) = if args.destroy {
+    let state_bytes = saved_plan::state_bytes(&store).await?;
+    let (planned, stack_bytes, variables) = if let Some(stack) = &stack {
+        let bytes = std::fs::read(&global.file).ok();
+        let (aws, planned) = plan_up(global, stack, &store, printer).await?;
+        printer.aws_calls(&aws, "plan");
+        (planned, bytes, stack.variables.clone())
+    } else {
         let stack_name = context::file_stack(global);
-        let Some(state) = context::load_state(&store, stack_name.as_deref())? else {
+        let Some(state) = context::load_state(&store, stack_name.as_deref()).await? else {
             // Nothing deployed: an empty destroy plan, which is success, as `down` says.
             if printer.json {
                 let empty = crate::plan::Plan::new(
@@ -45,19 +56,13 @@ pub async fn plan(
             }
             printer.info(&format!(
                 "Nothing to remove: no state at {}.",
-                store.path().display()
+                store.location()
             ));
             return Ok(Status::Success);
         };
         let (aws, planned) = plan_destroy(global, state, printer).await?;
         printer.aws_calls(&aws, "plan");
         (planned, None, Default::default())
-    } else {
-        let stack = context::load_stack(global, printer)?;
-        let bytes = std::fs::read(&global.file).ok();
-        let (aws, planned) = plan_up(global, &stack, &store, printer).await?;
-        printer.aws_calls(&aws, "plan");
-        (planned, bytes, stack.variables.clone())
     };
     show(printer, &planned, false);
     if let Some(out) = &args.out {
@@ -113,7 +118,8 @@ pub async fn plan_up(
     printer: &Printer,
 ) -> Result<(Aws, Planned), Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = context::load_state(store, Some(&stack.name))?
+    let state = context::load_state(store, Some(&stack.name))
+        .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await?;

@@ -23,7 +23,7 @@ pub fn write(
         stack_file: global.file.display().to_string(),
         stack_file_digest: stack_file_bytes.map(digest),
         variables,
-        state_file: store.path().display().to_string(),
+        state_file: store.location().to_string(),
         state_digest: state_bytes.map(digest),
         plan: planned.plan.clone(),
     };
@@ -54,9 +54,12 @@ pub fn read(path: &Path) -> Result<SavedPlan, Failure> {
     Ok(saved)
 }
 
-/// The state file's bytes, when there is one.
-pub fn state_bytes(store: &StateStore) -> Option<Vec<u8>> {
-    std::fs::read(store.path()).ok()
+/// The state document's bytes, when there is one.
+pub async fn state_bytes(store: &StateStore) -> Result<Option<Vec<u8>>, Failure> {
+    store
+        .read_bytes()
+        .await
+        .map_err(super::context::state_failure)
 }
 
 pub fn stale(error: Stale) -> Failure {
@@ -69,7 +72,7 @@ pub fn globals_for(global: &GlobalArgs, saved: &SavedPlan) -> GlobalArgs {
     let mut global = global.clone();
     global.file = saved.stack_file.clone().into();
     if global.state.is_none() {
-        global.state = Some(saved.state_file.clone().into());
+        global.state = Some(saved.state_file.clone());
     }
     global
 }

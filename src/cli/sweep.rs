@@ -15,9 +15,22 @@ pub async fn sweep(
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "sweep")?;
-    let locked = context::lock_state(global, "sweep")?;
+    let locked = context::lock_state(global, printer, "sweep", stack.region.as_deref()).await?;
+    let result = sweep_locked(global, args, printer, &stack, &locked).await;
+    locked.release(printer).await;
+    result
+}
+
+async fn sweep_locked(
+    global: &GlobalArgs,
+    args: &SweepArgs,
+    printer: &Printer,
+    stack: &crate::spec::Stack,
+    locked: &context::LockedState,
+) -> Result<Status, Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = context::load_state(&locked.store, Some(&stack.name))?
+    let state = context::load_state(&locked.store, Some(&stack.name))
+        .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await?;

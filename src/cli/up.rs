@@ -25,10 +25,22 @@ pub async fn up(
     };
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "up")?;
-    let locked = context::lock_state(global, "up")?;
-    if let Some(saved) = &saved {
+    let locked = context::lock_state(global, printer, "up", stack.region.as_deref()).await?;
+    let result = up_locked(global, printer, saved.as_ref(), &stack, &locked).await;
+    locked.release(printer).await;
+    result
+}
+
+async fn up_locked(
+    global: &GlobalArgs,
+    printer: &Printer,
+    saved: Option<&crate::plan::saved::SavedPlan>,
+    stack: &Stack,
+    locked: &LockedState,
+) -> Result<Status, Failure> {
+    if let Some(saved) = saved {
         let stack_bytes = std::fs::read(&global.file).ok();
-        let state_bytes = saved_plan::state_bytes(&locked.store);
+        let state_bytes = saved_plan::state_bytes(&locked.store).await?;
         saved
             .check_inputs(
                 stack_bytes.as_deref(),
@@ -37,13 +49,13 @@ pub async fn up(
             )
             .map_err(saved_plan::stale)?;
     }
-    let (aws, mut planned) = plan_up(global, &stack, &locked.store, printer).await?;
-    if let Some(saved) = &saved {
+    let (aws, mut planned) = plan_up(global, stack, &locked.store, printer).await?;
+    if let Some(saved) = saved {
         saved
             .check_same_plan(&mut planned.plan)
             .map_err(saved_plan::stale)?;
     }
-    apply_planned(global, printer, &aws, Some(&stack), planned, &locked, "up").await
+    apply_planned(global, printer, &aws, Some(stack), planned, locked, "up").await
 }
 
 /// Shows the plan, asks for confirmation when it changes anything, applies it and reports how it ended.
@@ -73,7 +85,7 @@ pub async fn apply_planned(
         store,
         usize::from(global.parallelism),
         progress::sink(printer),
-        interrupts::cancel(),
+        locked.cancel(),
     )
     .await
     .map_err(engine_failure)?;
@@ -82,7 +94,7 @@ pub async fn apply_planned(
         printer.failure(
             &Failure::new(format!(
                 "interrupted: what finished is recorded in {}",
-                store.path().display()
+                store.location()
             ))
             .help(format!("run `{}` to resume", invocation(global, command))),
         );
@@ -119,7 +131,7 @@ fn invocation(global: &GlobalArgs, command: &str) -> String {
         words.push(value);
     };
     if let Some(state) = &global.state {
-        option("--state", state.display().to_string());
+        option("--state", state.clone());
     }
     for var in &global.vars {
         option("--var", var.clone());

@@ -75,7 +75,7 @@ pub async fn apply(
         retained,
     } = planned;
     state.serial += 1;
-    store.save(&state)?;
+    store.save(&state).await?;
     let deposing = deposing(&plan.resources, &state);
     let jobs = build_jobs(&plan.resources, stack, &state, &observed, &deposing);
     // Named in the plan, recorded in state before the delete: an interrupted delete keeps the name.
@@ -113,7 +113,19 @@ pub async fn apply(
     let mut running = tokio::task::JoinSet::new();
     let mut outcome = Outcome::default();
     let mut stopping = false;
+    let mut lock_lost = false;
+    let mut lock_watch = cancel.clone();
     loop {
+        if !lock_lost && let Some(reason) = cancel.lock_lost() {
+            lock_lost = true;
+            stopping = true;
+            events(Event::Stopping {
+                reason: format!(
+                    "the state lock was lost ({reason}): starting nothing new, finishing what is in flight"
+                ),
+            });
+            outcome.failures.push(EngineError::LockLost { reason });
+        }
         if !stopping {
             let ready: Vec<JobKey> = pending
                 .iter()
@@ -135,7 +147,7 @@ pub async fn apply(
                     if let Some(entry) = state.resources.remove(&name) {
                         state.retained.extend(entry.aws_ids());
                     }
-                    store_save(store, &mut state)?;
+                    store_save(store, &mut state).await?;
                     events(Event::Status {
                         resource: name.clone(),
                         status: why.clone(),
@@ -158,12 +170,12 @@ pub async fn apply(
                             kind,
                             action,
                         });
-                        store_save(store, &mut state)?;
+                        store_save(store, &mut state).await?;
                         let key = key.clone();
                         running.spawn(async move { (key, kind, future.await) });
                     }
                     Ok(Started::Nothing(kind)) => {
-                        store_save(store, &mut state)?;
+                        store_save(store, &mut state).await?;
                         events(Event::Finished {
                             resource: name.clone(),
                             kind,
@@ -200,7 +212,7 @@ pub async fn apply(
                     if let Some(entry) = state.resources.get_mut(&resource) {
                         entry.id = Some(id);
                     }
-                    store_save(store, &mut state)?;
+                    store_save(store, &mut state).await?;
                 }
                 Progress::Status(status) => {
                     let elapsed = started_at.get(&resource).map(Instant::elapsed).unwrap_or_default();
@@ -215,12 +227,12 @@ pub async fn apply(
                 match result {
                     Ok(done) => {
                         let id = record(&mut state, &key, done, &mut known);
-                        store_save(store, &mut state)?;
+                        store_save(store, &mut state).await?;
                         events(Event::Finished { resource: name, kind, action, id, elapsed });
                         finished.insert(key);
                     }
                     Err(error) => {
-                        store_save(store, &mut state)?;
+                        store_save(store, &mut state).await?;
                         events(Event::Failed { resource: name.clone(), kind, action, code: error.code().map(str::to_string), message: error.to_string() });
                         if !stopping {
                             events(Event::Stopping { reason: format!("{name} failed") });
@@ -229,6 +241,9 @@ pub async fn apply(
                         outcome.failures.push(EngineError::Driver { resource: name, kind: kind.to_string(), error });
                     }
                 }
+            }
+            _ = lock_watch.wait_lock_lost(), if !lock_lost => {
+                // Noticed at the top of the loop.
             }
             () = cancel.wait(), if !outcome.interrupted => {
                 outcome.interrupted = true;
@@ -244,7 +259,7 @@ pub async fn apply(
     }
     if outcome.failures.is_empty() && !outcome.interrupted {
         record_lookups(&mut state, stack, lookups);
-        store_save(store, &mut state)?;
+        store_save(store, &mut state).await?;
     }
     outcome.state = Some(state);
     Ok(outcome)
@@ -259,9 +274,9 @@ fn step_action(key: &JobKey) -> Action {
     }
 }
 
-fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> {
+async fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> {
     state.serial += 1;
-    store.save(state)?;
+    store.save(state).await?;
     Ok(())
 }
 

@@ -31,6 +31,8 @@ pub enum EngineError {
     },
     #[error(transparent)]
     State(#[from] StateError),
+    #[error("the state lock was lost: {reason}; this run stopped starting new work")]
+    LockLost { reason: String },
     #[error("{resource}: {message}")]
     Config { resource: String, message: String },
     /// Resources this state would touch but did not create: nothing is changed.
@@ -96,6 +98,7 @@ impl EngineError {
                 "what was created is recorded in state: fix the cause and run `stackctl up` again to resume, or `stackctl down` to remove it".into()
             }
             EngineError::State(e) => e.help().into(),
+            EngineError::LockLost { .. } => "another run may be working on this stack now. What this run finished is recorded; once no other run holds the lock, `stackctl plan` shows where things stand and `stackctl up` resumes".into(),
             EngineError::Config { .. } | EngineError::Invalid { .. } => {
                 "fix the stack file and run again".into()
             }

@@ -19,6 +19,8 @@ use std::time::Duration;
 pub struct Stack {
     pub name: String,
     pub region: Option<String>,
+    /// Where the file says its state is kept (`state:`); `--state` wins over it.
+    pub state: Option<crate::state::location::StateLocation>,
     pub tags: BTreeMap<String, String>,
     pub resources: IndexMap<String, ResourceDecl>,
     /// Renamed resource keys, oldest first: `moved: { old_key: new_key }`.

@@ -15,6 +15,10 @@ pub struct LockInfo {
     pub host: String,
     pub operation: String,
     pub since: jiff::Timestamp,
+    /// When a leased lock (S3) ends unless its holder renews it first. A local kernel lock has none:
+    /// it ends with its process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<jiff::Timestamp>,
 }
 
 impl std::fmt::Display for LockInfo {
@@ -23,34 +27,46 @@ impl std::fmt::Display for LockInfo {
             f,
             "`{}` by pid {} on {} since {} (lock id {})",
             self.operation, self.pid, self.host, self.since, self.id
-        )
+        )?;
+        if let Some(expires) = self.expires {
+            write!(f, ", lease until {expires}")?;
+        }
+        Ok(())
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error("the state is locked: {0}")]
-    Held(LockInfo),
+    Held(Box<LockInfo>),
     #[error("the state is locked by a running process that has not yet said who it is ({path})")]
     Starting { path: String },
     #[error("no lock with id {id}: {detail}")]
     NotFound { id: String, detail: String },
     #[error("the lock with id {id} is held by a running process: {info}")]
-    Live { id: String, info: LockInfo },
+    Live { id: String, info: Box<LockInfo> },
     #[error("cannot lock {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot lock {location}: {message}")]
+    Remote { location: String, message: String },
 }
 
 impl LockError {
     pub fn help(&self) -> String {
         match self {
-            LockError::Held(info) => format!(
-                "wait for that run to finish; if it hangs, stop it (pid {} on {}): its lock ends with the process",
-                info.pid, info.host
-            ),
+            LockError::Held(info) => match info.expires {
+                Some(expires) => format!(
+                    "wait for that run to finish. If it was killed, its lease ends at {expires} and the next run takes over; `stackctl force-unlock {}` ends it now, but only do that when that run is surely gone",
+                    info.id
+                ),
+                None => format!(
+                    "wait for that run to finish; if it hangs, stop it (pid {} on {}): its lock ends with the process",
+                    info.pid, info.host
+                ),
+            },
             LockError::Starting { .. } => "run again in a moment".into(),
             LockError::NotFound { detail, .. } if detail.starts_with("the current lock") => {
                 "pass the id of the current lock, as printed by the run that found the state locked".into()
@@ -62,6 +78,9 @@ impl LockError {
             ),
             LockError::Io { .. } => {
                 "check the permissions of the state directory, and that its file system supports file locks".into()
+            }
+            LockError::Remote { .. } => {
+                "check the bucket, your credentials and their permissions (s3:GetObject, s3:PutObject, s3:DeleteObject on the state's objects)".into()
             }
         }
     }
@@ -112,6 +131,7 @@ impl Lock {
             host: gethostname::gethostname().to_string_lossy().into_owned(),
             operation: operation.to_string(),
             since: jiff::Timestamp::now(),
+            expires: None,
         };
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
         file.set_len(0)
@@ -213,7 +233,7 @@ fn read_info(file: &mut File) -> Option<LockInfo> {
 fn holder(file: &mut File, path: &Path) -> LockError {
     for _ in 0..20 {
         if let Some(info) = read_info(file) {
-            return LockError::Held(info);
+            return LockError::Held(Box::new(info));
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

@@ -1,6 +1,8 @@
 //! What stackctl has created: one versioned JSON document per stack, written after every change.
 //! It holds ids, names, configuration and outputs — never a secret value.
 
+pub mod local;
+pub mod location;
 pub mod lock;
 pub mod store;
 

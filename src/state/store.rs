@@ -1,174 +1,237 @@
-//! The local state file: read with clear errors, written atomically (temporary file, fsync, rename,
-//! fsync of the directory) so a crash at any instant leaves either the old or the new document.
+//! Reading and writing the state document, wherever it is kept. A [`Backend`] moves bytes (a local
+//! file, an S3 object); [`StateStore`] turns them into a [`State`] with clear errors, and keeps a
+//! writer that has lost the right to write from losing its work: its view goes to a rescue file.
 
+use super::location::StateLocation;
 use super::{FORMAT_VERSION, State};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+/// A future a backend returns; boxed so the engine can hold any backend behind one pointer.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot read state file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("state file {path} is not valid JSON at line {line}, column {column}: {message}")]
+    #[error("cannot read {location}: {message}")]
+    Read { location: String, message: String },
+    #[error("{location} is not valid JSON at line {line}, column {column}: {message}")]
     Corrupt {
-        path: String,
+        location: String,
         line: usize,
         column: usize,
         message: String,
     },
-    #[error(
-        "state file {path} has format_version {found}; this stackctl reads up to {FORMAT_VERSION}"
-    )]
-    UnsupportedVersion { path: String, found: u64 },
-    #[error("state file {path} belongs to stack `{found}`, not `{expected}`")]
+    #[error("{location} has format_version {found}; this stackctl reads up to {FORMAT_VERSION}")]
+    UnsupportedVersion { location: String, found: u64 },
+    #[error("{location} belongs to stack `{found}`, not `{expected}`")]
     WrongStack {
-        path: String,
+        location: String,
         expected: String,
         found: String,
     },
-    #[error("cannot write state file {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
+    #[error("cannot write {location}: {message}")]
+    Write { location: String, message: String },
+    /// The stored document is no longer the one this run read or last wrote: another run wrote
+    /// it, so this run no longer holds the lock it started with.
+    #[error(
+        "{location} was changed by another run since this one read it: the write was refused, so nothing newer was overwritten{}",
+        rescued_note(.rescued)
+    )]
+    Stale {
+        location: String,
+        rescued: Option<PathBuf>,
     },
+}
+
+fn rescued_note(rescued: &Option<PathBuf>) -> String {
+    match rescued {
+        Some(path) => format!(
+            "; this run's own view of the state is in {}",
+            path.display()
+        ),
+        None => "; this run's own view of the state could not be saved locally".into(),
+    }
 }
 
 impl StateError {
     pub fn help(&self) -> &'static str {
         match self {
             StateError::Read { .. } | StateError::Write { .. } => {
-                "check the path and permissions of the state directory"
+                "check the location, your credentials and permissions for it, and run again"
             }
             StateError::Corrupt { .. } => {
-                "the file was not written by stackctl or was edited by hand; restore it from version control or a backup (stackctl never leaves a half-written file)"
+                "the document was not written by stackctl or was edited by hand; restore an earlier version (stackctl never leaves a half-written document)"
             }
             StateError::UnsupportedVersion { .. } => {
                 "upgrade stackctl to the version that wrote this state"
             }
             StateError::WrongStack { .. } => {
-                "pass the right stack file with -f, or the right state file with --state"
+                "pass the right stack file with -f, or the right state with --state"
+            }
+            StateError::Stale { .. } => {
+                "this run lost its lock (its lease expired or it was force-unlocked) and another run took over. Run `stackctl plan` to see where things stand; compare the rescue file with `stackctl state pull`, and only if it is the one to keep, `stackctl state push --force` it"
             }
         }
     }
 }
 
-#[derive(Debug, Clone)]
+/// Where the state document's bytes live. Reads and writes pair up: a write replaces only the
+/// version this backend last read or wrote, and fails with [`StateError::Stale`] otherwise.
+pub trait Backend: Send + Sync {
+    fn location(&self) -> &StateLocation;
+    /// The document, or `None` when there is none yet.
+    fn read(&self) -> BoxFuture<'_, Result<Option<Vec<u8>>, StateError>>;
+    /// Replaces the document with `document`, which records `serial`.
+    fn write(&self, document: Vec<u8>, serial: u64) -> BoxFuture<'_, Result<(), StateError>>;
+}
+
+/// The state of one stack, read and written through its backend.
 pub struct StateStore {
-    path: PathBuf,
+    backend: Box<dyn Backend>,
 }
 
 impl StateStore {
-    pub fn new(path: PathBuf) -> Self {
-        StateStore { path }
+    pub fn new(backend: Box<dyn Backend>) -> Self {
+        StateStore { backend }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// A local state file.
+    pub fn local(path: PathBuf) -> Self {
+        StateStore::new(Box::new(super::local::LocalFile::new(path)))
     }
 
-    fn display(&self) -> String {
-        self.path.display().to_string()
+    pub fn location(&self) -> &StateLocation {
+        self.backend.location()
+    }
+
+    /// How messages name this state: `state file PATH` or `state s3://bucket/key`.
+    pub fn describe(&self) -> String {
+        describe(self.location())
+    }
+
+    /// The stored document as it is, for fingerprints and `state pull`.
+    pub async fn read_bytes(&self) -> Result<Option<Vec<u8>>, StateError> {
+        self.backend.read().await
     }
 
     /// The state, or `None` when the stack has never been applied.
-    pub fn load(&self, expected_stack: Option<&str>) -> Result<Option<State>, StateError> {
-        let text = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StateError::Read {
-                    path: self.display(),
-                    source,
-                });
-            }
-        };
-        let value: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| self.corrupt(e))?;
-        let version = value
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        if version != u64::from(FORMAT_VERSION) {
-            return Err(StateError::UnsupportedVersion {
-                path: self.display(),
-                found: version,
-            });
-        }
-        let state: State = serde_json::from_value(value).map_err(|e| StateError::Corrupt {
-            path: self.display(),
-            line: 0,
-            column: 0,
-            message: e.to_string(),
-        })?;
-        if let Some(expected) = expected_stack
-            && state.stack != expected
-        {
-            return Err(StateError::WrongStack {
-                path: self.display(),
-                expected: expected.to_string(),
-                found: state.stack,
-            });
-        }
-        Ok(Some(state))
-    }
-
-    fn corrupt(&self, e: serde_json::Error) -> StateError {
-        StateError::Corrupt {
-            path: self.display(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+    pub async fn load(&self, expected_stack: Option<&str>) -> Result<Option<State>, StateError> {
+        match self.backend.read().await? {
+            None => Ok(None),
+            Some(bytes) => decode(&self.describe(), &bytes, expected_stack).map(Some),
         }
     }
 
-    /// Writes the whole document atomically and durably.
-    pub fn save(&self, state: &State) -> Result<(), StateError> {
-        let write_error = |source| StateError::Write {
-            path: self.display(),
-            source,
-        };
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(write_error)?;
-        let mut json =
-            serde_json::to_vec_pretty(state).map_err(|e| write_error(std::io::Error::other(e)))?;
-        json.push(b'\n');
-        let mut temp = tempfile::Builder::new()
-            .prefix(".state-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_error)?;
-        temp.write_all(&json).map_err(write_error)?;
-        temp.as_file().sync_all().map_err(write_error)?;
-        temp.persist(&self.path).map_err(|e| write_error(e.error))?;
-        // The rename is durable only once the directory entry is on disk.
-        if let Ok(handle) = std::fs::File::open(dir) {
-            let _ = handle.sync_all();
+    /// Writes the whole document. A write the backend refuses as stale leaves this run's view in
+    /// a rescue file, named in the error.
+    pub async fn save(&self, state: &State) -> Result<(), StateError> {
+        let document = encode(state);
+        match self.backend.write(document.clone(), state.serial).await {
+            Err(StateError::Stale { location, .. }) => Err(StateError::Stale {
+                location,
+                rescued: rescue(state, &document),
+            }),
+            other => other,
         }
-        Ok(())
     }
+}
+
+pub fn describe(location: &StateLocation) -> String {
+    match location {
+        StateLocation::Local(path) => format!("state file {}", path.display()),
+        StateLocation::S3(object) => format!("state {object}"),
+    }
+}
+
+pub fn encode(state: &State) -> Vec<u8> {
+    let mut json = serde_json::to_vec_pretty(state).unwrap_or_default();
+    json.push(b'\n');
+    json
+}
+
+/// Parses a state document, refusing one of another layout version or another stack.
+pub fn decode(
+    location: &str,
+    bytes: &[u8],
+    expected_stack: Option<&str>,
+) -> Result<State, StateError> {
+    let corrupt = |e: serde_json::Error, at: bool| StateError::Corrupt {
+        location: location.to_string(),
+        line: if at { e.line() } else { 0 },
+        column: if at { e.column() } else { 0 },
+        message: e.to_string(),
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e, true))?;
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if version != u64::from(FORMAT_VERSION) {
+        return Err(StateError::UnsupportedVersion {
+            location: location.to_string(),
+            found: version,
+        });
+    }
+    let state: State = serde_json::from_value(value).map_err(|e| corrupt(e, false))?;
+    if let Some(expected) = expected_stack
+        && state.stack != expected
+    {
+        return Err(StateError::WrongStack {
+            location: location.to_string(),
+            expected: expected.to_string(),
+            found: state.stack,
+        });
+    }
+    Ok(state)
+}
+
+/// Writes a refused document to `stackctl-rescue-<stack>-<serial>.json` in the working directory
+/// (or the temporary directory when that is read-only), never over an earlier rescue.
+fn rescue(state: &State, document: &[u8]) -> Option<PathBuf> {
+    let name = format!(
+        "stackctl-rescue-{}-{}-{}.json",
+        state.stack,
+        state.serial,
+        jiff::Timestamp::now().as_second()
+    );
+    [PathBuf::from("."), std::env::temp_dir()]
+        .into_iter()
+        .map(|dir| dir.join(&name))
+        .find(|path| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, document))
+                .is_ok()
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn block_on<F: Future>(future: F) -> F::Output {
+        // The local backend never awaits anything, so one poll finishes it.
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the local backend does not wait"),
+        }
+    }
+
     #[test]
     fn round_trips_and_checks_the_stack() {
         let dir = tempfile::tempdir().unwrap();
-        let store = StateStore::new(dir.path().join("nested/s.json"));
-        assert!(store.load(None).unwrap().is_none());
+        let store = StateStore::local(dir.path().join("nested/s.json"));
+        assert!(block_on(store.load(None)).unwrap().is_none());
         let state = State::new("demo", "us-east-1");
-        store.save(&state).unwrap();
-        assert_eq!(store.load(Some("demo")).unwrap().unwrap(), state);
+        block_on(store.save(&state)).unwrap();
+        assert_eq!(block_on(store.load(Some("demo"))).unwrap().unwrap(), state);
         assert!(matches!(
-            store.load(Some("other")),
+            block_on(store.load(Some("other"))),
             Err(StateError::WrongStack { .. })
         ));
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("nested"))
@@ -183,12 +246,12 @@ mod tests {
         let path = dir.path().join("s.json");
         std::fs::write(&path, "{\"format_version\": 1, \"stack\": ").unwrap();
         assert!(matches!(
-            StateStore::new(path.clone()).load(None),
+            block_on(StateStore::local(path.clone()).load(None)),
             Err(StateError::Corrupt { .. })
         ));
         std::fs::write(&path, "{\"format_version\": 99}").unwrap();
         assert!(matches!(
-            StateStore::new(path).load(None),
+            block_on(StateStore::local(path).load(None)),
             Err(StateError::UnsupportedVersion { found: 99, .. })
         ));
     }

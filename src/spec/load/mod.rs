@@ -16,6 +16,7 @@ use crate::model::names::NameRule;
 use crate::model::template::{Piece, Target, Template};
 use crate::model::value::{Node, Value};
 use crate::resources::partition_of;
+use crate::state::location::StateLocation;
 use indexmap::IndexMap;
 use marked_yaml::Node as YamlNode;
 use std::collections::{BTreeMap, HashMap};
@@ -32,6 +33,7 @@ const TOP_LEVEL: &[&str] = &[
     "variables",
     "resources",
     "moved",
+    "state",
 ];
 
 /// Loads and validates a stack file. Makes no AWS call.
@@ -84,6 +86,34 @@ pub fn stack_name(path: &Path) -> Option<String> {
     root.as_mapping()?
         .get_scalar("stack")
         .map(|name| name.as_str().to_string())
+}
+
+/// The state location the stack file names (`state:`), read without validating the rest of the
+/// file: `down` and the `state` commands need it even when the file no longer validates, or is
+/// gone. A file that cannot be read or parsed names none; the commands that load it say why.
+pub fn state_setting(
+    path: &Path,
+    sources: &mut Sources,
+) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let text = text.trim_start_matches('\u{feff}');
+    let Ok(root) = yaml::parse(0, text) else {
+        return Ok(None);
+    };
+    let Some(node) = root.as_mapping().and_then(|m| m.get_node("state")) else {
+        return Ok(None);
+    };
+    let file = sources.add(path.display().to_string(), text.to_string());
+    let inputs = VarInputs::default();
+    let mut loader = Loader::new(file, text, &inputs);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let location = loader.state_location(node, &dir);
+    match location {
+        Some(location) if loader.diagnostics.is_empty() => Ok(Some(location)),
+        _ => Err(loader.diagnostics),
+    }
 }
 
 /// Validates stack file text that was read from `path` (relative paths in it resolve against its
@@ -295,9 +325,13 @@ impl<'a> Loader<'a> {
             .get_node("moved")
             .map(|n| self.moved(n, &resources))
             .unwrap_or_default();
+        let state = map
+            .get_node("state")
+            .and_then(|node| self.state_location(node, &dir));
         Some(Stack {
             name,
             region,
+            state,
             tags,
             resources,
             moved,
@@ -336,6 +370,34 @@ impl<'a> Loader<'a> {
     }
 
     /// A scalar string with no references (names that must be known before anything runs).
+    /// `state:` — a path (relative to the stack file) or `s3://bucket/key`. Written out in full:
+    /// the state must be found before variables are known (`down` works without them).
+    fn state_location(&mut self, node: &YamlNode, dir: &Path) -> Option<StateLocation> {
+        let Some(text) = node.as_scalar().map(|s| s.as_str().to_string()) else {
+            self.error(
+                self.span_of(node),
+                "`state` must be a string",
+                "write `state: s3://my-bucket/stacks/web.json`, or a path such as `state: .stackctl/web.json`",
+            );
+            return None;
+        };
+        if text.contains("${") {
+            self.error(
+                self.span_of(node),
+                "`state` cannot use variables or references",
+                "write the location in full: the state is read before anything else, even by `down` without variables; pass --state to choose it per run",
+            );
+            return None;
+        }
+        match StateLocation::parse(&text, dir) {
+            Ok(location) => Some(location),
+            Err(e) => {
+                self.error(self.span_of(node), e.to_string(), e.help());
+                None
+            }
+        }
+    }
+
     fn plain_string(&mut self, node: &YamlNode, what: &str) -> Option<String> {
         match node {
             YamlNode::Scalar(s) => {
