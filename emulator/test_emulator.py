@@ -2089,6 +2089,27 @@ def check_s3_conditional_writes(emu: Emulator) -> None:
     assert {"CreateBucket", "PutObject", "DeleteObject", "GetObject"} <= set(logged), logged
 
 
+def check_s3_bucket_versioning_document(emu: Emulator) -> None:
+    """GetBucketVersioning answers a VersioningConfiguration document (AWS's shape; strict SDKs
+    refuse any other root), with Status once versioning was set."""
+    s3 = emu.client("s3")
+    s3.create_bucket(Bucket="versioned-bucket")
+
+    def root_and_status() -> tuple[str, str | None]:
+        with urllib.request.urlopen(f"{emu.endpoint}/versioned-bucket?versioning") as resp:
+            body = resp.read().decode()
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(body)
+        status = root.find("{http://s3.amazonaws.com/doc/2006-03-01/}Status")
+        return root.tag.split("}")[-1], status.text if status is not None else None
+
+    assert root_and_status() == ("VersioningConfiguration", None), root_and_status()
+    s3.put_bucket_versioning(Bucket="versioned-bucket", VersioningConfiguration={"Status": "Enabled"})
+    assert root_and_status() == ("VersioningConfiguration", "Enabled"), root_and_status()
+    assert s3.get_bucket_versioning(Bucket="versioned-bucket")["Status"] == "Enabled"
+
+
 def check_s3_conditional_conflict(emu: Emulator) -> None:
     """A conditional write arriving while another is in progress on the key: 409."""
     import threading
@@ -2177,6 +2198,7 @@ def main() -> int:
         run("replicas and shards change in place", lambda: check_replica_and_shard_changes(main_emu))
         run("engine versions listed and checked", lambda: check_engine_versions(main_emu))
         run("S3 conditional writes", lambda: check_s3_conditional_writes(main_emu))
+        run("S3 GetBucketVersioning document", lambda: check_s3_bucket_versioning_document(main_emu))
         run("S3_WRITE_SECONDS=2: racing conditional writes, 409", lambda: check_s3_conditional_conflict(slow))
         run("service network interfaces hold security groups", lambda: check_service_interfaces_hold_security_groups(delayed))
         run("RunInstances default security group", lambda: check_default_security_group(main_emu))

@@ -152,13 +152,14 @@ impl S3State {
         *self
             .versioned
             .get_or_init(|| async {
-                self.client
+                let answer = self
+                    .client
                     .get_bucket_versioning()
                     .bucket(&self.object.bucket)
                     .send()
-                    .await
-                    .ok()
-                    .and_then(|out| out.status().cloned())
+                    .await;
+                tracing::debug!(?answer, "bucket versioning");
+                answer.ok().and_then(|out| out.status().cloned())
                     == Some(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
             })
             .await

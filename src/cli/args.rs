@@ -158,7 +158,8 @@ pub enum StateCommand {
     /// another lineage is refused unless --force. AWS is not touched.
     Push {
         /// The state document to write.
-        file: PathBuf,
+        #[arg(value_name = "FILE")]
+        document: PathBuf,
         /// Write it even when it is older than the current state or of another lineage.
         #[arg(long)]
         force: bool,

@@ -128,7 +128,9 @@ async fn change(
     let current = context::load_state(&locked.store, expected).await?;
     let location = locked.store.location().to_string();
     let (mut state, message) = match command {
-        StateCommand::Push { file, force } => push(file, *force, expected, current, &location)?,
+        StateCommand::Push { document, force } => {
+            push(document, *force, expected, current, &location)?
+        }
         _ => {
             let mut state = current.ok_or_else(|| no_state(&location))?;
             let message = match command {

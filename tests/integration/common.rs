@@ -78,6 +78,11 @@ impl Emulator {
             memorydb: aws_sdk_memorydb::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 
@@ -163,6 +168,7 @@ pub struct Clients {
     pub memorydb: aws_sdk_memorydb::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// A scratch copy of `stacks/`, `user-data/` and `templates/`, so tests can edit stack files freely.

@@ -34,8 +34,18 @@ fn start_until(
     args: &[&str],
     wanted: &[&str],
 ) -> (Child, mpsc::Receiver<String>) {
-    let mut child = stackctl(&emulator.endpoint, ws.dir.path())
-        .args(args)
+    let mut command = stackctl(&emulator.endpoint, ws.dir.path());
+    command.args(args);
+    spawn_until(command, wanted)
+}
+
+/// Spawns `command` and returns once a line of its stderr contains one of `wanted`, with the rest
+/// of its stderr, line by line.
+pub fn spawn_until(
+    mut command: std::process::Command,
+    wanted: &[&str],
+) -> (Child, mpsc::Receiver<String>) {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -55,7 +65,7 @@ fn start_until(
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("stackctl {args:?} never printed any of {wanted:?}");
+                panic!("{command:?} never printed any of {wanted:?}");
             }
         }
     }
@@ -65,7 +75,7 @@ fn interrupt(child: &Child) {
     signal(child, "INT");
 }
 
-fn signal(child: &Child, name: &str) {
+pub fn signal(child: &Child, name: &str) {
     std::process::Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()

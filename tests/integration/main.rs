@@ -10,6 +10,7 @@ mod interrupt;
 mod ownership;
 mod pipeline;
 mod replacement;
+mod s3_state;
 mod slow_aws;
 mod web_stack;
 mod yaml_features;

@@ -10,6 +10,10 @@ in its threaded server two `If-None-Match: *` writes could both succeed: a
 lock taken with a lease could be taken twice. Here every write to a key holds
 that key's lock; a conditional write that finds it held answers 409.
 
+GetBucketVersioning answers a `VersioningConfiguration` document, as AWS
+does; moto wraps it in a `GetBucketVersioningResponse` root, which boto3
+tolerates and the AWS SDK for Rust refuses.
+
 STACKCTL_EMULATOR_S3_WRITE_SECONDS holds each conditional write that long
 before it is carried out, so tests can race two writes deterministically.
 """
@@ -67,6 +71,17 @@ def _one_at_a_time(original: Any) -> Any:
     return handler
 
 
+def _get_bucket_versioning(self: S3Response) -> Any:
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    )
+    return 200, {"Content-Type": "application/xml"}, body
+
+
 def apply() -> None:
+    S3Response.get_bucket_versioning = _get_bucket_versioning  # type: ignore[method-assign]
     S3Response.put_object = _one_at_a_time(S3Response.put_object)  # type: ignore[method-assign]
     S3Response.delete_object = _one_at_a_time(S3Response.delete_object)  # type: ignore[method-assign]
