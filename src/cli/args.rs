@@ -32,7 +32,12 @@ pub struct GlobalArgs {
     pub vars: Vec<String>,
     /// Where the state is kept: a file path, or s3://BUCKET/KEY [default: the stack file's `state:`,
     /// else .stackctl/<stack file name>.state.json beside the stack file].
-    #[arg(long, global = true, value_name = "PATH|s3://BUCKET/KEY")]
+    #[arg(
+        long,
+        global = true,
+        env = "STACKCTL_STATE",
+        value_name = "PATH|s3://BUCKET/KEY"
+    )]
     pub state: Option<String>,
     /// AWS region; overrides the stack file's `region:`.
     #[arg(long, global = true)]

@@ -7,7 +7,7 @@
 use crate::common::{CallCounter, Emulator, Run, Workspace, run, stackctl};
 use crate::interrupt::{signal, spawn_until};
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -594,4 +594,142 @@ fn bad_state_locations_are_refused_before_any_aws_call() {
         lease.stderr
     );
     assert_eq!(counter.calls(), 0, "no AWS call was made");
+}
+
+/// The `run:` steps of one job of examples/ci/deploy.yml that call stackctl (building it is the
+/// test's own business), and the workflow's `env:`.
+fn workflow_job(job: &str) -> (Vec<String>, Vec<(String, String)>) {
+    use yaml_rust2::YamlLoader;
+    let text =
+        std::fs::read_to_string(crate::common::project_root().join("examples/ci/deploy.yml"))
+            .unwrap();
+    let workflow = &YamlLoader::load_from_str(&text).unwrap()[0];
+    let env = workflow["env"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_string(),
+                v.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let steps = workflow["jobs"][job]["steps"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .filter(|script| script.contains("stackctl ") && !script.contains("cargo install"))
+        .map(str::to_string)
+        .collect();
+    (steps, env)
+}
+
+/// Runs a job's stackctl steps as a runner would: bash, the workflow's env, stackctl on PATH.
+fn run_job(emulator: &Emulator, ws: &Workspace, job: &str) -> Vec<Run> {
+    let (steps, env) = workflow_job(job);
+    assert!(!steps.is_empty(), "job {job} runs stackctl");
+    let bin = Path::new(env!("CARGO_BIN_EXE_stackctl"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    steps
+        .iter()
+        .map(|script| {
+            let mut command = stackctl(&emulator.endpoint, ws.dir.path());
+            let command = command
+                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .env("PATH", &path)
+                .env("GITHUB_OUTPUT", ws.path("github_output"));
+            let mut bash = Command::new("bash");
+            bash.args(["-e", "-c", script])
+                .current_dir(ws.dir.path())
+                .env_clear()
+                .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
+            let step = run(&mut bash);
+            assert_eq!(
+                step.code, 0,
+                "job {job}, step {script}: {}{}",
+                step.stdout, step.stderr
+            );
+            step
+        })
+        .collect()
+}
+
+/// The workflow of examples/ci/deploy.yml itself, job by job, each in its own directory: the
+/// pull request's plan, the merge's apply of that saved plan, the nightly drift check. The state
+/// lives only in the bucket its STACKCTL_STATE names.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_workflow_deploys_with_its_state_in_s3() {
+    let emulator = Emulator::start();
+    let (_, env) = workflow_job("plan");
+    let state = env
+        .iter()
+        .find(|(k, _)| k == "STACKCTL_STATE")
+        .expect("the workflow names its state")
+        .1
+        .clone();
+    let (bucket, key) = state.trim_start_matches("s3://").split_once('/').unwrap();
+    let s3 = emulator.aws().await.s3;
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    let (pr, merge, nightly) = (Workspace::new(), Workspace::new(), Workspace::new());
+
+    run_job(&emulator, &pr, "plan");
+    assert!(
+        pr.read("github_output").contains("changes=true"),
+        "{}",
+        pr.read("github_output")
+    );
+    merge.write("plan.json", &pr.read("plan.json"));
+    let applied = run_job(&emulator, &merge, "apply");
+    let outputs: serde_json::Value = serde_json::from_str(&applied[1].stdout).unwrap();
+    let cache_id = outputs["cache"]["id"]
+        .as_str()
+        .expect("the cache's id")
+        .to_string();
+    run_job(&emulator, &nightly, "drift");
+
+    let aws = emulator.aws().await;
+    let clusters = aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(&cache_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.cache_clusters().len(), 1);
+    let stored = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_slice(&stored.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(stored["resources"]["cache"]["id"], cache_id.as_str());
+    for ws in [&pr, &merge, &nightly] {
+        no_local_state(ws);
+    }
+    let down = run(stackctl(&emulator.endpoint, nightly.dir.path())
+        .env("STACKCTL_STATE", &state)
+        .args(["down", "-f", "stacks/elasticache-rds.yaml", "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(
+        crate::common::code_of(
+            aws.elasticache
+                .describe_cache_clusters()
+                .cache_cluster_id(&cache_id)
+                .send()
+                .await
+        ),
+        "CacheClusterNotFound"
+    );
 }
