@@ -48,6 +48,10 @@ pub fn stack_schema() -> Json {
             },
             "description": { "type": "string", "description": "What the stack is for." },
             "region": { "type": "string", "description": "AWS region; --region overrides it." },
+            "state": {
+                "type": "string",
+                "description": "Where the state is kept: s3://BUCKET/KEY (shared, locked, versioned) or a path relative to this file. --state and STACKCTL_STATE override it. Written in full: no ${...}."
+            },
             "tags": string_map("Tags added to every resource stackctl creates."),
             "variables": {
                 "type": "object",
