@@ -733,3 +733,30 @@ async fn the_example_workflow_deploys_with_its_state_in_s3() {
         "CacheClusterNotFound"
     );
 }
+
+/// A run interrupted twice (the second interrupt exits at once, as a CI runner's SIGINT then
+/// SIGTERM) releases its S3 lock before it exits: the next run need not wait for the lease.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_run_releases_its_lease_before_exiting() {
+    let emulator = Emulator::start_with_env(&[("STACKCTL_EMULATOR_CREATE_SECONDS", "30")]);
+    let s3 = create_bucket(&emulator).await;
+    let ws = s3_workspace();
+    let mut first = stackctl(&emulator.endpoint, ws.dir.path());
+    first.args(["up", "-f", FILE, "--yes"]);
+    let (child, rest) = spawn_until(first, &["web (ec2-instance): creating"]);
+    wait_for_lock(&s3).await;
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "TERM");
+    let interrupted = wait_output(child, rest);
+    assert_eq!(interrupted.code, 130, "{}", interrupted.stderr);
+    assert!(
+        object(&s3, &format!("{KEY}.lock")).await.is_none(),
+        "the lock was released before the exit"
+    );
+    let state = state_json(&s3).await;
+    assert!(
+        state["resources"].get("web").is_some(),
+        "the state records the create in flight: {state}"
+    );
+}
