@@ -95,14 +95,7 @@ impl LeasedLock {
     ) -> Result<LeasedLock, LockError> {
         let bucket = object.bucket.clone();
         let key = object.lock_key();
-        let mut info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-            operation: operation.to_string(),
-            since: jiff::Timestamp::now(),
-            expires: None,
-        };
+        let mut info = LockInfo::for_this_process(operation);
         for attempt in 0..ACQUIRE_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;

@@ -248,8 +248,22 @@ fn lease() -> Result<std::time::Duration, Failure> {
     }
 }
 
+/// Runs `work` with the state locked for `operation`, and releases the lock however it ends.
+pub async fn with_lock<T>(
+    global: &GlobalArgs,
+    printer: &Printer,
+    operation: &str,
+    stack_region: Option<&str>,
+    work: impl AsyncFnOnce(&LockedState) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let locked = lock_state(global, printer, operation, stack_region).await?;
+    let result = work(&locked).await;
+    locked.release(printer).await;
+    result
+}
+
 /// Finds the state and takes its lock for `operation`; fails at once when another run holds it.
-pub async fn lock_state(
+async fn lock_state(
     global: &GlobalArgs,
     printer: &Printer,
     operation: &str,

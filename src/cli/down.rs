@@ -21,10 +21,10 @@ pub async fn down(
         None => global.clone(),
     };
     context::require_consent_possible(global, "down")?;
-    let locked = context::lock_state(global, printer, "down", None).await?;
-    let result = down_locked(global, printer, saved.as_ref(), &locked).await;
-    locked.release(printer).await;
-    result
+    context::with_lock(global, printer, "down", None, async |locked| {
+        down_locked(global, printer, saved.as_ref(), locked).await
+    })
+    .await
 }
 
 async fn down_locked(

@@ -13,10 +13,14 @@ pub async fn import(
     printer: &Printer,
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
-    let locked = context::lock_state(global, printer, "import", stack.region.as_deref()).await?;
-    let result = import_locked(global, args, printer, &stack, &locked).await;
-    locked.release(printer).await;
-    result
+    context::with_lock(
+        global,
+        printer,
+        "import",
+        stack.region.as_deref(),
+        async |locked| import_locked(global, args, printer, &stack, locked).await,
+    )
+    .await
 }
 
 async fn import_locked(

@@ -45,10 +45,10 @@ pub async fn state(
                 StateCommand::Mv { .. } => "state mv",
                 _ => "state push",
             };
-            let locked = context::lock_state(global, printer, operation, None).await?;
-            let result = change(printer, command, expected, &locked).await;
-            locked.release(printer).await;
-            result
+            context::with_lock(global, printer, operation, None, async |locked| {
+                change(printer, command, expected, locked).await
+            })
+            .await
         }
     }
 }

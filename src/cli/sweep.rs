@@ -15,10 +15,14 @@ pub async fn sweep(
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "sweep")?;
-    let locked = context::lock_state(global, printer, "sweep", stack.region.as_deref()).await?;
-    let result = sweep_locked(global, args, printer, &stack, &locked).await;
-    locked.release(printer).await;
-    result
+    context::with_lock(
+        global,
+        printer,
+        "sweep",
+        stack.region.as_deref(),
+        async |locked| sweep_locked(global, args, printer, &stack, locked).await,
+    )
+    .await
 }
 
 async fn sweep_locked(

@@ -25,10 +25,14 @@ pub async fn up(
     };
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "up")?;
-    let locked = context::lock_state(global, printer, "up", stack.region.as_deref()).await?;
-    let result = up_locked(global, printer, saved.as_ref(), &stack, &locked).await;
-    locked.release(printer).await;
-    result
+    context::with_lock(
+        global,
+        printer,
+        "up",
+        stack.region.as_deref(),
+        async |locked| up_locked(global, printer, saved.as_ref(), &stack, locked).await,
+    )
+    .await
 }
 
 async fn up_locked(

@@ -21,6 +21,20 @@ pub struct LockInfo {
     pub expires: Option<jiff::Timestamp>,
 }
 
+impl LockInfo {
+    /// A new lock for `operation` by this process, starting now, without a lease.
+    pub fn for_this_process(operation: &str) -> LockInfo {
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            pid: std::process::id(),
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            operation: operation.to_string(),
+            since: jiff::Timestamp::now(),
+            expires: None,
+        }
+    }
+}
+
 impl std::fmt::Display for LockInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -125,14 +139,7 @@ impl Lock {
             Attempt::Locked(file) => file,
             Attempt::HeldByAnother(mut file) => return Err(holder(&mut file, &path)),
         };
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-            operation: operation.to_string(),
-            since: jiff::Timestamp::now(),
-            expires: None,
-        };
+        let info = LockInfo::for_this_process(operation);
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
         file.set_len(0)
             .and_then(|_| file.rewind())

@@ -160,6 +160,34 @@ pub fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(
     }
 }
 
+/// The ids of the instances tagged with `stack` that are not terminated (or terminating).
+pub async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
+    aws.ec2
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:stackctl:stack")
+                .values(stack)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopped")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect()
+}
+
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,

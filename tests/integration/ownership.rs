@@ -1,7 +1,7 @@
 //! Issue #8: stackctl touches only what its own state created. Two folders of one stack name, a lost
 //! state file, renames and repeated teardowns — each checked through the AWS API.
 
-use crate::common::{Clients, Emulator, Workspace, code_of, run, stackctl};
+use crate::common::{Clients, Emulator, Workspace, code_of, live_instances, run, stackctl};
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value as Json;
 
@@ -97,33 +97,6 @@ async fn secret_arn_and_lineage(aws: &Clients, name: &str) -> (String, Option<St
         .and_then(|t| t.value())
         .map(str::to_string);
     (out.arn().unwrap_or_default().to_string(), lineage)
-}
-
-async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
-    aws.ec2
-        .describe_instances()
-        .filters(
-            Filter::builder()
-                .name("tag:stackctl:stack")
-                .values(stack)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopped")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter_map(|i| i.instance_id().map(str::to_string))
-        .collect()
 }
 
 fn lineage_of(ws: &Workspace, state: &str) -> String {

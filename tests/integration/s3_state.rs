@@ -106,23 +106,9 @@ async fn groups_named(emulator: &Emulator, name: &str) -> usize {
 }
 
 async fn live_instances(emulator: &Emulator) -> usize {
-    let aws = emulator.aws().await;
-    aws.ec2
-        .describe_instances()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:stackctl:stack")
-                .values("web-demo")
-                .build(),
-        )
-        .send()
+    crate::common::live_instances(&emulator.aws().await, "web-demo")
         .await
-        .unwrap()
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
-        .count()
+        .len()
 }
 
 /// Every file under `dir`, relative to it.
