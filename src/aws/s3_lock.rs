@@ -46,6 +46,10 @@ fn remote(object: &S3Object, error: impl std::fmt::Display) -> LockError {
     }
 }
 
+fn remote_aws(object: &S3Object, error: DriverError) -> LockError {
+    remote(object, super::s3_state::explain(&error))
+}
+
 enum Put {
     Written(String),
     /// The condition failed: the lock object is not what we expected (412), or someone else was
@@ -103,7 +107,7 @@ impl LeasedLock {
             info.expires = Some(lease_end(lease));
             match put_lock(client, &bucket, &key, &info, None)
                 .await
-                .map_err(|e| remote(object, e))?
+                .map_err(|e| remote_aws(object, e))?
             {
                 Put::Written(etag) => {
                     return Ok(LeasedLock::held(
@@ -114,7 +118,7 @@ impl LeasedLock {
             }
             let Some((bytes, etag)) = get_object(client, &bucket, &key)
                 .await
-                .map_err(|e| remote(object, e))?
+                .map_err(|e| remote_aws(object, e))?
             else {
                 continue; // released in between
             };
@@ -133,7 +137,7 @@ impl LeasedLock {
             info.expires = Some(lease_end(lease));
             if let Put::Written(new_etag) = put_lock(client, &bucket, &key, &info, Some(&etag))
                 .await
-                .map_err(|e| remote(object, e))?
+                .map_err(|e| remote_aws(object, e))?
             {
                 return Ok(LeasedLock::held(
                     client,
@@ -225,7 +229,7 @@ impl LeasedLock {
         let key = object.lock_key();
         let Some((bytes, etag)) = get_object(client, &object.bucket, &key)
             .await
-            .map_err(|e| remote(object, e))?
+            .map_err(|e| remote_aws(object, e))?
         else {
             return Err(LockError::NotFound {
                 id: id.to_string(),
@@ -253,7 +257,7 @@ impl LeasedLock {
                                     "the lock changed while it was being removed (renewed or taken over): run the command again",
                                 ))
                             }
-                            _ => Err(remote(object, error)),
+                            _ => Err(remote_aws(object, error)),
                         }
                     }
                 }

@@ -93,7 +93,7 @@ impl S3State {
             }
             Err(e) => Err(StateError::Read {
                 location: self.describe(),
-                message: e.to_string(),
+                message: explain(&e),
             }),
         }
     }
@@ -132,7 +132,7 @@ impl S3State {
                         _ => {
                             return Err(StateError::Write {
                                 location: self.describe(),
-                                message: error.to_string(),
+                                message: explain(&error),
                             });
                         }
                     }
@@ -201,6 +201,23 @@ impl Backend for S3State {
     fn write(&self, document: Vec<u8>, serial: u64) -> BoxFuture<'_, Result<(), StateError>> {
         Box::pin(self.write_now(document, serial))
     }
+}
+
+/// An S3 error, with what to do for the ones a state location can cause.
+pub(super) fn explain(error: &DriverError) -> String {
+    let hint = match error.code() {
+        Some(
+            "PermanentRedirect"
+            | "AuthorizationHeaderMalformed"
+            | "IllegalLocationConstraintException",
+        ) => " (the bucket is in another region: add `?region=REGION` to the state location)",
+        Some("NoSuchBucket") => " (create the bucket first, or correct its name)",
+        Some("AccessDenied") => {
+            " (a missing object also reads as AccessDenied without s3:ListBucket on the bucket)"
+        }
+        _ => "",
+    };
+    format!("{error}{hint}")
 }
 
 /// An object's bytes and ETag, or `None` when there is no such object.
