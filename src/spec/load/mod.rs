@@ -81,11 +81,21 @@ pub fn load(
 /// The `stack:` name a stack file declares, read without validating the rest: `down` needs only
 /// this to refuse a state of another stack, and must work while the rest of the file is broken.
 pub fn stack_name(path: &Path) -> Option<String> {
+    top_level_scalar(path, "stack")
+}
+
+/// The stack file's `region:` when it is written out (no variables), read without validating the
+/// file: where an S3 state's bucket is looked for when nothing else names a region.
+pub fn literal_region(path: &Path) -> Option<String> {
+    top_level_scalar(path, "region").filter(|region| !region.contains("${"))
+}
+
+fn top_level_scalar(path: &Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let root = yaml::parse(0, text.trim_start_matches('\u{feff}')).ok()?;
     root.as_mapping()?
-        .get_scalar("stack")
-        .map(|name| name.as_str().to_string())
+        .get_scalar(key)
+        .map(|value| value.as_str().to_string())
 }
 
 /// The state location the stack file names (`state:`), read without validating the rest of the
