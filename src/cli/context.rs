@@ -172,15 +172,17 @@ async fn s3_client(
     stack_region: Option<&str>,
 ) -> Result<aws_sdk_s3::Client, Failure> {
     check_endpoint(global).await?;
+    let file_region = crate::spec::load::literal_region(&global.file);
     let region = match object
         .region
         .as_deref()
         .or(global.region.as_deref())
         .or(stack_region)
+        .or(file_region.as_deref())
     {
         Some(region) => region.to_string(),
-        // Without the stack file (`down`, `state pull`), the configured region; buckets answer
-        // in any region with a redirect naming theirs, which the error then shows.
+        // Without a region anywhere in the file or the flags, the configured one; a bucket in
+        // another region answers with a redirect, whose error says to add `?region=`.
         None => region(global, None)
             .await
             .unwrap_or_else(|_| "us-east-1".to_string()),
