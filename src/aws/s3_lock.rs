@@ -130,7 +130,8 @@ impl LeasedLock {
             };
             let expired = holder
                 .expires
-                .is_none_or(|end| end < jiff::Timestamp::now());
+                .is_none_or(|end| end < jiff::Timestamp::now())
+                || ended_here(&holder);
             if !expired {
                 return Err(LockError::Held(Box::new(holder)));
             }
@@ -227,51 +228,71 @@ impl LeasedLock {
         id: &str,
     ) -> Result<LockInfo, LockError> {
         let key = object.lock_key();
-        let Some((bytes, etag)) = get_object(client, &object.bucket, &key)
-            .await
-            .map_err(|e| remote_aws(object, e))?
-        else {
-            return Err(LockError::NotFound {
-                id: id.to_string(),
-                detail: format!("{object} is not locked"),
-            });
-        };
-        let holder: Option<LockInfo> = serde_json::from_slice(&bytes).ok();
-        match holder {
-            Some(holder) if holder.id == id => {
-                let deleted = client
-                    .delete_object()
-                    .bucket(&object.bucket)
-                    .key(&key)
-                    .if_match(&etag)
-                    .send()
-                    .await;
-                match deleted {
-                    Ok(_) => Ok(holder),
-                    Err(e) => {
-                        let error = DriverError::from_sdk("DeleteObject", e);
-                        match error.code() {
-                            Some("PreconditionFailed" | "ConditionalRequestConflict") => {
-                                Err(remote(
-                                    object,
-                                    "the lock changed while it was being removed (renewed or taken over): run the command again",
-                                ))
-                            }
-                            _ => Err(remote_aws(object, error)),
-                        }
+        // A live holder renews between our read and our delete: read again and retry while the
+        // lock is still the one named.
+        for _ in 0..ACQUIRE_ATTEMPTS {
+            let Some((bytes, etag)) = get_object(client, &object.bucket, &key)
+                .await
+                .map_err(|e| remote_aws(object, e))?
+            else {
+                return Err(LockError::NotFound {
+                    id: id.to_string(),
+                    detail: format!("{object} is not locked"),
+                });
+            };
+            let Ok(holder) = serde_json::from_slice::<LockInfo>(&bytes) else {
+                return Err(remote(
+                    object,
+                    "the lock object holds something stackctl did not write",
+                ));
+            };
+            if holder.id != id {
+                return Err(LockError::NotFound {
+                    id: id.to_string(),
+                    detail: format!("the current lock is {}", holder.id),
+                });
+            }
+            let deleted = client
+                .delete_object()
+                .bucket(&object.bucket)
+                .key(&key)
+                .if_match(&etag)
+                .send()
+                .await;
+            match deleted {
+                Ok(_) => return Ok(holder),
+                Err(e) => {
+                    let error = DriverError::from_sdk("DeleteObject", e);
+                    if !matches!(
+                        error.code(),
+                        Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    ) {
+                        return Err(remote_aws(object, error));
                     }
                 }
             }
-            Some(holder) => Err(LockError::NotFound {
-                id: id.to_string(),
-                detail: format!("the current lock is {}", holder.id),
-            }),
-            None => Err(remote(
-                object,
-                "the lock object holds something stackctl did not write",
-            )),
         }
+        Err(remote(
+            object,
+            "the lock kept changing while it was being removed: run the command again",
+        ))
     }
+}
+
+/// Whether the holder ran on this machine, in this process namespace, and its process is gone:
+/// its lease need not be waited out. Anywhere else (another host, another container) the lease
+/// decides.
+fn ended_here(holder: &LockInfo) -> bool {
+    let here = gethostname::gethostname().to_string_lossy().into_owned();
+    let namespace = crate::state::lock::pid_namespace();
+    if holder.host != here
+        || namespace.is_none()
+        || holder.pid_namespace != namespace
+        || holder.pid == std::process::id()
+    {
+        return false;
+    }
+    !std::path::Path::new(&format!("/proc/{}", holder.pid)).exists()
 }
 
 fn lease_end(lease: Duration) -> jiff::Timestamp {

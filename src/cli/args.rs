@@ -85,7 +85,8 @@ pub enum Command {
     Outputs(OutputsArgs),
     /// Print the dependency graph in Graphviz DOT.
     Graph,
-    /// Remove the lock file a finished run left behind; a lock held by a live run is refused.
+    /// Remove a lock: the lock file a finished run left (a live local lock is refused), or an S3
+    /// lock, even before its lease ends, for a run that is surely gone (asks first; --yes in CI).
     ForceUnlock(ForceUnlockArgs),
     /// Record in the state a resource that exists in AWS but that this state did not create.
     Import(ImportArgs),

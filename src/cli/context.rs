@@ -41,10 +41,17 @@ pub fn load_stack(global: &GlobalArgs, printer: &Printer) -> Result<Stack, Failu
 
 /// Where the state is: `--state`, then the stack file's `state:`, then the default local file.
 pub fn state_location(global: &GlobalArgs, printer: &Printer) -> Result<StateLocation, Failure> {
-    if let Some(text) = &global.state {
+    // An empty STACKCTL_STATE (a CI variable that is not defined) means none.
+    if let Some(text) = global.state.as_ref().filter(|t| !t.trim().is_empty()) {
+        let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
+        let source = if from_flag {
+            "--state"
+        } else {
+            "STACKCTL_STATE"
+        };
         return StateLocation::parse(text, Path::new("")).map_err(|e| {
             let help = e.help();
-            Failure::new(format!("--state: {e}")).help(help)
+            Failure::new(format!("{source}: {e}")).help(help)
         });
     }
     let mut sources = Sources::default();
@@ -309,6 +316,13 @@ pub async fn force_unlock(
     match state_location(global, printer)? {
         StateLocation::Local(path) => Lock::force_unlock(&path, id).map_err(lock_failure),
         StateLocation::S3(object) => {
+            require_consent_possible(global, "force-unlock")?;
+            let question = format!(
+                "Remove lock {id} of {object}, even if its lease has not ended? If its run is still alive, it stops at its next renewal."
+            );
+            if !confirm(global, &question) {
+                return Err(Failure::new("cancelled: the lock was left as it is"));
+            }
             let client = s3_client(global, &object, None).await?;
             LeasedLock::force_unlock(&client, &object, id)
                 .await

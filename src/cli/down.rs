@@ -34,6 +34,7 @@ async fn down_locked(
     locked: &context::LockedState,
 ) -> Result<Status, Failure> {
     if let Some(saved) = saved {
+        saved_plan::check_state(saved, locked.store.location())?;
         let state_bytes = saved_plan::state_bytes(&locked.store).await?;
         saved
             .check_inputs(None, &Default::default(), state_bytes.as_deref())

@@ -61,10 +61,9 @@ async fn import_locked(
         printer.info("Nothing imported: AWS holds nothing tagged with this stack that the state does not record.");
         return Ok(Status::Success);
     }
-    state.serial += 1;
     locked
         .store
-        .save(&state)
+        .save(&mut state)
         .await
         .map_err(context::state_failure)?;
     for Imported {

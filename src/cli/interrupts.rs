@@ -1,4 +1,4 @@
-//! Ctrl-C and SIGTERM, handled from the first moment of the process, before any lock is taken.
+//! Ctrl-C, SIGTERM and SIGHUP, handled from the first moment of the process, before any lock is taken.
 //!
 //! Outside a change (validating, refreshing, planning, at the confirmation prompt) the first
 //! interrupt ends the process at once: nothing has changed, and the kernel releases the state lock
@@ -106,12 +106,14 @@ async fn exit_now(message: &str) -> ! {
     std::process::exit(INTERRUPTED)
 }
 
-/// SIGINT and SIGTERM.
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal or a dropped SSH session).
 struct Signals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
@@ -122,6 +124,7 @@ impl Signals {
             Signals {
                 interrupt: signal(SignalKind::interrupt()).ok(),
                 terminate: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
             }
         }
         #[cfg(not(unix))]
@@ -142,6 +145,7 @@ impl Signals {
             tokio::select! {
                 () = recv(&mut self.interrupt) => {}
                 () = recv(&mut self.terminate) => {}
+                () = recv(&mut self.hangup) => {}
             }
         }
         #[cfg(not(unix))]

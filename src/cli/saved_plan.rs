@@ -3,6 +3,7 @@
 use super::{Failure, GlobalArgs};
 use crate::engine::Planned;
 use crate::plan::saved::{SAVED_PLAN_KIND, SavedPlan, Stale, digest};
+use crate::state::location::StateLocation;
 use crate::state::store::StateStore;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,6 +61,31 @@ pub async fn state_bytes(store: &StateStore) -> Result<Option<Vec<u8>>, Failure>
         .read_bytes()
         .await
         .map_err(super::context::state_failure)
+}
+
+/// Refuses a saved plan made against another state than the one this run locked (another
+/// `--state` or `STACKCTL_STATE`): its fingerprint would differ, but "changed since" would be the
+/// wrong reason.
+pub fn check_state(saved: &SavedPlan, location: &StateLocation) -> Result<(), Failure> {
+    let planned = StateLocation::parse(&saved.state_file, Path::new(""));
+    let same = match (&planned, location) {
+        (Ok(StateLocation::S3(a)), StateLocation::S3(b)) => a.bucket == b.bucket && a.key == b.key,
+        (Ok(StateLocation::Local(a)), StateLocation::Local(b)) => {
+            std::path::absolute(a).ok() == std::path::absolute(b).ok()
+        }
+        _ => false,
+    };
+    if same {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the saved plan was made against the state {}, but this run's state is {location}",
+        saved.state_file
+    ))
+    .help(format!(
+        "apply it with the state it was made against (--state {}), or make a new plan against this one",
+        saved.state_file
+    )))
 }
 
 pub fn stale(error: Stale) -> Failure {

@@ -138,17 +138,24 @@ async fn change(
                 StateCommand::Mv { from, to } => rename(&mut state, from, to, &location)?,
                 _ => unreachable!("only changes reach here"),
             };
-            state.serial += 1;
             (state, message)
         }
     };
     state.format_version = crate::state::FORMAT_VERSION;
+    let before = state.serial;
     locked
         .store
-        .save(&state)
+        .save(&mut state)
         .await
         .map_err(context::state_failure)?;
-    printer.info(&message);
+    if state.serial == before && matches!(command, StateCommand::Push { .. }) {
+        printer.info(&format!(
+            "{location} already holds that document (serial {}); nothing was written.",
+            state.serial
+        ));
+    } else {
+        printer.info(&message.replace("{serial}", &state.serial.to_string()));
+    }
     Ok(Status::Success)
 }
 
@@ -206,11 +213,13 @@ fn push(
     let pushed = decode(&format!("state file {}", file.display()), &bytes, expected)
         .map_err(context::state_failure)?;
     let Some(current) = current else {
-        let serial = pushed.serial;
+        let mut state = pushed;
+        // The save counts one up from here: the document keeps its own serial.
+        state.serial = state.serial.saturating_sub(1);
         return Ok((
-            pushed,
+            state,
             format!(
-                "wrote {} to {location} (serial {serial}); AWS was not touched.",
+                "wrote {} to {location} (serial {{serial}}); AWS was not touched.",
                 file.display()
             ),
         ));
@@ -221,6 +230,12 @@ fn push(
         )
     };
     if !force {
+        if pushed.stack != current.stack || pushed.region != current.region {
+            return Err(refuse(format!(
+                "it is the state of stack `{}` in {}, and {location} of stack `{}` in {}",
+                pushed.stack, pushed.region, current.stack, current.region
+            )));
+        }
         if pushed.lineage != current.lineage {
             return Err(refuse(format!(
                 "it is of another lineage ({}) than {location} ({}): another state, not a version of this one",
@@ -241,13 +256,13 @@ fn push(
         }
     }
     // Written as the newest version, so what was there stays in the history under its own serial.
+    // The save counts one up from the current serial, or keeps a newer document's own.
     let mut state = pushed;
-    state.serial = state.serial.max(current.serial + 1);
-    let serial = state.serial;
+    state.serial = state.serial.saturating_sub(1).max(current.serial);
     Ok((
         state,
         format!(
-            "wrote {} to {location} as serial {serial} (it was serial {}); AWS was not touched.",
+            "wrote {} to {location} as serial {{serial}} (it was serial {}); AWS was not touched.",
             file.display(),
             current.serial
         ),

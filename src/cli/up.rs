@@ -43,6 +43,7 @@ async fn up_locked(
     locked: &LockedState,
 ) -> Result<Status, Failure> {
     if let Some(saved) = saved {
+        saved_plan::check_state(saved, locked.store.location())?;
         let stack_bytes = std::fs::read(&global.file).ok();
         let state_bytes = saved_plan::state_bytes(&locked.store).await?;
         saved

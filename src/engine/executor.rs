@@ -74,8 +74,7 @@ pub async fn apply(
         mut known,
         retained,
     } = planned;
-    state.serial += 1;
-    store.save(&state).await?;
+    store.save(&mut state).await?;
     let deposing = deposing(&plan.resources, &state);
     let jobs = build_jobs(&plan.resources, stack, &state, &observed, &deposing);
     // Named in the plan, recorded in state before the delete: an interrupted delete keeps the name.
@@ -275,7 +274,6 @@ fn step_action(key: &JobKey) -> Action {
 }
 
 async fn store_save(store: &StateStore, state: &mut State) -> Result<(), EngineError> {
-    state.serial += 1;
     store.save(state).await?;
     Ok(())
 }
@@ -715,6 +713,11 @@ fn record_lookups(
         let Some(decl) = stack.and_then(|s| s.resources.get(&name)) else {
             continue;
         };
+        let recorded = state.resources.get(&name);
+        if recorded.is_some_and(|r| r.config == found.config && r.outputs == found.outputs) {
+            // Found as recorded: the entry (and its time) stays, so the state is not rewritten.
+            continue;
+        }
         state.resources.insert(
             name,
             ResourceState {

@@ -48,6 +48,12 @@ impl StateLocation {
                 .map(StateLocation::S3)
                 .map_err(|p| error(&p));
         }
+        if text.len() >= 3 && text[..3].eq_ignore_ascii_case("s3:") {
+            let rest = text[3..].trim_start_matches('/');
+            return Err(error(&format!(
+                "an S3 location starts with `s3://`; did you mean `s3://{rest}`?"
+            )));
+        }
         if let Some((scheme, _)) = text.split_once("://")
             && scheme.chars().all(|c| c.is_ascii_alphanumeric())
         {
@@ -84,6 +90,9 @@ impl S3Object {
                     .into(),
             );
         }
+        if key.ends_with(".lock") || key.contains(".history/") {
+            return Err("keys ending in `.lock` or inside `.history/` are where stackctl keeps a state's lock and earlier versions: choose another key".into());
+        }
         if key.len() > 900 {
             return Err("the key is longer than 900 bytes (S3 allows 1,024, and the lock and history objects add to it)".into());
         }
@@ -94,7 +103,15 @@ impl S3Object {
             .filter(|p| !p.is_empty())
         {
             match pair.split_once('=') {
-                Some(("region", value)) if !value.is_empty() => region = Some(value.to_string()),
+                Some(("region", _)) if region.is_some() => {
+                    return Err("`region` is given twice".into());
+                }
+                Some(("region", value)) if is_region(value) => region = Some(value.to_string()),
+                Some(("region", value)) => {
+                    return Err(format!(
+                        "`{value}` is not an AWS region name, such as `eu-west-1`"
+                    ));
+                }
                 _ => {
                     return Err(format!(
                         "unknown option `{pair}`: the only one is `?region=REGION`"
@@ -118,6 +135,21 @@ impl S3Object {
     pub fn history_key(&self, serial: u64) -> String {
         format!("{}.history/{serial:010}.json", self.key)
     }
+}
+
+/// Whether `name` has the shape of an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`.
+fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && words
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
 }
 
 /// What makes `bucket` an invalid S3 bucket name, following AWS's naming rules.
@@ -219,6 +251,13 @@ mod tests {
             ("s3://-bucket/key", "begin and end"),
             ("s3://a..b/key", "`..`"),
             ("s3://bucket/key?versioned=1", "unknown option"),
+            ("s3://bucket/key?region=", "not an AWS region"),
+            ("s3://bucket/key?region=US-EAST-1", "not an AWS region"),
+            ("s3://bucket/key?region=us-east-1&region=eu-west-1", "twice"),
+            ("s3://bucket/web.json.lock", "lock"),
+            ("s3://bucket/web.json.history/1.json", "lock"),
+            ("s3:/bucket/key", "did you mean `s3://bucket/key`?"),
+            ("S3:bucket/key", "did you mean `s3://bucket/key`?"),
             ("gs://bucket/key", "not a state backend"),
             ("", "empty"),
         ] {

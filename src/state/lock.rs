@@ -19,6 +19,10 @@ pub struct LockInfo {
     /// it ends with its process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<jiff::Timestamp>,
+    /// The holder's process namespace (Linux): with the host, it says whether another run can see
+    /// the holder's pid at all. Containers sharing a host name have different ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_namespace: Option<String>,
 }
 
 impl LockInfo {
@@ -31,8 +35,16 @@ impl LockInfo {
             operation: operation.to_string(),
             since: jiff::Timestamp::now(),
             expires: None,
+            pid_namespace: pid_namespace(),
         }
     }
+}
+
+/// This process's pid namespace, where the system names it (`pid:[4026531836]` on Linux).
+pub fn pid_namespace() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|link| link.display().to_string())
 }
 
 impl std::fmt::Display for LockInfo {
@@ -64,7 +76,7 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
-    #[error("cannot lock {location}: {message}")]
+    #[error("cannot use the lock {location}: {message}")]
     Remote { location: String, message: String },
 }
 

@@ -22,6 +22,8 @@ pub enum StateError {
         column: usize,
         message: String,
     },
+    #[error("{location} is not a stackctl state: {reason}")]
+    NotAState { location: String, reason: String },
     #[error("{location} has format_version {found}; this stackctl reads up to {FORMAT_VERSION}")]
     UnsupportedVersion { location: String, found: u64 },
     #[error("{location} belongs to stack `{found}`, not `{expected}`")]
@@ -63,6 +65,9 @@ impl StateError {
             StateError::Corrupt { .. } => {
                 "the document was not written by stackctl or was edited by hand; restore an earlier version (stackctl never leaves a half-written document)"
             }
+            StateError::NotAState { .. } => {
+                "give a state document, as `stackctl state pull` prints it; check --state and the stack file's `state:`"
+            }
             StateError::UnsupportedVersion { .. } => {
                 "upgrade stackctl to the version that wrote this state"
             }
@@ -89,11 +94,34 @@ pub trait Backend: Send + Sync {
 /// The state of one stack, read and written through its backend.
 pub struct StateStore {
     backend: Box<dyn Backend>,
+    /// The state as last loaded or saved: a save that would change nothing but the serial is
+    /// skipped, so a run that changes nothing leaves the state (and plans saved against it) as is.
+    last: std::sync::Mutex<Option<State>>,
 }
 
 impl StateStore {
     pub fn new(backend: Box<dyn Backend>) -> Self {
-        StateStore { backend }
+        StateStore {
+            backend,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn remember(&self, state: &State) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(state.clone());
+        }
+    }
+
+    /// The serial of the stored state when `state` differs from it only in its serial.
+    fn unchanged(&self, state: &State) -> Option<u64> {
+        let last = self.last.lock().ok()?;
+        let last = last.as_ref()?;
+        let same = State {
+            serial: last.serial,
+            ..state.clone()
+        } == *last;
+        same.then_some(last.serial)
     }
 
     /// A local state file.
@@ -119,20 +147,33 @@ impl StateStore {
     pub async fn load(&self, expected_stack: Option<&str>) -> Result<Option<State>, StateError> {
         match self.backend.read().await? {
             None => Ok(None),
-            Some(bytes) => decode(&self.describe(), &bytes, expected_stack).map(Some),
+            Some(bytes) => {
+                let state = decode(&self.describe(), &bytes, expected_stack)?;
+                self.remember(&state);
+                Ok(Some(state))
+            }
         }
     }
 
-    /// Writes the whole document. A write the backend refuses as stale leaves this run's view in
-    /// a rescue file, named in the error.
-    pub async fn save(&self, state: &State) -> Result<(), StateError> {
+    /// Writes the whole document as the next serial, unless it is the stored one. A write the
+    /// backend refuses as stale leaves this run's view in a rescue file, named in the error.
+    pub async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        if let Some(serial) = self.unchanged(state) {
+            state.serial = serial;
+            return Ok(());
+        }
+        state.serial += 1;
         let document = encode(state);
         match self.backend.write(document.clone(), state.serial).await {
+            Ok(()) => {
+                self.remember(state);
+                Ok(())
+            }
             Err(StateError::Stale { location, .. }) => Err(StateError::Stale {
                 location,
                 rescued: rescue(state, &document),
             }),
-            other => other,
+            Err(other) => Err(other),
         }
     }
 }
@@ -156,24 +197,35 @@ pub fn decode(
     bytes: &[u8],
     expected_stack: Option<&str>,
 ) -> Result<State, StateError> {
-    let corrupt = |e: serde_json::Error, at: bool| StateError::Corrupt {
+    let not_a_state = |reason: String| StateError::NotAState {
         location: location.to_string(),
-        line: if at { e.line() } else { 0 },
-        column: if at { e.column() } else { 0 },
-        message: e.to_string(),
+        reason,
     };
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e, true))?;
-    let version = value
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
+            location: location.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    if value.get("kind").and_then(serde_json::Value::as_str) == Some("stackctl-plan") {
+        return Err(not_a_state(
+            "it is a saved plan (`stackctl up FILE` applies one)".into(),
+        ));
+    }
+    let Some(version) = value
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
+    else {
+        return Err(not_a_state("it has no `format_version`".into()));
+    };
     if version != u64::from(FORMAT_VERSION) {
         return Err(StateError::UnsupportedVersion {
             location: location.to_string(),
             found: version,
         });
     }
-    let state: State = serde_json::from_value(value).map_err(|e| corrupt(e, false))?;
+    let state: State = serde_json::from_value(value).map_err(|e| not_a_state(e.to_string()))?;
     if let Some(expected) = expected_stack
         && state.stack != expected
     {
@@ -227,9 +279,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::local(dir.path().join("nested/s.json"));
         assert!(block_on(store.load(None)).unwrap().is_none());
-        let state = State::new("demo", "us-east-1");
-        block_on(store.save(&state)).unwrap();
+        let mut state = State::new("demo", "us-east-1");
+        block_on(store.save(&mut state)).unwrap();
+        assert_eq!(state.serial, 1);
         assert_eq!(block_on(store.load(Some("demo"))).unwrap().unwrap(), state);
+        block_on(store.save(&mut state)).unwrap();
+        assert_eq!(state.serial, 1, "an unchanged state is not written again");
+        state.region = "eu-west-1".into();
+        block_on(store.save(&mut state)).unwrap();
+        assert_eq!(block_on(store.load(None)).unwrap().unwrap().serial, 2);
         assert!(matches!(
             block_on(store.load(Some("other"))),
             Err(StateError::WrongStack { .. })

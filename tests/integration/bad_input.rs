@@ -267,6 +267,11 @@ fn malformed_state_files_are_refused_and_left_untouched() {
         ),
         ("not JSON at all", "\u{1}\u{2}garbage", "not valid JSON"),
         (
+            "a saved plan",
+            "{\"kind\": \"stackctl-plan\", \"format_version\": 1}",
+            "is not a stackctl state: it is a saved plan",
+        ),
+        (
             "unknown format_version",
             "{\"format_version\": 99, \"stack\": \"web-demo\"}",
             "format_version 99",
@@ -274,7 +279,7 @@ fn malformed_state_files_are_refused_and_left_untouched() {
         (
             "no format_version",
             "{\"stack\": \"web-demo\"}",
-            "format_version 0",
+            "is not a stackctl state: it has no `format_version`",
         ),
         (
             "another stack's state",
@@ -284,7 +289,7 @@ fn malformed_state_files_are_refused_and_left_untouched() {
         (
             "wrong field types",
             "{\"format_version\": 1, \"stack\": \"web-demo\", \"region\": 5, \"lineage\": \"x\", \"serial\": 1, \"resources\": {}}",
-            "not valid JSON",
+            "is not a stackctl state: invalid type: integer `5`",
         ),
     ];
     for (case, content, message) in cases {

@@ -97,7 +97,13 @@ async fn saved_plans_apply_exactly_or_are_refused() {
         run(ctl().args(["plan", "-f", file, "-o", "p3.json"])).code,
         0
     );
-    assert_eq!(run(ctl().args(["up", "-f", file, "--yes"])).code, 0);
+    // (A run that changes nothing leaves the state as it is: a rename there and back does not.)
+    for (from, to) in [("web_sg", "web_sg_renamed"), ("web_sg_renamed", "web_sg")] {
+        assert_eq!(
+            run(ctl().args(["state", "mv", from, to, "-f", file])).code,
+            0
+        );
+    }
     let refused = run(ctl().args(["up", "p3.json", "--yes"]));
     assert_eq!(refused.code, 1);
     assert!(

@@ -197,6 +197,32 @@ async fn the_pipeline_runs_from_separate_directories_sharing_only_s3() {
     let drift = run(ctl(&nightly).args(["plan", "-f", FILE, "--detailed-exitcode"]));
     assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
 
+    // A run that changes nothing writes nothing: a plan saved before it still applies.
+    let before = state_json(&s3).await["serial"].clone();
+    let saved = run(ctl(&nightly).args(["plan", "-f", FILE, "-o", "again.json"]));
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let noop = run(ctl(&nightly).args(["up", "-f", FILE, "--yes"]));
+    assert_eq!(noop.code, 0, "{}", noop.stderr);
+    assert_eq!(state_json(&s3).await["serial"], before, "no new version");
+    // The saved plan names its state: applied against another, it is refused for that reason.
+    let elsewhere = run(ctl(&nightly).args([
+        "up",
+        "again.json",
+        "--yes",
+        "--state",
+        &format!("s3://{BUCKET}/other.json"),
+    ]));
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.stderr);
+    assert!(
+        elsewhere.stderr.contains(&format!(
+            "the saved plan was made against the state s3://{BUCKET}/{KEY}, but this run's state is s3://{BUCKET}/other.json"
+        )),
+        "{}",
+        elsewhere.stderr
+    );
+    let applied_again = run(ctl(&nightly).args(["up", "again.json", "--yes"]));
+    assert_eq!(applied_again.code, 0, "{}", applied_again.stderr);
+
     // The state commands work on the shared state.
     let list = run(ctl(&nightly).args(["state", "list", "-f", FILE]));
     assert!(
@@ -343,34 +369,83 @@ async fn a_second_run_is_refused_while_the_first_holds_the_lease() {
     );
 }
 
-/// A holder killed outright keeps its lock only until its lease ends; then the next run takes it
-/// over and converges, finding what the killed run created instead of creating it twice.
+/// A holder on another machine (a lost CI runner) keeps its lock only until its lease ends; then
+/// the next run takes it over. Two machines are simulated by the lock's own record of its holder.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_killed_holders_lease_runs_out_and_the_next_run_takes_over() {
-    let emulator = Emulator::start_with_env(&[("STACKCTL_EMULATOR_CREATE_SECONDS", "3")]);
+async fn a_lost_runners_lease_runs_out_and_the_next_run_takes_over() {
+    let emulator = Emulator::start();
     let s3 = create_bucket(&emulator).await;
     let ws = s3_workspace();
-    let mut first = stackctl(&emulator.endpoint, ws.dir.path());
-    first
-        .env("STACKCTL_LOCK_LEASE_SECONDS", "4")
-        .args(["up", "-f", FILE, "--yes"]);
-    let (child, _rest) = spawn_until(first, &["web (ec2-instance): creating"]);
-    let lock = wait_for_lock(&s3).await;
-    signal(&child, "KILL");
-    let mut child = child;
-    child.wait().unwrap();
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(4);
+    let lost = serde_json::json!({
+        "id": "5d2b8f00-0000-4000-8000-00000000c1a0",
+        "pid": 4242,
+        "host": "ci-runner-17",
+        "operation": "up",
+        "since": jiff::Timestamp::now().to_string(),
+        "expires": expires.to_string(),
+    });
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(format!("{KEY}.lock"))
+        .body(serde_json::to_vec(&lost).unwrap().into())
+        .send()
+        .await
+        .unwrap();
 
     let locked = run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", FILE, "--yes"]));
     assert_eq!(locked.code, 1, "the lease still runs: {}", locked.stderr);
-    assert!(locked.stderr.contains("lease until"), "{}", locked.stderr);
+    assert!(
+        locked.stderr.contains("by pid 4242 on ci-runner-17")
+            && locked.stderr.contains("lease until"),
+        "{}",
+        locked.stderr
+    );
+    assert_eq!(live_instances(&emulator).await, 0, "nothing was created");
 
-    let expires: jiff::Timestamp = lock["expires"].as_str().unwrap().parse().unwrap();
     let wait = expires.duration_since(jiff::Timestamp::now());
     tokio::time::sleep(Duration::try_from(wait).unwrap_or_default() + Duration::from_millis(500))
         .await;
     let resumed =
         run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", FILE, "--yes"]));
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(
+        resumed.stderr.contains("took over the lock") && resumed.stderr.contains("ci-runner-17"),
+        "{}",
+        resumed.stderr
+    );
+    assert_eq!(live_instances(&emulator).await, 1);
+    assert!(object(&s3, &format!("{KEY}.lock")).await.is_none());
+}
+
+/// A holder killed outright on this machine: the next run sees its process is gone and takes its
+/// lock over at once, without waiting out the lease, and converges, finding what the killed run
+/// created instead of creating it twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_holders_lock_is_taken_over_and_the_run_converges() {
+    let emulator = Emulator::start_with_env(&[("STACKCTL_EMULATOR_CREATE_SECONDS", "3")]);
+    let s3 = create_bucket(&emulator).await;
+    let ws = s3_workspace();
+    let mut first = stackctl(&emulator.endpoint, ws.dir.path());
+    first.args(["up", "-f", FILE, "--yes"]);
+    let (child, _rest) = spawn_until(first, &["web (ec2-instance): creating"]);
+    let lock = wait_for_lock(&s3).await;
+    signal(&child, "KILL");
+    let mut child = child;
+    child.wait().unwrap();
+    assert!(
+        object(&s3, &format!("{KEY}.lock")).await.is_some(),
+        "SIGKILL leaves the lock"
+    );
+
+    let started = Instant::now();
+    let resumed =
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["up", "-f", FILE, "--yes"]));
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the 120 s lease was not waited out"
+    );
     assert!(
         resumed.stderr.contains("took over the lock")
             && resumed.stderr.contains(lock["id"].as_str().unwrap()),
@@ -408,8 +483,13 @@ async fn a_run_that_cannot_renew_its_lease_starts_nothing_new() {
     let (child, rest) = spawn_until(first, &["web (ec2-instance): creating"]);
     let lock = wait_for_lock(&s3).await;
     let id = lock["id"].as_str().unwrap();
-    let unlocked =
-        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["force-unlock", id, "-f", FILE]));
+    let unlocked = run(stackctl(&emulator.endpoint, ws.dir.path()).args([
+        "force-unlock",
+        id,
+        "-f",
+        FILE,
+        "--yes",
+    ]));
     assert_eq!(unlocked.code, 0, "{}", unlocked.stderr);
     assert!(
         unlocked.stderr.contains("stops starting new work"),
@@ -465,22 +545,19 @@ async fn a_stale_write_is_refused_and_the_writers_view_rescued() {
     tokio::time::sleep(Duration::from_secs(4)).await;
 
     // Another run takes over the expired lease and writes a newer state.
-    let pulled =
-        run(stackctl(&emulator.endpoint, other_ws.dir.path()).args(["state", "pull", "-f", FILE]));
-    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
-    other_ws.write("current.json", &pulled.stdout);
-    let pushed = run(stackctl(&emulator.endpoint, other_ws.dir.path()).args([
+    let moved = run(stackctl(&emulator.endpoint, other_ws.dir.path()).args([
         "state",
-        "push",
-        "current.json",
+        "mv",
+        "web_role",
+        "web_role_renamed",
         "-f",
         FILE,
     ]));
-    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
     assert!(
-        pushed.stderr.contains("took over the lock"),
+        moved.stderr.contains("took over the lock"),
         "{}",
-        pushed.stderr
+        moved.stderr
     );
     let newer = state_json(&s3).await;
 
