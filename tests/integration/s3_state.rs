@@ -571,6 +571,11 @@ async fn a_stale_write_is_refused_and_the_writers_view_rescued() {
         "{}",
         paused.stderr
     );
+    assert!(
+        paused.stderr.contains("help: this run lost its lock"),
+        "says what to do: {}",
+        paused.stderr
+    );
     assert_eq!(
         state_json(&s3).await,
         newer,
