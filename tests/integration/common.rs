@@ -160,30 +160,38 @@ pub fn code_of<E: aws_sdk_ec2::error::ProvideErrorMetadata>(
     }
 }
 
-/// The ids of the instances tagged with `stack` that are not terminated (or terminating).
-pub async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
+/// The instances tagged with `stack` that are not terminated (or terminating).
+pub async fn instances_of(aws: &Clients, stack: &str) -> Vec<aws_sdk_ec2::types::Instance> {
+    let filter = |name: &str, values: &[&str]| {
+        values
+            .iter()
+            .fold(aws_sdk_ec2::types::Filter::builder().name(name), |f, v| {
+                f.values(*v)
+            })
+            .build()
+    };
     aws.ec2
         .describe_instances()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:stackctl:stack")
-                .values(stack)
-                .build(),
-        )
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopped")
-                .build(),
-        )
+        .filters(filter("tag:stackctl:stack", &[stack]))
+        .filters(filter(
+            "instance-state-name",
+            &["pending", "running", "stopping", "stopped"],
+        ))
         .send()
         .await
         .unwrap()
         .reservations()
         .iter()
         .flat_map(|r| r.instances())
+        .cloned()
+        .collect()
+}
+
+/// The ids of [`instances_of`] `stack`.
+pub async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
+    instances_of(aws, stack)
+        .await
+        .iter()
         .filter_map(|i| i.instance_id().map(str::to_string))
         .collect()
 }

@@ -131,26 +131,7 @@ pub async fn census(aws: &Clients) -> Vec<(&'static str, usize)> {
         .unwrap()
         .security_groups()
         .len();
-    let instances = aws
-        .ec2
-        .describe_instances()
-        .filters(tag("stackctl:stack", STACK))
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopping")
-                .values("stopped")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .reservations()
-        .iter()
-        .map(|r| r.instances().len())
-        .sum();
+    let instances = crate::common::instances_of(aws, STACK).await.len();
     let clusters = aws
         .elasticache
         .describe_cache_clusters()

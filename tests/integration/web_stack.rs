@@ -15,26 +15,7 @@ fn tag_filter(key: &str, value: &str) -> Filter {
 }
 
 async fn live_instances(clients: &crate::common::Clients) -> Vec<aws_sdk_ec2::types::Instance> {
-    let out = clients
-        .ec2
-        .describe_instances()
-        .filters(tag_filter("stackctl:stack", STACK))
-        .filters(
-            Filter::builder()
-                .name("instance-state-name")
-                .values("pending")
-                .values("running")
-                .values("stopped")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    out.reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .cloned()
-        .collect()
+    crate::common::instances_of(clients, STACK).await
 }
 
 async fn stack_groups(clients: &crate::common::Clients) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
