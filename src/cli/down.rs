@@ -3,6 +3,7 @@
 
 use super::args::ApplyArgs;
 use super::plan::plan_destroy;
+use super::state_access;
 use super::up::apply_planned;
 use super::{Failure, GlobalArgs, Printer, Status, context, saved_plan};
 
@@ -21,7 +22,7 @@ pub async fn down(
         None => global.clone(),
     };
     context::require_consent_possible(global, "down")?;
-    context::with_lock(global, printer, "down", None, async |locked| {
+    state_access::with_lock(global, printer, "down", None, async |locked| {
         down_locked(global, printer, saved.as_ref(), locked).await
     })
     .await
@@ -31,7 +32,7 @@ async fn down_locked(
     global: &GlobalArgs,
     printer: &Printer,
     saved: Option<&crate::plan::saved::SavedPlan>,
-    locked: &context::LockedState,
+    locked: &state_access::LockedState,
 ) -> Result<Status, Failure> {
     if let Some(saved) = saved {
         saved_plan::check_state(saved, locked.store.location())?;
@@ -41,7 +42,8 @@ async fn down_locked(
             .map_err(saved_plan::stale)?;
     }
     let Some(state) =
-        context::load_state(&locked.store, context::file_stack(global).as_deref()).await?
+        state_access::load_state(&locked.store, state_access::file_stack(global).as_deref())
+            .await?
     else {
         printer.info(&format!(
             "Nothing to remove: no state at {}.",

@@ -3,14 +3,15 @@
 //! a lease: this removes it even before the lease ends, for a run that is surely gone.
 
 use super::args::ForceUnlockArgs;
-use super::{Failure, GlobalArgs, Printer, Status, context};
+use super::state_access;
+use super::{Failure, GlobalArgs, Printer, Status};
 
 pub async fn force_unlock(
     global: &GlobalArgs,
     args: &ForceUnlockArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let ended = context::force_unlock(global, printer, &args.lock_id).await?;
+    let ended = state_access::force_unlock(global, printer, &args.lock_id).await?;
     match ended {
         Some(info) if info.expires.is_some() => printer.info(&format!(
             "removed the lock {info}. If that run is still alive, it stops starting new work at its next renewal, and its state writes are refused"

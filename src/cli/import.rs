@@ -2,6 +2,7 @@
 
 use super::args::ImportArgs;
 use super::plan::{check_region, engine_failure};
+use super::state_access;
 use super::{Failure, GlobalArgs, Printer, Status, context};
 use crate::engine::import::{Imported, import_all, import_one};
 use crate::engine::ownership::{describe_untracked, short};
@@ -13,7 +14,7 @@ pub async fn import(
     printer: &Printer,
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
-    context::with_lock(
+    state_access::with_lock(
         global,
         printer,
         "import",
@@ -28,10 +29,10 @@ async fn import_locked(
     args: &ImportArgs,
     printer: &Printer,
     stack: &crate::spec::Stack,
-    locked: &context::LockedState,
+    locked: &state_access::LockedState,
 ) -> Result<Status, Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let mut state = context::load_state(&locked.store, Some(&stack.name))
+    let mut state = state_access::load_state(&locked.store, Some(&stack.name))
         .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
@@ -65,7 +66,7 @@ async fn import_locked(
         .store
         .save(&mut state)
         .await
-        .map_err(context::state_failure)?;
+        .map_err(state_access::state_failure)?;
     for Imported {
         name,
         kind,

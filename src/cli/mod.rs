@@ -16,6 +16,7 @@ mod progress;
 mod saved_plan;
 mod schema;
 mod state;
+mod state_access;
 mod sweep;
 mod up;
 mod validate;

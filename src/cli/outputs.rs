@@ -2,7 +2,8 @@
 //! (the state holds none).
 
 use super::args::OutputsArgs;
-use super::{Failure, GlobalArgs, Printer, Status, context};
+use super::state_access;
+use super::{Failure, GlobalArgs, Printer, Status};
 use serde_json::{Map, Value as Json};
 
 pub async fn outputs(
@@ -10,8 +11,8 @@ pub async fn outputs(
     args: &OutputsArgs,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let store = context::open_state(global, printer, None).await?;
-    let state = context::load_state(&store, context::file_stack(global).as_deref())
+    let store = state_access::open_state(global, printer, None).await?;
+    let state = state_access::load_state(&store, state_access::file_stack(global).as_deref())
         .await?
         .ok_or_else(|| {
             Failure::new(format!(

@@ -1,6 +1,7 @@
 //! `stackctl plan`: what `up` (or with --destroy, `down`) would do. Reads AWS; changes nothing.
 
 use super::args::PlanArgs;
+use super::state_access;
 use super::{Failure, GlobalArgs, Printer, Status, context, saved_plan};
 use crate::aws::Aws;
 use crate::engine::{self, EngineError, Planned};
@@ -33,7 +34,7 @@ pub async fn plan(
         Some(context::load_stack(global, printer)?)
     };
     let stack_region = stack.as_ref().and_then(|s| s.region.as_deref());
-    let store = context::open_state(global, printer, stack_region).await?;
+    let store = state_access::open_state(global, printer, stack_region).await?;
     // Read before planning: a saved plan records exactly the state it was made from.
     let state_bytes = saved_plan::state_bytes(&store).await?;
     let (planned, stack_bytes, variables) = if let Some(stack) = &stack {
@@ -42,8 +43,8 @@ pub async fn plan(
         printer.aws_calls(&aws, "plan");
         (planned, bytes, stack.variables.clone())
     } else {
-        let stack_name = context::file_stack(global);
-        let Some(state) = context::load_state(&store, stack_name.as_deref()).await? else {
+        let stack_name = state_access::file_stack(global);
+        let Some(state) = state_access::load_state(&store, stack_name.as_deref()).await? else {
             // Nothing deployed: an empty destroy plan, which is success, as `down` says.
             if printer.json {
                 let empty = crate::plan::Plan::new(
@@ -118,7 +119,7 @@ pub async fn plan_up(
     printer: &Printer,
 ) -> Result<(Aws, Planned), Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = context::load_state(store, Some(&stack.name))
+    let state = state_access::load_state(store, Some(&stack.name))
         .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
@@ -182,7 +183,7 @@ pub async fn plan_destroy(
     let known: Vec<String> = state.managed().map(|(name, _)| name.clone()).collect();
     // Without the stack file, the state alone says what is this stack's: only what carries its
     // lineage is deleted.
-    let only_marked = context::file_stack(global).is_none();
+    let only_marked = state_access::file_stack(global).is_none();
     let planned = engine::plan_down(&aws, state, usize::from(global.parallelism), only_marked)
         .await
         .map_err(engine_failure)?;

@@ -60,7 +60,7 @@ pub async fn state_bytes(store: &StateStore) -> Result<Option<Vec<u8>>, Failure>
     store
         .read_bytes()
         .await
-        .map_err(super::context::state_failure)
+        .map_err(super::state_access::state_failure)
 }
 
 /// Refuses a saved plan made against another state than the one this run locked (another

@@ -2,8 +2,9 @@
 //! without touching AWS.
 
 use super::args::StateCommand;
-use super::context::LockedState;
-use super::{Failure, GlobalArgs, Printer, Status, context};
+use super::state_access;
+use super::state_access::LockedState;
+use super::{Failure, GlobalArgs, Printer, Status};
 use crate::state::State;
 use crate::state::store::{decode, encode};
 use serde_json::{Value as Json, json};
@@ -13,21 +14,21 @@ pub async fn state(
     command: &StateCommand,
     printer: &Printer,
 ) -> Result<Status, Failure> {
-    let expected = context::file_stack(global);
+    let expected = state_access::file_stack(global);
     let expected = expected.as_deref();
     match command {
         StateCommand::List | StateCommand::Show { .. } | StateCommand::Pull => {
-            let store = context::open_state(global, printer, None).await?;
+            let store = state_access::open_state(global, printer, None).await?;
             if let StateCommand::Pull = command {
                 let bytes = super::saved_plan::state_bytes(&store)
                     .await?
                     .ok_or_else(|| no_state(&store.location().to_string()))?;
                 // Checked, so what is pulled can be pushed back.
-                decode(&store.describe(), &bytes, expected).map_err(context::state_failure)?;
+                decode(&store.describe(), &bytes, expected).map_err(state_access::state_failure)?;
                 printer.data(String::from_utf8_lossy(&bytes).trim_end());
                 return Ok(Status::Success);
             }
-            let Some(state) = context::load_state(&store, expected).await? else {
+            let Some(state) = state_access::load_state(&store, expected).await? else {
                 if let StateCommand::Show { .. } = command {
                     return Err(no_state(&store.location().to_string()));
                 }
@@ -45,7 +46,7 @@ pub async fn state(
                 StateCommand::Mv { .. } => "state mv",
                 _ => "state push",
             };
-            context::with_lock(global, printer, operation, None, async |locked| {
+            state_access::with_lock(global, printer, operation, None, async |locked| {
                 change(printer, command, expected, locked).await
             })
             .await
@@ -125,7 +126,7 @@ async fn change(
     expected: Option<&str>,
     locked: &LockedState,
 ) -> Result<Status, Failure> {
-    let current = context::load_state(&locked.store, expected).await?;
+    let current = state_access::load_state(&locked.store, expected).await?;
     let location = locked.store.location().to_string();
     let (mut state, message) = match command {
         StateCommand::Push { document, force } => {
@@ -147,7 +148,7 @@ async fn change(
         .store
         .save(&mut state)
         .await
-        .map_err(context::state_failure)?;
+        .map_err(state_access::state_failure)?;
     if state.serial == before && matches!(command, StateCommand::Push { .. }) {
         printer.info(&format!(
             "{location} already holds that document (serial {}); nothing was written.",
@@ -211,7 +212,7 @@ fn push(
             .help("give the path of a state document, as written by `stackctl state pull`")
     })?;
     let pushed = decode(&format!("state file {}", file.display()), &bytes, expected)
-        .map_err(context::state_failure)?;
+        .map_err(state_access::state_failure)?;
     let Some(current) = current else {
         let mut state = pushed;
         // The save counts one up from here: the document keeps its own serial.

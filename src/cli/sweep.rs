@@ -3,6 +3,7 @@
 
 use super::args::SweepArgs;
 use super::plan::check_region;
+use super::state_access;
 use super::{Failure, GlobalArgs, Printer, Status, context, progress};
 use crate::engine::ownership::{describe_untracked, short};
 use crate::engine::sweep::{plan_sweep, sweep as delete_all};
@@ -15,7 +16,7 @@ pub async fn sweep(
 ) -> Result<Status, Failure> {
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "sweep")?;
-    context::with_lock(
+    state_access::with_lock(
         global,
         printer,
         "sweep",
@@ -30,10 +31,10 @@ async fn sweep_locked(
     args: &SweepArgs,
     printer: &Printer,
     stack: &crate::spec::Stack,
-    locked: &context::LockedState,
+    locked: &state_access::LockedState,
 ) -> Result<Status, Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = context::load_state(&locked.store, Some(&stack.name))
+    let state = state_access::load_state(&locked.store, Some(&stack.name))
         .await?
         .unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;

@@ -1,8 +1,9 @@
 //! `stackctl up`: create or update everything in the stack file.
 
 use super::args::ApplyArgs;
-use super::context::LockedState;
 use super::plan::{engine_failure, plan_up, show};
+use super::state_access;
+use super::state_access::LockedState;
 use super::{Failure, GlobalArgs, Printer, Status, context, interrupts, progress, saved_plan};
 use crate::aws::Aws;
 use crate::engine::{self, Planned};
@@ -25,7 +26,7 @@ pub async fn up(
     };
     let stack = context::load_stack(global, printer)?;
     context::require_consent_possible(global, "up")?;
-    context::with_lock(
+    state_access::with_lock(
         global,
         printer,
         "up",

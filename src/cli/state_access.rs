@@ -1,0 +1,308 @@
+//! Finding, opening and locking the state: a local file or an S3 object, as `--state`,
+//! `STACKCTL_STATE` or the stack file's `state:` says.
+
+use super::context::{check_endpoint, confirm, region, require_consent_possible};
+use super::{Failure, GlobalArgs, Printer, interrupts};
+use crate::aws::Connection;
+use crate::aws::s3_lock::LeasedLock;
+use crate::aws::s3_state::S3State;
+use crate::diagnostics::Sources;
+use crate::engine::Cancel;
+use crate::state::State;
+use crate::state::location::{S3Object, StateLocation};
+use crate::state::lock::{Lock, LockError, LockInfo};
+use crate::state::store::{StateError, StateStore};
+use std::path::{Path, PathBuf};
+
+/// Where the state is: `--state`, then the stack file's `state:`, then the default local file.
+pub fn state_location(global: &GlobalArgs, printer: &Printer) -> Result<StateLocation, Failure> {
+    // An empty STACKCTL_STATE (a CI variable that is not defined) means none.
+    if let Some(text) = global.state.as_ref().filter(|t| !t.trim().is_empty()) {
+        let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
+        let source = if from_flag {
+            "--state"
+        } else {
+            "STACKCTL_STATE"
+        };
+        return StateLocation::parse(text, Path::new("")).map_err(|e| {
+            let help = e.help();
+            Failure::new(format!("{source}: {e}")).help(help)
+        });
+    }
+    let mut sources = Sources::default();
+    match crate::spec::load::state_setting(&global.file, &mut sources) {
+        Ok(Some(location)) => Ok(location),
+        Ok(None) => state_path(global).map(StateLocation::Local),
+        Err(diagnostics) => {
+            printer.stderr(&sources.render(&diagnostics, printer.color));
+            Err(Failure::new(format!(
+                "{} names its state in a way stackctl cannot use",
+                global.file.display()
+            ))
+            .help("fix `state:` in the stack file, or pass --state; nothing was sent to AWS"))
+        }
+    }
+}
+
+/// The default state file: `.stackctl/<stack file name>.state.json` beside the stack file. It
+/// depends on the file's path, not its content, so `down` finds it even after the file is gone; and
+/// on the whole file name, so `app.yaml` and `app.yml` in one folder never share a state.
+fn state_path(global: &GlobalArgs) -> Result<PathBuf, Failure> {
+    let dir = global.file.parent().map(PathBuf::from).unwrap_or_default();
+    let file_name = global
+        .file
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stack".into());
+    let path = dir
+        .join(".stackctl")
+        .join(format!("{file_name}.state.json"));
+    match legacy_state_path(&dir, &global.file) {
+        Some(legacy) if !path.exists() => {
+            let (stem, siblings) = legacy;
+            if siblings.len() > 1 {
+                return Err(Failure::new(format!(
+                    "{} is the state of an earlier stackctl, named after `{stem}` alone, and {} share that name",
+                    stem_state(&dir, &stem).display(),
+                    siblings.join(" and ")
+                ))
+                .help(format!(
+                    "move it to the state of the stack file it belongs to, e.g. `mv {} {}`",
+                    stem_state(&dir, &stem).display(),
+                    path.display()
+                )));
+            }
+            Ok(stem_state(&dir, &stem))
+        }
+        _ => Ok(path),
+    }
+}
+
+fn stem_state(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(".stackctl").join(format!("{stem}.state.json"))
+}
+
+/// A state written by stackctl before states were named after the whole file name
+/// (`.stackctl/<stem>.state.json`), and the stack files in the folder that share that stem.
+fn legacy_state_path(dir: &Path, file: &Path) -> Option<(String, Vec<String>)> {
+    let stem = file.file_stem()?.to_string_lossy().into_owned();
+    if !stem_state(dir, &stem).is_file() {
+        return None;
+    }
+    let listing = if dir.as_os_str().is_empty() {
+        std::fs::read_dir(".")
+    } else {
+        std::fs::read_dir(dir)
+    };
+    let mut siblings: Vec<String> = listing
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            Path::new(n)
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == stem)
+                && matches!(
+                    Path::new(n).extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                )
+        })
+        .collect();
+    siblings.sort();
+    Some((stem, siblings))
+}
+
+/// The stack name of the stack file, when there is one: a state of another stack is refused by
+/// every command, `down` included. Without a file, the state's own lineage guards what `down` deletes.
+pub fn file_stack(global: &GlobalArgs) -> Option<String> {
+    crate::spec::load::stack_name(&global.file)
+}
+
+pub async fn load_state(store: &StateStore, stack: Option<&str>) -> Result<Option<State>, Failure> {
+    store.load(stack).await.map_err(state_failure)
+}
+
+pub fn state_failure(error: StateError) -> Failure {
+    let help = error.help();
+    Failure::new(error.to_string()).help(help)
+}
+
+fn lock_failure(error: LockError) -> Failure {
+    let help = error.help();
+    Failure::new(error.to_string()).help(help)
+}
+
+/// Opens the state wherever it is kept. `stack_region` is the stack file's region, when known: an
+/// S3 state's bucket is reached in the region its URL names, else the run's.
+pub async fn open_state(
+    global: &GlobalArgs,
+    printer: &Printer,
+    stack_region: Option<&str>,
+) -> Result<StateStore, Failure> {
+    Ok(match state_location(global, printer)? {
+        StateLocation::Local(path) => StateStore::local(path),
+        StateLocation::S3(object) => {
+            let client = s3_client(global, &object, stack_region).await?;
+            StateStore::new(Box::new(S3State::new(client, object)))
+        }
+    })
+}
+
+async fn s3_client(
+    global: &GlobalArgs,
+    object: &S3Object,
+    stack_region: Option<&str>,
+) -> Result<aws_sdk_s3::Client, Failure> {
+    check_endpoint(global).await?;
+    let file_region = crate::spec::load::literal_region(&global.file);
+    let region = match object
+        .region
+        .as_deref()
+        .or(global.region.as_deref())
+        .or(stack_region)
+        .or(file_region.as_deref())
+    {
+        Some(region) => region.to_string(),
+        // Without a region anywhere in the file or the flags, the configured one; a bucket in
+        // another region answers with a redirect, whose error says to add `?region=`.
+        None => region(global, None)
+            .await
+            .unwrap_or_else(|_| "us-east-1".to_string()),
+    };
+    Ok(crate::aws::s3_state::client(
+        &Connection {
+            region,
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+        },
+        object,
+    )
+    .await)
+}
+
+/// The state store of a run that changes infrastructure, with its lock held.
+pub struct LockedState {
+    pub store: StateStore,
+    lock: HeldLock,
+}
+
+enum HeldLock {
+    /// A kernel lock: the kernel releases it if the process dies first.
+    Local(Lock),
+    /// A lease, renewed while the run lives.
+    Leased(LeasedLock),
+}
+
+impl LockedState {
+    /// What stops the engine: an interrupt, or a lease that could not be renewed.
+    pub fn cancel(&self) -> Cancel {
+        let cancel = interrupts::cancel();
+        match &self.lock {
+            HeldLock::Local(_) => cancel,
+            HeldLock::Leased(lock) => cancel.with_lock(lock.lost()),
+        }
+    }
+
+    /// Releases the lock; a lease that cannot be released is said, and ends by itself.
+    pub async fn release(self, printer: &Printer) {
+        match self.lock {
+            HeldLock::Local(lock) => drop(lock),
+            HeldLock::Leased(lock) => {
+                interrupts::forget_release();
+                if let Some(warning) = lock.release().await {
+                    printer.warning(&warning);
+                }
+            }
+        }
+    }
+}
+
+/// How long an S3 lock's lease lasts unless renewed: STACKCTL_LOCK_LEASE_SECONDS, or 120 s.
+fn lease() -> Result<std::time::Duration, Failure> {
+    const DEFAULT: u64 = 120;
+    let Ok(text) = std::env::var("STACKCTL_LOCK_LEASE_SECONDS") else {
+        return Ok(std::time::Duration::from_secs(DEFAULT));
+    };
+    match text.trim().parse::<u64>() {
+        Ok(seconds @ 3..=86_400) => Ok(std::time::Duration::from_secs(seconds)),
+        _ => Err(Failure::new(format!(
+            "STACKCTL_LOCK_LEASE_SECONDS is `{text}`: it must be a whole number of seconds from 3 to 86400"
+        ))
+        .help(format!("unset it for the default of {DEFAULT} s"))),
+    }
+}
+
+/// Runs `work` with the state locked for `operation`, and releases the lock however it ends.
+pub async fn with_lock<T>(
+    global: &GlobalArgs,
+    printer: &Printer,
+    operation: &str,
+    stack_region: Option<&str>,
+    work: impl AsyncFnOnce(&LockedState) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let locked = lock_state(global, printer, operation, stack_region).await?;
+    let result = work(&locked).await;
+    locked.release(printer).await;
+    result
+}
+
+/// Finds the state and takes its lock for `operation`; fails at once when another run holds it.
+async fn lock_state(
+    global: &GlobalArgs,
+    printer: &Printer,
+    operation: &str,
+    stack_region: Option<&str>,
+) -> Result<LockedState, Failure> {
+    match state_location(global, printer)? {
+        StateLocation::Local(path) => {
+            let lock = Lock::acquire(&path, operation).map_err(lock_failure)?;
+            Ok(LockedState {
+                store: StateStore::local(path),
+                lock: HeldLock::Local(lock),
+            })
+        }
+        StateLocation::S3(object) => {
+            let lease = lease()?;
+            let client = s3_client(global, &object, stack_region).await?;
+            let lock = LeasedLock::acquire(&client, &object, operation, lease)
+                .await
+                .map_err(lock_failure)?;
+            if let Some(ended) = &lock.took_over {
+                printer.warning(&format!(
+                    "took over the lock of {object}, whose lease had ended: {ended}"
+                ));
+            }
+            interrupts::release_on_exit(lock.releaser());
+            Ok(LockedState {
+                store: StateStore::new(Box::new(S3State::new(client, object))),
+                lock: HeldLock::Leased(lock),
+            })
+        }
+    }
+}
+
+/// Clears a lock: a local lock file a killed run left, or an S3 lock by its id, even with a
+/// live lease.
+pub async fn force_unlock(
+    global: &GlobalArgs,
+    printer: &Printer,
+    id: &str,
+) -> Result<Option<LockInfo>, Failure> {
+    match state_location(global, printer)? {
+        StateLocation::Local(path) => Lock::force_unlock(&path, id).map_err(lock_failure),
+        StateLocation::S3(object) => {
+            require_consent_possible(global, "force-unlock")?;
+            let question = format!(
+                "Remove lock {id} of {object}, even if its lease has not ended? If its run is still alive, it stops at its next renewal."
+            );
+            if !confirm(global, &question) {
+                return Err(Failure::new("cancelled: the lock was left as it is"));
+            }
+            let client = s3_client(global, &object, None).await?;
+            LeasedLock::force_unlock(&client, &object, id)
+                .await
+                .map(Some)
+                .map_err(lock_failure)
+        }
+    }
+}
