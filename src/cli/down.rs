@@ -18,7 +18,7 @@ pub async fn down(
             .help("apply it with `stackctl up <plan>`"));
     }
     let global = &match &saved {
-        Some(saved) => saved_plan::globals_for(global, saved),
+        Some(saved) => saved_plan::globals_for(global, saved)?,
         None => global.clone(),
     };
     context::require_consent_possible(global, "down")?;

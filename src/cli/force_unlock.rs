@@ -14,7 +14,7 @@ pub async fn force_unlock(
     let ended = state_access::force_unlock(global, printer, &args.lock_id).await?;
     match ended {
         Some(info) if info.expires.is_some() => printer.info(&format!(
-            "removed the lock {info}. If that run is still alive, it stops starting new work at its next renewal, and its state writes are refused"
+            "removed the lock {info}. If that run is still alive, it notices at its next renewal (within a third of its lease) and starts nothing new; once another run has written the state, its writes are refused"
         )),
         Some(info) => printer.info(&format!(
             "the run that held the lock has ended ({info}); its lock file is removed"

@@ -94,11 +94,49 @@ pub fn stale(error: Stale) -> Failure {
 }
 
 /// The global arguments a saved plan was made with: its stack file, whatever `-f` says now.
-pub fn globals_for(global: &GlobalArgs, saved: &SavedPlan) -> GlobalArgs {
+/// The global arguments a saved plan is applied with: its stack file (relative to the directory it
+/// was made in, as a checkout's root is in CI), its state unless another is named (then refused by
+/// [`check_state`]), and, when no `--var` is given and the stack file is the one planned, the
+/// variable values it was made with, as Terraform applies a saved plan.
+pub fn globals_for(global: &GlobalArgs, saved: &SavedPlan) -> Result<GlobalArgs, Failure> {
+    let explicit_file = std::env::args().any(|a| {
+        a == "-f"
+            || a == "--file"
+            || a.starts_with("--file=")
+            || (a.starts_with("-f") && a.len() > 2)
+    });
+    if explicit_file && global.file != Path::new(&saved.stack_file) {
+        return Err(Failure::new(format!(
+            "a saved plan applies to the stack file it was made from ({}), not {}",
+            saved.stack_file,
+            global.file.display()
+        ))
+        .help("leave out -f, or make a plan of that stack file"));
+    }
     let mut global = global.clone();
     global.file = saved.stack_file.clone().into();
     if global.state.is_none() {
         global.state = Some(saved.state_file.clone());
     }
-    global
+    let stack_bytes = std::fs::read(&global.file).ok();
+    if global.vars.is_empty() && stack_bytes.as_deref().map(digest) == saved.stack_file_digest {
+        global.vars = saved
+            .variables
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+    }
+    Ok(global)
+}
+
+/// Refuses a saved plan whose stack file is not where it was when the plan was made.
+pub fn check_stack_file(saved: &SavedPlan) -> Result<(), Failure> {
+    if saved.stack_file_digest.is_none() || Path::new(&saved.stack_file).is_file() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the saved plan was made from the stack file {}, which is not there from this directory",
+        saved.stack_file
+    ))
+    .help("run `stackctl up PLAN` from the directory the plan was made in (in CI, the checkout's root)"))
 }

@@ -126,7 +126,12 @@ async fn change(
     expected: Option<&str>,
     locked: &LockedState,
 ) -> Result<Status, Failure> {
-    let current = state_access::load_state(&locked.store, expected).await?;
+    // `push --force` is also how a state overwritten with another stack's document is mended.
+    let current_stack = match command {
+        StateCommand::Push { force: true, .. } => None,
+        _ => expected,
+    };
+    let current = state_access::load_state(&locked.store, current_stack).await?;
     let location = locked.store.location().to_string();
     let (mut state, message) = match command {
         StateCommand::Push { document, force } => {

@@ -1,7 +1,7 @@
 //! Finding, opening and locking the state: a local file or an S3 object, as `--state`,
 //! `STACKCTL_STATE` or the stack file's `state:` says.
 
-use super::context::{check_endpoint, confirm, region, require_consent_possible};
+use super::context::{check_endpoint, confirm, region};
 use super::{Failure, GlobalArgs, Printer, interrupts};
 use crate::aws::Connection;
 use crate::aws::s3_lock::LeasedLock;
@@ -12,36 +12,63 @@ use crate::state::State;
 use crate::state::location::{S3Object, StateLocation};
 use crate::state::lock::{Lock, LockError, LockInfo};
 use crate::state::store::{StateError, StateStore};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Where the state is: `--state`, then the stack file's `state:`, then the default local file.
 pub fn state_location(global: &GlobalArgs, printer: &Printer) -> Result<StateLocation, Failure> {
-    // An empty STACKCTL_STATE (a CI variable that is not defined) means none.
-    if let Some(text) = global.state.as_ref().filter(|t| !t.trim().is_empty()) {
+    let location = chosen_location(global, printer)?;
+    if let Some(location) = &location
+        && let Ok(default) = state_path(global)
+        && default.is_file()
+        && *location != StateLocation::Local(default.clone())
+    {
+        printer.warning(&format!(
+            "this run uses the state {location}, and {} is another state of this stack file: if the state was moved, remove that file so that no run without --state uses it",
+            default.display()
+        ));
+    }
+    match location {
+        Some(location) => Ok(location),
+        None => state_path(global).map(StateLocation::Local),
+    }
+}
+
+/// The location `--state` (or `STACKCTL_STATE`) or the stack file's `state:` gives, if any.
+fn chosen_location(
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<Option<StateLocation>, Failure> {
+    if let Some(text) = &global.state {
         let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
         let source = if from_flag {
             "--state"
         } else {
             "STACKCTL_STATE"
         };
-        return StateLocation::parse(text, Path::new("")).map_err(|e| {
-            let help = e.help();
-            Failure::new(format!("{source}: {e}")).help(help)
-        });
+        // Never "no location, so the default": an empty CI variable must not send a run to
+        // whatever local state happens to be there.
+        if text.trim().is_empty() {
+            return Err(Failure::new(format!("{source} is set but empty")).help(format!(
+                "give the state's location, or unset {source} to use the stack file's `state:` or the default local file; nothing was changed"
+            )));
+        }
+        return StateLocation::parse(text, Path::new(""))
+            .map(Some)
+            .map_err(|e| {
+                let help = e.help();
+                Failure::new(format!("{source}: {e}")).help(help)
+            });
     }
     let mut sources = Sources::default();
-    match crate::spec::load::state_setting(&global.file, &mut sources) {
-        Ok(Some(location)) => Ok(location),
-        Ok(None) => state_path(global).map(StateLocation::Local),
-        Err(diagnostics) => {
-            printer.stderr(&sources.render(&diagnostics, printer.color));
-            Err(Failure::new(format!(
-                "{} names its state in a way stackctl cannot use",
-                global.file.display()
-            ))
-            .help("fix `state:` in the stack file, or pass --state; nothing was sent to AWS"))
-        }
-    }
+    crate::spec::load::state_setting(&global.file, &mut sources).map_err(|diagnostics| {
+        printer.stderr(&sources.render(&diagnostics, printer.color));
+        Failure::new(format!(
+            "{} names its state in a way stackctl cannot use",
+            global.file.display()
+        ))
+        .help("fix `state:` in the stack file, or pass --state; nothing was sent to AWS")
+    })
 }
 
 /// The default state file: `.stackctl/<stack file name>.state.json` beside the stack file. It
@@ -130,6 +157,36 @@ pub fn state_failure(error: StateError) -> Failure {
 fn lock_failure(error: LockError) -> Failure {
     let help = error.help();
     Failure::new(error.to_string()).help(help)
+}
+
+/// `command` with the flags that name this run's state, so a suggested command acts on it.
+fn with_state_flags(global: &GlobalArgs, command: &str) -> String {
+    let mut words = vec![command.to_string()];
+    if global.file != Path::new("stack.yaml") {
+        words.push(format!("-f {}", global.file.display()));
+    }
+    let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
+    if let (true, Some(state)) = (from_flag, &global.state) {
+        words.push(format!("--state {state}"));
+    }
+    words.join(" ")
+}
+
+/// A lock held by another run, with the `force-unlock` command that names this run's state.
+fn held_failure(global: &GlobalArgs, error: LockError) -> Failure {
+    match &error {
+        LockError::Held(info) => {
+            let help = error.help().replace(
+                &format!("`stackctl force-unlock {}`", info.id),
+                &format!(
+                    "`{}`",
+                    with_state_flags(global, &format!("stackctl force-unlock {}", info.id))
+                ),
+            );
+            Failure::new(error.to_string()).help(help)
+        }
+        _ => lock_failure(error),
+    }
 }
 
 /// Opens the state wherever it is kept. `stack_region` is the stack file's region, when known: an
@@ -266,11 +323,17 @@ async fn lock_state(
             let client = s3_client(global, &object, stack_region).await?;
             let lock = LeasedLock::acquire(&client, &object, operation, lease)
                 .await
-                .map_err(lock_failure)?;
+                .map_err(|e| held_failure(global, e))?;
             if let Some(ended) = &lock.took_over {
-                printer.warning(&format!(
-                    "took over the lock of {object}, whose lease had ended: {ended}"
-                ));
+                let why = if ended
+                    .expires
+                    .is_some_and(|end| end > jiff::Timestamp::now())
+                {
+                    "whose process on this machine has exited"
+                } else {
+                    "whose lease had ended"
+                };
+                printer.warning(&format!("took over the lock of {object}, {why}: {ended}"));
             }
             interrupts::release_on_exit(lock.releaser());
             Ok(LockedState {
@@ -291,9 +354,17 @@ pub async fn force_unlock(
     match state_location(global, printer)? {
         StateLocation::Local(path) => Lock::force_unlock(&path, id).map_err(lock_failure),
         StateLocation::S3(object) => {
-            require_consent_possible(global, "force-unlock")?;
+            if !global.yes && !std::io::stdin().is_terminal() {
+                return Err(Failure::new(format!(
+                    "removing the lock of {object} needs confirmation, but stdin is not a terminal"
+                ))
+                .help(format!(
+                    "if its run is surely gone, pass --yes: `{} --yes`",
+                    with_state_flags(global, &format!("stackctl force-unlock {id}"))
+                )));
+            }
             let question = format!(
-                "Remove lock {id} of {object}, even if its lease has not ended? If its run is still alive, it stops at its next renewal."
+                "Remove lock {id} of {object}, even if its lease has not ended? If its run is still alive, it notices at its next renewal and starts nothing new."
             );
             if !confirm(global, &question) {
                 return Err(Failure::new("cancelled: the lock was left as it is"));

@@ -21,7 +21,10 @@ pub async fn up(
             .help("apply it with `stackctl down <plan>`"));
     }
     let global = &match &saved {
-        Some(saved) => saved_plan::globals_for(global, saved),
+        Some(saved) => {
+            saved_plan::check_stack_file(saved)?;
+            saved_plan::globals_for(global, saved)?
+        }
         None => global.clone(),
     };
     let stack = context::load_stack(global, printer)?;

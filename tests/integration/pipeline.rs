@@ -82,7 +82,7 @@ async fn saved_plans_apply_exactly_or_are_refused() {
         .code,
         0
     );
-    let refused = run(ctl().args(["up", "p2.json", "--yes"]));
+    let refused = run(ctl().args(["up", "p2.json", "--yes", "--var", "instance_type=t3.large"]));
     assert_eq!(refused.code, 1);
     assert!(
         refused
@@ -90,6 +90,40 @@ async fn saved_plans_apply_exactly_or_are_refused() {
             .contains("variable values changed since the plan was made: instance_type"),
         "{}",
         refused.stderr
+    );
+    // Without --var, a saved plan applies with the values it was made with, as in Terraform.
+    let applied = run(ctl().args(["up", "p2.json", "--yes"]));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let types: Vec<String> = crate::common::instances_of(&aws, "web-demo")
+        .await
+        .iter()
+        .filter_map(|i| i.instance_type().map(|t| t.as_str().to_string()))
+        .collect();
+    assert_eq!(types, ["t3.medium"]);
+    // A saved plan is applied from where it was made, with its own stack file.
+    let other = run(ctl().args(["up", "p2.json", "--yes", "-f", "stacks/memorydb.yaml"]));
+    assert_eq!(other.code, 1);
+    assert!(
+        other
+            .stderr
+            .contains("a saved plan applies to the stack file it was made from (stacks/web.yaml)"),
+        "{}",
+        other.stderr
+    );
+    let elsewhere =
+        run(stackctl(&emulator.endpoint, &cwd.join("stacks")).args(["up", "../p2.json", "--yes"]));
+    assert_eq!(elsewhere.code, 1);
+    assert!(
+        elsewhere
+            .stderr
+            .contains("which is not there from this directory"),
+        "{}",
+        elsewhere.stderr
+    );
+    assert_eq!(
+        run(ctl().args(["up", "-f", file, "--yes"])).code,
+        0,
+        "back to the file's values"
     );
 
     // Another run changed the state meanwhile.

@@ -492,7 +492,7 @@ async fn a_run_that_cannot_renew_its_lease_starts_nothing_new() {
     ]));
     assert_eq!(unlocked.code, 0, "{}", unlocked.stderr);
     assert!(
-        unlocked.stderr.contains("stops starting new work"),
+        unlocked.stderr.contains("starts nothing new"),
         "{}",
         unlocked.stderr
     );
