@@ -119,14 +119,26 @@ pub async fn plan_up(
     printer: &Printer,
 ) -> Result<(Aws, Planned), Failure> {
     let region = context::region(global, stack.region.as_deref()).await?;
-    let state = state_access::load_state(store, Some(&stack.name))
-        .await?
-        .unwrap_or_else(|| State::new(&stack.name, &region));
+    let loaded = state_access::load_state(store, Some(&stack.name)).await?;
+    let no_state = loaded.is_none();
+    let state = loaded.unwrap_or_else(|| State::new(&stack.name, &region));
     check_region(&state, &region)?;
     let aws = context::connect(global, &region).await?;
     let planned = engine::plan_up(&aws, stack, state, usize::from(global.parallelism))
         .await
-        .map_err(engine_failure)?;
+        .map_err(|error| {
+            let untracked = matches!(error, EngineError::Untracked { .. });
+            let mut failure = engine_failure(error);
+            if untracked && no_state {
+                // The likeliest cause when the state is remote: a mistyped key.
+                let otherwise = failure.help.take().unwrap_or_default();
+                failure = failure.help(format!(
+                    "there is no state at {}: if this stack is deployed with a state kept elsewhere, check the location (--state, STACKCTL_STATE, `state:`) before anything else. Otherwise: {otherwise}",
+                    store.location()
+                ));
+            }
+            failure
+        })?;
     let known: Vec<&str> = stack.resources.keys().map(String::as_str).collect();
     let planned = narrow(
         global,

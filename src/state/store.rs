@@ -251,9 +251,12 @@ fn rescue(state: &State, document: &[u8]) -> Option<PathBuf> {
         .into_iter()
         .map(|dir| dir.join(&name))
         .find(|path| {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            // Readable by its owner only, like the local state files.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options
                 .open(path)
                 .and_then(|mut file| std::io::Write::write_all(&mut file, document))
                 .is_ok()

@@ -223,6 +223,34 @@ async fn the_pipeline_runs_from_separate_directories_sharing_only_s3() {
     let applied_again = run(ctl(&nightly).args(["up", "again.json", "--yes"]));
     assert_eq!(applied_again.code, 0, "{}", applied_again.stderr);
 
+    // A mistyped key finds no state, and says so before suggesting to adopt what AWS holds.
+    let typo = run(ctl(&nightly).args([
+        "plan",
+        "-f",
+        FILE,
+        "--state",
+        &format!("s3://{BUCKET}/stacks/wbe.json"),
+    ]));
+    assert_eq!(typo.code, 1, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains(&format!(
+            "there is no state at s3://{BUCKET}/stacks/wbe.json"
+        )),
+        "{}",
+        typo.stderr
+    );
+    // A local state left beside a stack file whose state moved to S3 is pointed out.
+    let leftover = nightly.write("stacks/.stackctl/web.yaml.state.json", "{}");
+    let warned = run(ctl(&nightly).args(["state", "list", "-f", FILE]));
+    assert!(
+        warned
+            .stderr
+            .contains("stacks/.stackctl/web.yaml.state.json is another state of this stack file"),
+        "{}",
+        warned.stderr
+    );
+    std::fs::remove_dir_all(leftover.parent().unwrap()).unwrap();
+
     // The state commands work on the shared state.
     let list = run(ctl(&nightly).args(["state", "list", "-f", FILE]));
     assert!(
@@ -645,6 +673,28 @@ fn bad_state_locations_are_refused_before_any_aws_call() {
         );
     }
     ws.write(FILE, &text);
+    for (flag, env) in [(Some(""), None), (None, Some("")), (None, Some("  "))] {
+        let mut command = stackctl(&counter.endpoint, ws.dir.path());
+        command.args(["up", "-f", FILE, "--yes"]);
+        if let Some(value) = flag {
+            command.args(["--state", value]);
+        }
+        if let Some(value) = env {
+            command.env("STACKCTL_STATE", value);
+        }
+        let empty = run(&mut command);
+        assert_eq!(empty.code, 1, "{flag:?} {env:?}: {}", empty.stderr);
+        let source = if flag.is_some() {
+            "--state"
+        } else {
+            "STACKCTL_STATE"
+        };
+        assert!(
+            empty.stderr.contains(&format!("{source} is set but empty")),
+            "{}",
+            empty.stderr
+        );
+    }
     let lease = run(stackctl(&counter.endpoint, ws.dir.path())
         .env("STACKCTL_LOCK_LEASE_SECONDS", "soon")
         .args([
