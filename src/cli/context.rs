@@ -72,6 +72,17 @@ const ENDPOINT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// seconds, naming it, instead of after every retry the SDK would make; an endpoint that answers,
 /// however slowly, still gets those retries.
 pub(super) async fn check_endpoint(global: &GlobalArgs) -> Result<(), Failure> {
+    // Once per process: the S3 state client and the service clients share the endpoint.
+    static ANSWERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ANSWERED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    probe_endpoint(global).await?;
+    ANSWERED.store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+async fn probe_endpoint(global: &GlobalArgs) -> Result<(), Failure> {
     let from_env = std::env::var("AWS_ENDPOINT_URL").ok();
     let Some(endpoint) = global.endpoint_url.clone().or(from_env) else {
         return Ok(());

@@ -34,14 +34,18 @@ pub fn state_location(global: &GlobalArgs, printer: &Printer) -> Result<StateLoc
     }
 }
 
+/// Whether the state was named on the command line (`--state`) rather than by `STACKCTL_STATE`.
+fn state_from_flag() -> bool {
+    std::env::args().any(|a| a == "--state" || a.starts_with("--state="))
+}
+
 /// The location `--state` (or `STACKCTL_STATE`) or the stack file's `state:` gives, if any.
 fn chosen_location(
     global: &GlobalArgs,
     printer: &Printer,
 ) -> Result<Option<StateLocation>, Failure> {
     if let Some(text) = &global.state {
-        let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
-        let source = if from_flag {
+        let source = if state_from_flag() {
             "--state"
         } else {
             "STACKCTL_STATE"
@@ -165,8 +169,7 @@ fn with_state_flags(global: &GlobalArgs, command: &str) -> String {
     if global.file != Path::new("stack.yaml") {
         words.push(format!("-f {}", global.file.display()));
     }
-    let from_flag = std::env::args().any(|a| a == "--state" || a.starts_with("--state="));
-    if let (true, Some(state)) = (from_flag, &global.state) {
+    if let (true, Some(state)) = (state_from_flag(), &global.state) {
         words.push(format!("--state {state}"));
     }
     words.join(" ")
