@@ -68,10 +68,6 @@ impl StateLocation {
             base.join(path)
         }))
     }
-
-    pub fn is_remote(&self) -> bool {
-        matches!(self, StateLocation::S3(_))
-    }
 }
 
 impl S3Object {
