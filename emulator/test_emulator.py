@@ -8,6 +8,7 @@ No pytest needed. Prints one line per check and a closing
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import random
@@ -37,6 +38,9 @@ DELETE_DELAY = 3.0
 # STACKCTL_EMULATOR_CREATE_SECONDS / _PROFILE_PROPAGATION_SECONDS /
 # _ENI_RELEASE_SECONDS of the "slow" emulator.
 SLOW_DELAY = 2.0
+# STACKCTL_EMULATOR_LATENCY_SECONDS and _PROFILE_SCALE of the emulators that check them.
+LATENCY = 0.2
+PROFILE_SCALE = 0.01
 # STACKCTL_EMULATOR_THROTTLE_RATE / _SEED of the "sampled" emulator.
 SAMPLED_RATE = 0.3
 SAMPLED_SEED = 42
@@ -1560,6 +1564,9 @@ def check_bad_settings_refused() -> None:
         "STACKCTL_EMULATOR_PROFILE_PROPAGATION_SECONDS": "soon",
         "STACKCTL_EMULATOR_ENI_RELEASE_SECONDS": "inf",
         "STACKCTL_EMULATOR_S3_WRITE_SECONDS": "-2",
+        "STACKCTL_EMULATOR_LATENCY_SECONDS": "fast",
+        "STACKCTL_EMULATOR_PROFILE": "azure",
+        "STACKCTL_EMULATOR_PROFILE_SCALE": "0.5",
     }
     runs = []
     for name, value in cases.items():
@@ -1583,6 +1590,22 @@ def check_bad_settings_refused() -> None:
         env={**os.environ, "STACKCTL_EMULATOR_THROTTLE_RATE": "0.6", "STACKCTL_EMULATOR_ERROR_RATE": "0.6"},
     )
     runs.append(("STACKCTL_EMULATOR_ERROR_RATE", both))
+    for env in (
+        {"STACKCTL_EMULATOR_PROFILE": "aws", "STACKCTL_EMULATOR_CREATE_SECONDS": "1"},
+        {"STACKCTL_EMULATOR_PROFILE": "aws", "STACKCTL_EMULATOR_PROFILE_SCALE": "0"},
+    ):
+        runs.append(
+            (
+                "STACKCTL_EMULATOR_PROFILE",
+                subprocess.Popen(
+                    [sys.executable, SERVER, "--port", "0"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env={**os.environ, **env},
+                ),
+            )
+        )
     for name, proc in runs:
         try:
             out, err = proc.communicate(timeout=STARTUP_TIMEOUT)
@@ -1592,6 +1615,96 @@ def check_bad_settings_refused() -> None:
             raise AssertionError(f"server kept running with a bad {name}") from None
         assert proc.returncode != 0 and out == b"", (name, proc.returncode, out)
         assert name in err.decode(), (name, err.decode()[-500:])
+
+
+def check_latency(emu: Emulator) -> None:
+    # Started with LATENCY_SECONDS=LATENCY: each request takes at least that
+    # long; requests made together overlap; the log says when each ran.
+    sts = emu.client("sts")
+    emu.reset_requests()
+    started = time.monotonic()
+    sts.get_caller_identity()
+    sts.get_caller_identity()
+    sequential = time.monotonic() - started
+    assert sequential >= 2 * LATENCY, sequential
+    ec2 = emu.client("ec2")
+    iam = emu.client("iam")
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for future in [
+            pool.submit(sts.get_caller_identity),
+            pool.submit(ec2.describe_vpcs),
+            pool.submit(iam.list_roles),
+            pool.submit(ec2.describe_subnets),
+        ]:
+            future.result()
+    together = time.monotonic() - started
+    assert together < 3 * LATENCY, together
+    log = emu.requests()
+    assert len(log) == 6, log
+    for entry in log:
+        assert entry["finished"] - entry["started"] >= LATENCY, entry
+    first, second = log[0], log[1]
+    assert second["started"] >= first["finished"], (first, second)
+
+
+def check_kind_profile(emu: Emulator) -> None:
+    # Started with PROFILE=aws and PROFILE_SCALE=PROFILE_SCALE: each kind
+    # takes its own published duration, scaled.
+    with urllib.request.urlopen(f"{emu.endpoint}/_stackctl/profile") as resp:
+        profile = json.loads(resp.read())
+    assert profile["profile"] == "aws", profile
+    create = profile["create_seconds"]
+    minutes = {"rds-instance": 8, "elasticache-cluster": 7, "elasticache-replication-group": 11, "memorydb-cluster": 20, "ec2-instance": 1}
+    for kind, figure in minutes.items():
+        assert abs(create[kind] - figure * 60 * PROFILE_SCALE) < 1e-6, (kind, create)
+    private = _private_subnets(emu)
+    rds = emu.client("rds")
+    elasticache = emu.client("elasticache")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="profile-db", DBSubnetGroupDescription="d", SubnetIds=private
+    )
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="profile-cache", CacheSubnetGroupDescription="d", SubnetIds=private
+    )
+    cache_started = time.monotonic()
+    elasticache.create_cache_cluster(
+        CacheClusterId="profile-cache",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheNodes=1,
+        CacheSubnetGroupName="profile-cache",
+    )
+    db_started = time.monotonic()
+    rds.create_db_instance(
+        DBInstanceIdentifier="profile-db",
+        DBInstanceClass="db.t3.micro",
+        Engine="mysql",
+        MasterUsername="admin",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
+        DBSubnetGroupName="profile-db",
+    )
+
+    def cache_status() -> str:
+        return elasticache.describe_cache_clusters(CacheClusterId="profile-cache")["CacheClusters"][0]["CacheClusterStatus"]
+
+    def db_status() -> str:
+        return rds.describe_db_instances(DBInstanceIdentifier="profile-db")["DBInstances"][0]["DBInstanceStatus"]
+
+    assert cache_status() == "creating" and db_status() == "creating"
+    # The cache cluster (7 minutes) is ready before the database (8), which
+    # was started after it.
+    _wait_until(cache_started + create["elasticache-cluster"] + 0.3)
+    assert cache_status() == "available"
+    assert db_status() in ("creating", "backing-up"), db_status()
+    _wait_until(db_started + create["rds-instance"] + 0.3)
+    assert db_status() == "available"
+    rds.delete_db_instance(DBInstanceIdentifier="profile-db", SkipFinalSnapshot=True)
+    deleted = time.monotonic()
+    assert db_status() == "deleting"
+    _wait_until(deleted + profile["delete_seconds"]["rds-instance"] + 0.3)
+    expect_error("DBInstanceNotFound", 404, db_status)
 
 
 def _wait_until(deadline: float) -> None:
@@ -2178,7 +2291,12 @@ def main() -> int:
             "STACKCTL_EMULATOR_MODIFY_LAG_SECONDS": str(SLOW_DELAY),
         },
     )
-    extra = [throttled, failing, sampled, slow, lagged]
+    latent = Emulator("--exit-with-stdin", env={"STACKCTL_EMULATOR_LATENCY_SECONDS": str(LATENCY)})
+    profiled = Emulator(
+        "--exit-with-stdin",
+        env={"STACKCTL_EMULATOR_PROFILE": "aws", "STACKCTL_EMULATOR_PROFILE_SCALE": str(PROFILE_SCALE)},
+    )
+    extra = [throttled, failing, sampled, slow, lagged, latent, profiled]
     try:
         main_emu.wait_ready()
         multi.wait_ready()
@@ -2223,6 +2341,8 @@ def main() -> int:
         run(f"MODIFY_LAG_SECONDS={SLOW_DELAY:g}: the old status first, the changes pending", lambda: check_modify_lag(lagged))
         run(f"PROFILE_PROPAGATION_SECONDS={SLOW_DELAY:g}: RunInstances rejected, then accepted", lambda: check_profile_propagation(slow))
         run(f"ENI_RELEASE_SECONDS={SLOW_DELAY:g}: security group held, then freed", lambda: check_eni_release(slow))
+        run(f"LATENCY_SECONDS={LATENCY:g}: every request takes it, together they overlap", lambda: check_latency(latent))
+        run(f"PROFILE=aws PROFILE_SCALE={PROFILE_SCALE:g}: each kind takes its own time", lambda: check_kind_profile(profiled))
         run("bad STACKCTL_EMULATOR_* values stop the server", check_bad_settings_refused)
 
         def stdin_eof() -> None:

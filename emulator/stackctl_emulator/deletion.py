@@ -22,6 +22,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from . import profile
+
 ENV_VAR = "STACKCTL_EMULATOR_DELETE_SECONDS"
 
 _delay_seconds = 0.0
@@ -50,21 +52,24 @@ def delay_seconds() -> float:
 class PendingDeletions:
     """Per-backend (account + region) list of deletions still in progress."""
 
-    def __init__(self) -> None:
+    def __init__(self, backend: Any) -> None:
         self.lock = threading.RLock()
         self._due: dict[Any, tuple[float, Callable[[], None]]] = {}
+        self._backend = backend
 
     def schedule(self, key: Any, finish: Callable[[], None]) -> None:
         """Finishes the deletion now (delay 0) or once the delay has passed.
         ``key`` identifies the resource; scheduling it twice keeps the first
         deadline (a second Delete does not extend the deletion)."""
+        from_profile = profile.delete_seconds(self._backend, key)
+        delay = _delay_seconds if from_profile is None else from_profile
         with self.lock:
-            if _delay_seconds <= 0:
+            if delay <= 0:
                 self._due.pop(key, None)
                 finish()
                 return
             if key not in self._due:
-                self._due[key] = (time.monotonic() + _delay_seconds, finish)
+                self._due[key] = (time.monotonic() + delay, finish)
 
     def is_pending(self, key: Any) -> bool:
         with self.lock:
@@ -80,7 +85,10 @@ class PendingDeletions:
 
 
 def pending(backend: Any) -> PendingDeletions:
-    return backend.__dict__.setdefault("_stackctl_pending_deletions", PendingDeletions())
+    found = backend.__dict__.get("_stackctl_pending_deletions")
+    if found is None:
+        found = backend.__dict__.setdefault("_stackctl_pending_deletions", PendingDeletions(backend))
+    return found
 
 
 def purge_before_each_request(response_cls: type, backend_of: Callable[[Any], Any]) -> None:

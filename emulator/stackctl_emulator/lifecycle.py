@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import envconfig, timeline
+from . import envconfig, profile, timeline
 
 ENV_VAR = "STACKCTL_EMULATOR_CREATE_SECONDS"
 LAG_ENV_VAR = "STACKCTL_EMULATOR_MODIFY_LAG_SECONDS"
@@ -40,16 +40,20 @@ def modify_lag() -> float:
 
 
 def enabled() -> bool:
-    return _seconds > 0
+    return _seconds > 0 or profile.enabled()
 
 
-def seconds() -> float:
-    return _seconds
+def seconds_for(backend: Any, key: Any) -> float:
+    """How long a create or modification of ``key`` takes: its kind's figure
+    under ``STACKCTL_EMULATOR_PROFILE``, else ``STACKCTL_EMULATOR_CREATE_SECONDS``."""
+    from_profile = profile.create_seconds(backend, key)
+    return _seconds if from_profile is None else from_profile
 
 
 def schedule(backend: Any, key: Any, steps: list[tuple[float, Callable[[], None]]]) -> None:
     """``steps``: (fraction of the duration, callback), e.g. ``[(1.0, done)]``."""
-    timeline.of(backend).start(key, [(fraction * _seconds, step) for fraction, step in steps])
+    duration = seconds_for(backend, key)
+    timeline.of(backend).start(key, [(fraction * duration, step) for fraction, step in steps])
 
 
 def schedule_modification(
@@ -65,5 +69,5 @@ def schedule_modification(
         return
     steps = [(_lag, begin)]
     if enabled():
-        steps.append((_lag + _seconds, finish))
+        steps.append((_lag + seconds_for(backend, key), finish))
     timeline.of(backend).start(key, steps)

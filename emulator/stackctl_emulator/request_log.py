@@ -24,10 +24,23 @@ import io
 import json
 import re
 import threading
+import time
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from . import crash, faults
+from . import crash, envconfig, faults, profile
+
+LATENCY_VAR = "STACKCTL_EMULATOR_LATENCY_SECONDS"
+
+# Every AWS request waits this long before it is handled, as a round trip to
+# AWS does (50-150 ms): calls made one after another add up, calls made
+# together do not. Read once at startup by ``configure``.
+_latency = 0.0
+
+
+def configure() -> None:
+    global _latency
+    _latency = envconfig.seconds(LATENCY_VAR)
 
 LOG_PATH = "/_stackctl/requests"
 RESET_PATH = "/_stackctl/requests/reset"
@@ -190,6 +203,9 @@ class RequestLogMiddleware:
                 return _json_response(start_response, "400 Bad Request", {"error": str(error)})
             return _json_response(start_response, "200 OK", self.crash.status())
 
+        if path == profile.PATH:
+            return _json_response(start_response, "200 OK", profile.status())
+
         if path == faults.PATH:
             if method == "GET":
                 return _json_response(start_response, "200 OK", self.faults.status())
@@ -206,8 +222,12 @@ class RequestLogMiddleware:
             "path": path,
             "status": None,
             "fault": None,
+            "started": time.monotonic(),
+            "finished": None,
         }
         self.log.append(entry)
+        if _latency > 0:
+            time.sleep(_latency)
 
         def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
             # Filled in place: the entry is already in the list, so a request
@@ -216,6 +236,7 @@ class RequestLogMiddleware:
                 entry["status"] = int(status.split(" ", 1)[0])
             except ValueError:
                 pass
+            entry["finished"] = time.monotonic()
             return start_response(status, headers, *args)
 
         drawn = self.faults.draw(environ, entry["service"], entry["action"])
