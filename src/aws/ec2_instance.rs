@@ -284,7 +284,7 @@ pub async fn create(
                     && started.elapsed() < PROFILE_PROPAGATION
                 {
                     ctx.status("waiting for the instance profile to reach EC2");
-                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    tokio::time::sleep(super::wait::next_poll_gap(started.elapsed())).await;
                     continue;
                 }
                 return Err(error);

@@ -11,14 +11,26 @@ pub enum Poll<T = ()> {
     Pending(String),
 }
 
-/// Polls `check` with backoff (1s doubling to 10s) until it is done or `ctx.timeout` passes.
+/// The shortest gap between two polls: what a status check costs AWS is worth spending this often
+/// while a change is young, and most changes to small resources finish within a few seconds.
+const MIN_POLL_GAP: Duration = Duration::from_millis(250);
+/// The longest gap: a 10-minute database create is polled a few times a minute, never less often.
+const MAX_POLL_GAP: Duration = Duration::from_secs(10);
+
+/// How long to wait before the next poll, `waited` into a wait: a tenth of the time waited so far,
+/// so a change is noticed at most 10% (and at most 10 s) after it happens, with a number of calls
+/// that grows with the logarithm of the wait until the 10 s cap.
+pub fn next_poll_gap(waited: Duration) -> Duration {
+    (waited / 10).clamp(MIN_POLL_GAP, MAX_POLL_GAP)
+}
+
+/// Polls `check` until it is done or `ctx.timeout` passes, at the gaps [`next_poll_gap`] gives.
 pub async fn until<T, F, Fut>(ctx: &Ctx, what: &str, mut check: F) -> Result<T, DriverError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, DriverError>>,
 {
     let started = Instant::now();
-    let mut delay = Duration::from_millis(500);
     let mut last = String::from("unknown");
     loop {
         match check().await? {
@@ -37,8 +49,8 @@ where
                 elapsed: started.elapsed(),
             });
         }
+        let delay = next_poll_gap(started.elapsed());
         tokio::time::sleep(delay.min(ctx.timeout.saturating_sub(started.elapsed()))).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
 
@@ -153,4 +165,41 @@ where
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Simulates a wait for a change that takes `takes`: how late it is noticed and how many polls
+    /// that costs.
+    fn noticed(takes: Duration) -> (Duration, usize) {
+        let mut now = Duration::ZERO;
+        let mut polls = 1;
+        while now < takes {
+            now += next_poll_gap(now);
+            polls += 1;
+        }
+        (now - takes, polls)
+    }
+
+    #[test]
+    fn a_change_is_noticed_within_a_tenth_of_the_wait_and_ten_seconds() {
+        for millis in (100..3_600_000).step_by(997) {
+            let takes = Duration::from_millis(millis);
+            let (late, _) = noticed(takes);
+            assert!(
+                late <= MIN_POLL_GAP.max(takes / 10).min(MAX_POLL_GAP),
+                "a change after {takes:?} noticed {late:?} late"
+            );
+        }
+    }
+
+    #[test]
+    fn a_ten_minute_create_costs_a_few_polls_a_minute() {
+        let (_, polls) = noticed(Duration::from_secs(600));
+        assert!(polls <= 110, "{polls} polls in 10 minutes");
+        let (_, polls) = noticed(Duration::from_secs(3600));
+        assert!(polls <= 110 + 300, "{polls} polls in an hour");
+    }
 }

@@ -64,7 +64,7 @@ async fn import_locked(
     }
     locked
         .store
-        .save(&mut state)
+        .save_whole(&mut state)
         .await
         .map_err(state_access::state_failure)?;
     for Imported {

@@ -151,7 +151,7 @@ async fn change(
     let before = state.serial;
     locked
         .store
-        .save(&mut state)
+        .save_whole(&mut state)
         .await
         .map_err(state_access::state_failure)?;
     if state.serial == before && matches!(command, StateCommand::Push { .. }) {

@@ -132,6 +132,9 @@ pub async fn apply(
                 .map(|(k, _)| k.clone())
                 .take(parallelism.saturating_sub(running.len()))
                 .collect();
+            // Every step started here is saved in one write, before any of their calls is made.
+            let mut launching = Vec::new();
+            let mut after_save = Vec::new();
             for key in ready {
                 pending.remove(&key);
                 let name = key.0.clone();
@@ -146,8 +149,7 @@ pub async fn apply(
                     if let Some(entry) = state.resources.remove(&name) {
                         state.retained.extend(entry.aws_ids());
                     }
-                    store_save(store, &mut state).await?;
-                    events(Event::Status {
+                    after_save.push(Event::Status {
                         resource: name.clone(),
                         status: why.clone(),
                         elapsed: Duration::ZERO,
@@ -169,13 +171,10 @@ pub async fn apply(
                             kind,
                             action,
                         });
-                        store_save(store, &mut state).await?;
-                        let key = key.clone();
-                        running.spawn(async move { (key, kind, future.await) });
+                        launching.push((key.clone(), kind, future));
                     }
                     Ok(Started::Nothing(kind)) => {
-                        store_save(store, &mut state).await?;
-                        events(Event::Finished {
+                        after_save.push(Event::Finished {
                             resource: name.clone(),
                             kind,
                             action,
@@ -187,12 +186,17 @@ pub async fn apply(
                     Err(error) => {
                         outcome.failures.push(error);
                         stopping = true;
-                        events(Event::Stopping {
+                        after_save.push(Event::Stopping {
                             reason: format!("{name} could not start"),
                         });
                         break;
                     }
                 }
+            }
+            store_save(store, &mut state).await?;
+            after_save.into_iter().for_each(|event| events(event));
+            for (key, kind, future) in launching {
+                running.spawn(async move { (key, kind, future.await) });
             }
         }
         if running.is_empty() {
@@ -206,40 +210,61 @@ pub async fn apply(
             break;
         }
         tokio::select! {
-            Some((resource, progress)) = progress_rx.recv() => match progress {
-                Progress::Created(id) => {
-                    if let Some(entry) = state.resources.get_mut(&resource) {
-                        entry.id = Some(id);
+            Some(first) = progress_rx.recv() => {
+                // Ids reported together are saved together.
+                let mut batch = vec![first];
+                while let Ok(more) = progress_rx.try_recv() {
+                    batch.push(more);
+                }
+                let mut created = false;
+                for (resource, progress) in batch {
+                    match progress {
+                        Progress::Created(id) => {
+                            if let Some(entry) = state.resources.get_mut(&resource) {
+                                entry.id = Some(id);
+                            }
+                            created = true;
+                        }
+                        Progress::Status(status) => {
+                            let elapsed = started_at.get(&resource).map(Instant::elapsed).unwrap_or_default();
+                            events(Event::Status { resource, status, elapsed });
+                        }
                     }
+                }
+                if created {
                     store_save(store, &mut state).await?;
                 }
-                Progress::Status(status) => {
-                    let elapsed = started_at.get(&resource).map(Instant::elapsed).unwrap_or_default();
-                    events(Event::Status { resource, status, elapsed });
-                }
             },
-            Some(joined) = running.join_next() => {
-                let (key, kind, result) = joined.map_err(|e| EngineError::Config { resource: "engine".into(), message: e.to_string() })?;
-                let name = key.0.clone();
-                let action = step_action(&key);
-                let elapsed = started_at.get(&name).map(Instant::elapsed).unwrap_or_default();
-                match result {
-                    Ok(done) => {
-                        let id = record(&mut state, &key, done, &mut known);
-                        store_save(store, &mut state).await?;
-                        events(Event::Finished { resource: name, kind, action, id, elapsed });
-                        finished.insert(key);
-                    }
-                    Err(error) => {
-                        store_save(store, &mut state).await?;
-                        events(Event::Failed { resource: name.clone(), kind, action, code: error.code().map(str::to_string), message: error.to_string() });
-                        if !stopping {
-                            events(Event::Stopping { reason: format!("{name} failed") });
+            Some(first) = running.join_next() => {
+                // Steps that finished together are recorded in one write.
+                let mut batch = vec![first];
+                while let Some(more) = running.try_join_next() {
+                    batch.push(more);
+                }
+                let mut after_save = Vec::new();
+                for joined in batch {
+                    let (key, kind, result) = joined.map_err(|e| EngineError::Config { resource: "engine".into(), message: e.to_string() })?;
+                    let name = key.0.clone();
+                    let action = step_action(&key);
+                    let elapsed = started_at.get(&name).map(Instant::elapsed).unwrap_or_default();
+                    match result {
+                        Ok(done) => {
+                            let id = record(&mut state, &key, done, &mut known);
+                            after_save.push(Event::Finished { resource: name, kind, action, id, elapsed });
+                            finished.insert(key);
                         }
-                        stopping = true;
-                        outcome.failures.push(EngineError::Driver { resource: name, kind: kind.to_string(), error });
+                        Err(error) => {
+                            after_save.push(Event::Failed { resource: name.clone(), kind, action, code: error.code().map(str::to_string), message: error.to_string() });
+                            if !stopping {
+                                after_save.push(Event::Stopping { reason: format!("{name} failed") });
+                            }
+                            stopping = true;
+                            outcome.failures.push(EngineError::Driver { resource: name, kind: kind.to_string(), error });
+                        }
                     }
                 }
+                store_save(store, &mut state).await?;
+                after_save.into_iter().for_each(|event| events(event));
             }
             _ = lock_watch.wait_lock_lost(), if !lock_lost => {
                 // Noticed at the top of the loop.
@@ -260,6 +285,8 @@ pub async fn apply(
         record_lookups(&mut state, stack, lookups);
         store_save(store, &mut state).await?;
     }
+    // One document for the next reader; after a crash before this, it replays the journal.
+    store.compact().await?;
     outcome.state = Some(state);
     Ok(outcome)
 }
@@ -453,11 +480,10 @@ fn depose(state: &mut State, name: &str, deposing: &Deposing, delete_timeout: Du
         return;
     };
     old.delete_timeout_secs = Some(delete_timeout.as_secs());
-    for entry in state.resources.values_mut() {
-        if entry.depends_on.iter().any(|d| d == name) {
-            entry.depends_on.push(deposing.old_key.clone());
-        }
-    }
+    state.resources.update_where(
+        |entry| entry.depends_on.iter().any(|d| d == name),
+        |entry| entry.depends_on.push(deposing.old_key.clone()),
+    );
     state.resources.insert(deposing.old_key.clone(), old);
 }
 
@@ -666,9 +692,10 @@ fn record(
             }
             let id = removed.and_then(|r| r.id);
             known.outputs.remove(name);
-            for entry in state.resources.values_mut() {
-                entry.depends_on.retain(|d| d != name);
-            }
+            state.resources.update_where(
+                |entry| entry.depends_on.iter().any(|d| d == name),
+                |entry| entry.depends_on.retain(|d| d != name),
+            );
             id
         }
         Done::Created(created) => {

@@ -1,15 +1,18 @@
 //! What stackctl has created: one versioned JSON document per stack, written after every change.
 //! It holds ids, names, configuration and outputs — never a secret value.
 
+pub mod journal;
 pub mod local;
 pub mod location;
 pub mod lock;
+pub mod resources;
 pub mod store;
+
+pub use resources::Resources;
 
 use crate::resources::ResourceKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
 
 /// The state document layout version; a newer stackctl upgrades older documents, an older one refuses newer ones.
 pub const FORMAT_VERSION: u32 = 1;
@@ -23,7 +26,7 @@ pub struct State {
     pub lineage: String,
     /// Incremented on every write.
     pub serial: u64,
-    pub resources: BTreeMap<String, ResourceState>,
+    pub resources: Resources,
     /// What this state created and then left in AWS on purpose (`removal_policy: retain`): no longer
     /// managed, and not mistaken for something the state lost track of.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -158,7 +161,7 @@ impl State {
             region: region.to_string(),
             lineage: uuid::Uuid::new_v4().to_string(),
             serial: 0,
-            resources: BTreeMap::new(),
+            resources: Resources::default(),
             retained: Vec::new(),
         }
     }
@@ -173,13 +176,16 @@ impl State {
             return false;
         };
         self.resources.insert(to.to_string(), entry);
-        for entry in self.resources.values_mut() {
-            for dependency in &mut entry.depends_on {
-                if dependency == from {
-                    *dependency = to.to_string();
+        self.resources.update_where(
+            |entry| entry.depends_on.iter().any(|d| d == from),
+            |entry| {
+                for dependency in &mut entry.depends_on {
+                    if dependency == from {
+                        *dependency = to.to_string();
+                    }
                 }
-            }
-        }
+            },
+        );
         true
     }
 
@@ -193,15 +199,14 @@ impl State {
         };
         self.resources.insert(a.to_string(), second);
         self.resources.insert(b.to_string(), first);
-        for entry in self.resources.values_mut() {
-            let uses = |key: &str| entry.depends_on.iter().any(|d| d == key);
-            let missing: Vec<String> = match (uses(a), uses(b)) {
-                (true, false) => vec![b.to_string()],
-                (false, true) => vec![a.to_string()],
-                _ => vec![],
-            };
-            entry.depends_on.extend(missing);
-        }
+        let uses = |entry: &ResourceState, key: &str| entry.depends_on.iter().any(|d| d == key);
+        self.resources.update_where(
+            |entry| uses(entry, a) != uses(entry, b),
+            |entry| {
+                let missing = if uses(entry, a) { b } else { a };
+                entry.depends_on.push(missing.to_string());
+            },
+        );
     }
 
     pub fn managed(&self) -> impl Iterator<Item = (&String, &ResourceState)> {
