@@ -515,7 +515,9 @@ mod tests {
         block_on(store.save(&mut state)).unwrap();
         let document = std::fs::read(&path).unwrap();
         for n in 0..5 {
-            state.resources.insert(format!("g{n}"), entry(&format!("sg-{n}")));
+            state
+                .resources
+                .insert(format!("g{n}"), entry(&format!("sg-{n}")));
             block_on(store.save(&mut state)).unwrap();
         }
         state.resources.remove("g0");
@@ -525,7 +527,11 @@ mod tests {
         state.resources.get_mut("g2");
         block_on(store.save(&mut state)).unwrap();
         assert_eq!(state.serial, 7);
-        assert_eq!(std::fs::read(&path).unwrap(), document, "steps never rewrite the document");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            document,
+            "steps never rewrite the document"
+        );
         assert_eq!(journal_lines(&path), 6);
 
         // Another reader (a crash before compaction): the journal is replayed.
@@ -552,7 +558,9 @@ mod tests {
         let mut state = State::new("demo", "us-east-1");
         block_on(store.save(&mut state)).unwrap();
         for n in 0..(COMPACT_AFTER_AT_LEAST * 3) {
-            state.resources.insert(format!("g{n}"), entry(&format!("sg-{n}")));
+            state
+                .resources
+                .insert(format!("g{n}"), entry(&format!("sg-{n}")));
             block_on(store.save(&mut state)).unwrap();
             assert!(journal_lines(&path) <= COMPACT_AFTER_AT_LEAST.max(n + 1));
         }
@@ -575,7 +583,13 @@ mod tests {
         block_on(store.save_whole(&mut pushed)).unwrap();
         assert_eq!(pushed.serial, 2);
         let reader = StateStore::local(path);
-        assert!(block_on(reader.load(None)).unwrap().unwrap().resources.is_empty());
+        assert!(
+            block_on(reader.load(None))
+                .unwrap()
+                .unwrap()
+                .resources
+                .is_empty()
+        );
     }
 
     #[test]

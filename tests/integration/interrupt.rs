@@ -89,8 +89,13 @@ fn assert_lock_free(ws: &Workspace) {
     drop(lock);
 }
 
-fn state(ws: &Workspace) -> serde_json::Value {
-    serde_json::from_str(&ws.read(STATE)).expect("the state stays readable")
+/// The state as the next run reads it: the document with the journal of a run that exited before
+/// folding it in replayed over it.
+fn state(emulator: &Emulator, ws: &Workspace) -> serde_json::Value {
+    let pulled =
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["state", "pull", "-f", FILE]));
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    serde_json::from_str(&pulled.stdout).expect("the state stays readable")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -117,7 +122,7 @@ async fn first_interrupt_finishes_in_flight_work_and_second_exits_at_once() {
         output.contains("run `stackctl down -f stacks/elasticache-rds.yaml --yes` to resume"),
         "{output}"
     );
-    let recorded = state(&ws);
+    let recorded = state(&emulator, &ws);
     for gone in ["cache", "db"] {
         assert!(
             recorded["resources"].get(gone).is_none(),
@@ -169,7 +174,7 @@ async fn first_interrupt_finishes_in_flight_work_and_second_exits_at_once() {
         "{}",
         output.join("\n")
     );
-    let recorded = state(&ws);
+    let recorded = state(&emulator, &ws);
     assert!(
         recorded["resources"].get("db").is_some() || recorded["resources"].get("cache").is_some(),
         "the state still names what exists"
@@ -266,7 +271,7 @@ async fn the_ci_cancel_sequence_ends_with_the_state_saved_and_no_lock() {
         Some(130),
         "SIGTERM ends the run before SIGKILL would:\n{output}"
     );
-    let recorded = state(&ws);
+    let recorded = state(&emulator, &ws);
     let in_flight: Vec<&str> = ["cache", "db"]
         .into_iter()
         .filter(|name| recorded["resources"][*name]["status"] == "creating")
