@@ -1700,6 +1700,13 @@ def check_kind_profile(emu: Emulator) -> None:
     assert db_status() in ("creating", "backing-up"), db_status()
     _wait_until(db_started + create["rds-instance"] + 0.3)
     assert db_status() == "available"
+    # Every kind in the profile, MemoryDB's (whose backend the emulator subclasses) included.
+    memorydb = emu.client("memorydb")
+    acl_started = time.monotonic()
+    memorydb.create_acl(ACLName="profile-acl")
+    assert memorydb.describe_acls(ACLName="profile-acl")["ACLs"][0]["Status"] == "creating"
+    _wait_until(acl_started + create["memorydb-acl"] + 0.3)
+    assert memorydb.describe_acls(ACLName="profile-acl")["ACLs"][0]["Status"] == "active"
     rds.delete_db_instance(DBInstanceIdentifier="profile-db", SkipFinalSnapshot=True)
     deleted = time.monotonic()
     assert db_status() == "deleting"

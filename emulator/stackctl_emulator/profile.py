@@ -75,7 +75,12 @@ def enabled() -> bool:
 
 def _entry(backend: Any, key: Any) -> tuple[str, float, float] | None:
     tag = key[0] if isinstance(key, tuple) and key else None
-    return _MINUTES.get((type(backend).__name__, tag))
+    # By class or base class: the tagging patch subclasses some of moto's backends.
+    for cls in type(backend).__mro__:
+        entry = _MINUTES.get((cls.__name__, tag))
+        if entry is not None:
+            return entry
+    return None
 
 
 def create_seconds(backend: Any, key: Any) -> float | None:
