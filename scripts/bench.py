@@ -119,7 +119,7 @@ def generated_stack(name: str, size: int) -> str:
 def rounds(requests: list[dict]) -> int:
     """The longest chain of requests each started after the one before had finished: how many
     round trips one after another the command waited for."""
-    spans = sorted((r["started"], r["finished"] or r["started"]) for r in requests)
+    spans = sorted((r["started"], r["finished"] or r["started"]) for r in requests if r["service"])
     longest: list[int] = []
     for i, (start, _) in enumerate(spans):
         before = [longest[j] for j in range(i) if spans[j][1] <= start]

@@ -35,6 +35,18 @@ pub async fn random_password(
 /// What Secrets Manager says about a secret, including one scheduled for deletion; `None` when
 /// there is no such secret.
 async fn described(ctx: &Ctx, name: &str) -> Result<Option<DescribeSecretOutput>, DriverError> {
+    if let Some(listed) = ctx.prefetch.as_ref().and_then(|p| p.secrets.get(name)) {
+        // ListSecrets answers what refresh reads of DescribeSecret.
+        return Ok(Some(
+            DescribeSecretOutput::builder()
+                .set_arn(listed.arn().map(str::to_string))
+                .set_name(listed.name().map(str::to_string))
+                .set_description(listed.description().map(str::to_string))
+                .set_tags(Some(listed.tags().to_vec()))
+                .set_deleted_date(listed.deleted_date().cloned())
+                .build(),
+        ));
+    }
     match ctx
         .aws
         .secrets

@@ -51,23 +51,24 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
         }
     };
     let vpc_id = vpc.vpc_id().unwrap_or_default().to_string();
-    let subnets = ctx
-        .aws
-        .ec2
-        .describe_subnets()
-        .filters(filter("vpc-id", &vpc_id))
-        .send()
-        .await
+    // Both need only the VPC id: asked together, one round trip.
+    let (subnets, tables) = tokio::join!(
+        ctx.aws
+            .ec2
+            .describe_subnets()
+            .filters(filter("vpc-id", &vpc_id))
+            .send(),
+        ctx.aws
+            .ec2
+            .describe_route_tables()
+            .filters(filter("vpc-id", &vpc_id))
+            .send()
+    );
+    let subnets = subnets
         .map_err(|e| DriverError::from_sdk("DescribeSubnets", e))?
         .subnets
         .unwrap_or_default();
-    let tables = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(filter("vpc-id", &vpc_id))
-        .send()
-        .await
+    let tables = tables
         .map_err(|e| DriverError::from_sdk("DescribeRouteTables", e))?
         .route_tables
         .unwrap_or_default();

@@ -36,12 +36,24 @@ pub async fn plan_up(
     parallelism: usize,
 ) -> Result<Planned, EngineError> {
     let moves = apply_moves(stack, &mut state);
-    // What the state records and what AWS holds under this stack's tag, read at the same time.
-    // The engine versions AWS offers are read then too, for the check once the plan is known.
-    let (refreshed, tagged, offered) = tokio::join!(
+    let decls: Vec<_> = stack.resources.values().collect();
+    let needs_account = crate::resolve::needs_account_id(&decls);
+    // Everything a plan reads that does not depend on something else read is read at once, so a
+    // plan waits for a few round trips to AWS whatever the stack holds: what the state records,
+    // what AWS holds under this stack's tag, the engine versions AWS offers (for the check once
+    // the plan is known), the account id, and the lookups the file alone defines.
+    let owner = state.owner();
+    let (refreshed, tagged, offered, account_id, mut early) = tokio::join!(
         refresh(aws, &mut state, parallelism),
         crate::aws::census::census(aws, &stack.name),
-        super::versions::fetch(aws, super::versions::engines(stack))
+        super::versions::fetch(aws, super::versions::engines(stack)),
+        async {
+            match needs_account {
+                true => Some(aws.account_id().await),
+                false => None,
+            }
+        },
+        early_lookups(aws, stack, &owner),
     );
     let mut observed = refreshed.map_err(driver_error(&state))?;
     let tagged = tagged.map_err(|error| EngineError::Driver {
@@ -61,17 +73,12 @@ pub async fn plan_up(
     }
     let now = jiff::Timestamp::now();
     let mut known = Known::default();
-    let decls: Vec<_> = stack.resources.values().collect();
-    if crate::resolve::needs_account_id(&decls) {
-        known.account_id = Some(
-            aws.account_id()
-                .await
-                .map_err(|error| EngineError::Driver {
-                    resource: "aws.account_id".into(),
-                    kind: "sts".into(),
-                    error,
-                })?,
-        );
+    if let Some(account_id) = account_id {
+        known.account_id = Some(account_id.map_err(|error| EngineError::Driver {
+            resource: "aws.account_id".into(),
+            kind: "sts".into(),
+            error,
+        })?);
     }
     let order = Graph::from_stack(stack)
         .order()
@@ -120,13 +127,15 @@ pub async fn plan_up(
                 Duration::from_secs(60),
                 None,
             );
-            let found = aws::lookup(decl.kind, &ctx, &wanted.config)
-                .await
-                .map_err(|error| EngineError::Driver {
-                    resource: name.clone(),
-                    kind: decl.kind.to_string(),
-                    error,
-                })?;
+            let found = match early.remove(name) {
+                Some((config, found)) if config == wanted.config => found,
+                _ => aws::lookup(decl.kind, &ctx, &wanted.config).await,
+            };
+            let found = found.map_err(|error| EngineError::Driver {
+                resource: name.clone(),
+                kind: decl.kind.to_string(),
+                error,
+            })?;
             known.outputs.insert(name.clone(), found.outputs.clone());
             let id = found
                 .outputs
@@ -668,6 +677,42 @@ pub fn target(mut planned: Planned, graph: &Graph, targets: &[String], upstream:
     );
     planned.retained.retain(|name, _| keep.contains(name));
     planned
+}
+
+/// The lookups whose arguments the stack file alone gives (a VPC by name), made together: each
+/// with the configuration it was made for, which the plan checks before using the answer.
+async fn early_lookups(
+    aws: &Aws,
+    stack: &Stack,
+    owner: &crate::state::Owner,
+) -> HashMap<String, (serde_json::Value, Result<Observed, aws::DriverError>)> {
+    let nothing_known = Known::default();
+    let mut lookups = tokio::task::JoinSet::new();
+    for (name, decl) in stack.resources.iter() {
+        if !decl.kind.spec().lookup {
+            continue;
+        }
+        let Ok(wanted) = desired::compute(stack, &aws.region, decl, &nothing_known, None) else {
+            continue;
+        };
+        if !crate::resolve::is_fully_known(&wanted.config) {
+            continue;
+        }
+        let ctx = Ctx::new(aws.clone(), owner, name, Duration::from_secs(60), None);
+        let (name, kind) = (name.clone(), decl.kind);
+        lookups.spawn(async move {
+            let found = aws::lookup(kind, &ctx, &wanted.config).await;
+            (name, (wanted.config, found))
+        });
+    }
+    let mut found = HashMap::new();
+    while let Some(joined) = lookups.join_next().await {
+        // A lookup that could not finish is made again, in order, where its error is reported.
+        if let Ok((name, answer)) = joined {
+            found.insert(name, answer);
+        }
+    }
+    found
 }
 
 /// Managed resources in the state, dependents before what they depend on.

@@ -2,11 +2,12 @@
 //! interrupted before their id was recorded, and checks that each one is this state's to touch.
 
 use super::ownership::{self, Foreign, Known, Verdict};
-use crate::aws::prefetch::Prefetch;
+use crate::aws::prefetch::{Prefetch, Wanted};
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
 use crate::resources::ResourceKind;
 use crate::state::{ResourceState, State, Status};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What AWS says about each recorded resource.
@@ -55,7 +56,7 @@ pub async fn refresh(
     state: &mut State,
     parallelism: usize,
 ) -> Result<Refreshed, RefreshError> {
-    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let ids_of = |kind: ResourceKind| -> Vec<String> {
         state
             .managed()
@@ -63,21 +64,31 @@ pub async fn refresh(
             .filter_map(|(_, r)| r.id.clone())
             .collect()
     };
-    let prefetch = std::sync::Arc::new(
-        Prefetch::load(
-            aws,
-            ids_of(ResourceKind::SecurityGroup),
-            ids_of(ResourceKind::Ec2Instance),
-        )
-        .await,
-    );
+    let count_of = |kind: ResourceKind| state.managed().filter(|(_, r)| r.kind == kind).count();
+    let wanted = Wanted {
+        stack: state.stack.clone(),
+        groups: ids_of(ResourceKind::SecurityGroup),
+        instances: ids_of(ResourceKind::Ec2Instance),
+        secrets: count_of(ResourceKind::Secret),
+        roles: count_of(ResourceKind::IamRole),
+    };
+    // Loaded by the first resource of a batched kind that needs it, while resources of other
+    // kinds are read at the same time: a plan waits for one round trip less.
+    let prefetch = Arc::new(tokio::sync::OnceCell::<Arc<Prefetch>>::new());
+    let wanted = Arc::new(wanted);
     let owner = state.owner();
     let mut tasks = tokio::task::JoinSet::new();
     for (name, resource) in state.managed() {
-        let ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None)
-            .with_prefetch(prefetch.clone());
+        let mut ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None);
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
+        let (prefetch, wanted, aws) = (prefetch.clone(), wanted.clone(), aws.clone());
         tasks.spawn(async move {
+            if wanted.batches(resource.kind) {
+                let loaded = prefetch
+                    .get_or_init(|| async { Arc::new(Prefetch::load(&aws, &wanted).await) })
+                    .await;
+                ctx = ctx.with_prefetch(loaded.clone());
+            }
             let _permit = semaphore.acquire_owned().await;
             let result = refresh_one(&ctx, &resource).await;
             (name, result)
