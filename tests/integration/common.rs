@@ -127,6 +127,30 @@ impl Emulator {
             })
             .collect()
     }
+
+    /// How many AWS round trips, one after another, the requests since the last reset waited
+    /// for: the longest chain of requests each started after the one before it had finished.
+    /// Meaningful with `STACKCTL_EMULATOR_LATENCY_SECONDS`, where every request takes that long.
+    pub fn rounds(&self) -> usize {
+        let body = http_get(&self.endpoint, "/_stackctl/requests");
+        let items: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap_or_default();
+        let mut spans: Vec<(f64, f64)> = items
+            .iter()
+            .filter(|i| i["service"].as_str().is_some())
+            .filter_map(|i| Some((i["started"].as_f64()?, i["finished"].as_f64()?)))
+            .collect();
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut longest: Vec<usize> = Vec::with_capacity(spans.len());
+        for (i, (start, _)) in spans.iter().enumerate() {
+            let before = (0..i)
+                .filter(|&j| spans[j].1 <= *start)
+                .map(|j| longest[j])
+                .max()
+                .unwrap_or(0);
+            longest.push(before + 1);
+        }
+        longest.into_iter().max().unwrap_or(0)
+    }
 }
 
 impl Drop for Emulator {
