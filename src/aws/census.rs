@@ -4,9 +4,9 @@
 //! on its way out, DescribeInstances of live instances and ListSecrets (which leaves out secrets
 //! scheduled for deletion).
 
+use super::account_reads::AccountReads;
 use super::{Aws, DriverError};
 use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
-use aws_sdk_iam::types::EntityType;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 use std::collections::BTreeMap;
 
@@ -23,10 +23,19 @@ pub struct Tagged {
 }
 
 pub async fn census(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
+    census_sharing(aws, stack, &AccountReads::default()).await
+}
+
+/// The census, with the account-wide reads it shares with the refresh of the same plan.
+pub async fn census_sharing(
+    aws: &Aws,
+    stack: &str,
+    reads: &AccountReads,
+) -> Result<Vec<Tagged>, DriverError> {
     let (tagged, roles, secrets, instances) = tokio::join!(
         tagged_resources(aws, stack),
-        tagged_roles(aws, stack),
-        tagged_secrets(aws, stack),
+        tagged_roles(aws, stack, reads),
+        tagged_secrets(aws, stack, reads),
         tagged_instances(aws, stack)
     );
     // The tagging API also lists terminated instances (for up to an hour) and secrets scheduled for
@@ -78,28 +87,23 @@ async fn tagged_resources(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverE
     Ok(found)
 }
 
-async fn tagged_roles(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
-    let mut pages = aws
-        .iam
-        .get_account_authorization_details()
-        .filter(EntityType::Role)
-        .into_paginator()
-        .send();
+async fn tagged_roles(
+    aws: &Aws,
+    stack: &str,
+    reads: &AccountReads,
+) -> Result<Vec<Tagged>, DriverError> {
     let mut found = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| DriverError::from_sdk("GetAccountAuthorizationDetails", e))?;
-        for role in page.role_detail_list() {
-            let tags: BTreeMap<String, String> = role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                continue;
-            }
-            if let Some(name) = role.role_name() {
-                found.push(tagged_from(ResourceKind::IamRole, name.to_string(), &tags));
-            }
+    for role in reads.role_details(aws).await? {
+        let tags: BTreeMap<String, String> = role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+            continue;
+        }
+        if let Some(name) = role.role_name() {
+            found.push(tagged_from(ResourceKind::IamRole, name.to_string(), &tags));
         }
     }
     Ok(found)
@@ -144,35 +148,24 @@ async fn tagged_instances(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverE
     Ok(found)
 }
 
-async fn tagged_secrets(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
-    let mut pages = aws
-        .secrets
-        .list_secrets()
-        .filters(
-            aws_sdk_secretsmanager::types::Filter::builder()
-                .key(aws_sdk_secretsmanager::types::FilterNameStringType::TagValue)
-                .values(stack)
-                .build(),
-        )
-        .into_paginator()
-        .send();
+async fn tagged_secrets(
+    aws: &Aws,
+    stack: &str,
+    reads: &AccountReads,
+) -> Result<Vec<Tagged>, DriverError> {
     let mut found = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| DriverError::from_sdk("ListSecrets", e))?;
-        for secret in page.secret_list() {
-            let tags: BTreeMap<String, String> = secret
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect();
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack)
-                || secret.deleted_date().is_some()
-            {
-                continue;
-            }
-            if let Some(name) = secret.name() {
-                found.push(tagged_from(ResourceKind::Secret, name.to_string(), &tags));
-            }
+    for secret in reads.stack_secrets(aws, stack).await? {
+        let tags: BTreeMap<String, String> = secret
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        if tags.get(TAG_STACK).map(String::as_str) != Some(stack) || secret.deleted_date().is_some()
+        {
+            continue;
+        }
+        if let Some(name) = secret.name() {
+            found.push(tagged_from(ResourceKind::Secret, name.to_string(), &tags));
         }
     }
     Ok(found)

@@ -165,14 +165,17 @@ fn observed_of(role: &RoleRead) -> Observed {
 }
 
 /// Every role of the account with its policies, tags and instance profiles, in two paginated
-/// reads made together: ListRoles (descriptions) and GetAccountAuthorizationDetails (the rest).
-/// Cheaper than five calls per role once a stack has a few roles.
-pub async fn read_all(aws: &super::Aws) -> Result<HashMap<String, RoleRead>, DriverError> {
+/// reads made together: ListRoles (descriptions) and GetAccountAuthorizationDetails (the rest,
+/// which the census of the same plan reads too). Cheaper than five calls per role.
+pub async fn read_all(
+    aws: &super::Aws,
+    reads: &super::account_reads::AccountReads,
+) -> Result<HashMap<String, RoleRead>, DriverError> {
     let iam = &aws.iam;
     let (descriptions, details) = tokio::join!(
         async {
             let mut descriptions = HashMap::new();
-            let mut pages = iam.list_roles().into_paginator().send();
+            let mut pages = iam.list_roles().max_items(1000).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| DriverError::from_sdk("ListRoles", e))?;
                 for role in page.roles() {
@@ -184,24 +187,12 @@ pub async fn read_all(aws: &super::Aws) -> Result<HashMap<String, RoleRead>, Dri
             }
             Ok::<_, DriverError>(descriptions)
         },
-        async {
-            let mut details = Vec::new();
-            let mut pages = iam
-                .get_account_authorization_details()
-                .filter(aws_sdk_iam::types::EntityType::Role)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page =
-                    page.map_err(|e| DriverError::from_sdk("GetAccountAuthorizationDetails", e))?;
-                details.extend(page.role_detail_list().iter().cloned());
-            }
-            Ok::<_, DriverError>(details)
-        }
+        reads.role_details(aws)
     );
     let mut descriptions = descriptions?;
     let mut roles = HashMap::new();
     for detail in details? {
+        let detail = detail.clone();
         let Some(name) = detail.role_name().map(str::to_string) else {
             continue;
         };

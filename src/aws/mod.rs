@@ -2,6 +2,7 @@
 //! Drivers take canonical JSON configurations (see `crate::resources`) and return what AWS reports in
 //! the same form, so the plan can compare the two.
 
+pub mod account_reads;
 pub mod calls;
 pub mod census;
 pub(crate) mod driver;

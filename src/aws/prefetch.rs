@@ -1,10 +1,11 @@
 //! Batched describes for refresh: what the state records is read a few calls per kind, made
 //! together, instead of one or more calls per resource — security groups and instances by id
 //! filter (200 ids a call), secrets by this stack's tag, and every IAM role of the account with its
-//! policies when the stack has a few. What a batch does not hold (or a batch that failed) is read
+//! policies; the last two are read for the census of the same plan anyway. What a batch does not hold (or a batch that failed) is read
 //! one resource at a time by the drivers, as before: the batch only saves calls, never decides
 //! that something is gone.
 
+use super::account_reads::AccountReads;
 use super::iam_role::{self, RoleRead};
 use super::{Aws, DriverError};
 use crate::resources::{ResourceKind, TAG_STACK};
@@ -14,9 +15,6 @@ use std::collections::HashMap;
 
 /// EC2 accepts at most 200 values in one filter.
 const FILTER_VALUES: usize = 200;
-/// From this many roles on, reading the account's roles at once takes fewer calls than reading
-/// each (five or more calls a role); an account with thousands of roles pays a few pages more.
-const ROLES_READ_AT_ONCE_FROM: usize = 3;
 
 /// What the state records, by kind.
 #[derive(Debug, Default)]
@@ -42,15 +40,17 @@ impl Wanted {
         match kind {
             ResourceKind::SecurityGroup => self.groups.len() >= 2,
             ResourceKind::Ec2Instance => self.instances.len() >= 2,
-            ResourceKind::Secret => self.secrets >= 2,
-            ResourceKind::IamRole => self.roles >= ROLES_READ_AT_ONCE_FROM,
+            // Read for the census anyway: a role costs one ListRoles more (not five calls), and
+            // secrets nothing.
+            ResourceKind::Secret => self.secrets >= 1,
+            ResourceKind::IamRole => self.roles >= 1,
             _ => false,
         }
     }
 }
 
 impl Prefetch {
-    pub async fn load(aws: &Aws, wanted: &Wanted) -> Prefetch {
+    pub async fn load(aws: &Aws, wanted: &Wanted, reads: &AccountReads) -> Prefetch {
         let batches = |kind| wanted.batches(kind);
         let (groups, instances, secrets, roles) = tokio::join!(
             async {
@@ -67,13 +67,13 @@ impl Prefetch {
             },
             async {
                 match batches(ResourceKind::Secret) {
-                    true => secrets(aws, &wanted.stack).await,
+                    true => secrets(aws, &wanted.stack, reads).await,
                     false => HashMap::new(),
                 }
             },
             async {
                 match batches(ResourceKind::IamRole) {
-                    true => iam_role::read_all(aws).await.unwrap_or_default(),
+                    true => iam_role::read_all(aws, reads).await.unwrap_or_default(),
                     false => HashMap::new(),
                 }
             }
@@ -142,35 +142,17 @@ async fn instances(aws: &Aws, ids: &[String]) -> HashMap<String, Instance> {
 }
 
 /// The secrets tagged with this stack's name (any lineage: ownership is judged later).
-async fn secrets(aws: &Aws, stack: &str) -> HashMap<String, SecretListEntry> {
-    use aws_sdk_secretsmanager::types::{Filter as SecretFilter, FilterNameStringType};
-    let mut found = HashMap::new();
-    let mut pages = aws
-        .secrets
-        .list_secrets()
-        .filters(
-            SecretFilter::builder()
-                .key(FilterNameStringType::TagKey)
-                .values(TAG_STACK)
-                .build(),
-        )
-        .filters(
-            SecretFilter::builder()
-                .key(FilterNameStringType::TagValue)
-                .values(stack)
-                .build(),
-        )
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let Ok(page) = page.map_err(|e| DriverError::from_sdk("ListSecrets", e)) else {
-            return found;
-        };
-        for secret in page.secret_list() {
-            if let Some(name) = secret.name() {
-                found.insert(name.to_string(), secret.clone());
-            }
-        }
-    }
-    found
+async fn secrets(aws: &Aws, stack: &str, reads: &AccountReads) -> HashMap<String, SecretListEntry> {
+    let Ok(listed) = reads.stack_secrets(aws, stack).await else {
+        return HashMap::new();
+    };
+    listed
+        .iter()
+        .filter(|s| {
+            s.tags()
+                .iter()
+                .any(|t| t.key() == Some(TAG_STACK) && t.value() == Some(stack))
+        })
+        .filter_map(|s| Some((s.name()?.to_string(), s.clone())))
+        .collect()
 }

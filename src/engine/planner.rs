@@ -43,9 +43,10 @@ pub async fn plan_up(
     // what AWS holds under this stack's tag, the engine versions AWS offers (for the check once
     // the plan is known), the account id, and the lookups the file alone defines.
     let owner = state.owner();
+    let reads = std::sync::Arc::new(crate::aws::account_reads::AccountReads::default());
     let (refreshed, tagged, offered, account_id, mut early) = tokio::join!(
-        refresh(aws, &mut state, parallelism),
-        crate::aws::census::census(aws, &stack.name),
+        refresh(aws, &mut state, parallelism, reads.clone()),
+        crate::aws::census::census_sharing(aws, &stack.name, &reads),
         super::versions::fetch(aws, super::versions::engines(stack)),
         async {
             match needs_account {
@@ -557,7 +558,7 @@ pub async fn plan_down(
     parallelism: usize,
     only_marked: bool,
 ) -> Result<Planned, EngineError> {
-    let observed = refresh(aws, &mut state, parallelism)
+    let observed = refresh(aws, &mut state, parallelism, Default::default())
         .await
         .map_err(driver_error(&state))?;
     if only_marked && !observed.unmarked.is_empty() {

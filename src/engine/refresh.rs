@@ -2,6 +2,7 @@
 //! interrupted before their id was recorded, and checks that each one is this state's to touch.
 
 use super::ownership::{self, Foreign, Known, Verdict};
+use crate::aws::account_reads::AccountReads;
 use crate::aws::prefetch::{Prefetch, Wanted};
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
 use crate::resources::ResourceKind;
@@ -55,6 +56,7 @@ pub async fn refresh(
     aws: &Aws,
     state: &mut State,
     parallelism: usize,
+    reads: Arc<AccountReads>,
 ) -> Result<Refreshed, RefreshError> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let ids_of = |kind: ResourceKind| -> Vec<String> {
@@ -82,10 +84,11 @@ pub async fn refresh(
         let mut ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None);
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
         let (prefetch, wanted, aws) = (prefetch.clone(), wanted.clone(), aws.clone());
+        let reads = reads.clone();
         tasks.spawn(async move {
             if wanted.batches(resource.kind) {
                 let loaded = prefetch
-                    .get_or_init(|| async { Arc::new(Prefetch::load(&aws, &wanted).await) })
+                    .get_or_init(|| async { Arc::new(Prefetch::load(&aws, &wanted, &reads).await) })
                     .await;
                 ctx = ctx.with_prefetch(loaded.clone());
             }

@@ -446,9 +446,11 @@ async fn plans_make_a_bounded_number_of_aws_calls() {
             reported, received,
             "{file}: the count -v prints is what AWS received"
         );
+        // 27 calls each before the census and the refresh shared their account-wide reads and
+        // roles and secrets were read in batches; 22 and 21 since.
         assert!(
-            received <= 3 * resources,
-            "{file}: {received} calls to plan {resources} resources"
+            received <= 2 * resources + 2,
+            "{file}: {received} calls to plan {resources} resources: {requests:?}"
         );
         println!("{file}: plan made {received} AWS calls for {resources} resources");
         assert_eq!(run(ctl().args(["down", "-f", file, "--yes"])).code, 0);
