@@ -19,5 +19,8 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --locked --all-targets
 
+echo "==> benchmark smoke run (figures only, small sizes; the full run is bash scripts/bench.sh)"
+bash scripts/bench.sh --small 6 --large 12 --create-seconds 0.5 --profile-scale 0.002
+
 echo "==> fuzzing the stack file parser (bounded)"
 bash scripts/fuzz.sh "${STACKCTL_FUZZ_SECONDS:-60}"
