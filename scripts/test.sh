@@ -20,7 +20,10 @@ echo "==> cargo test"
 cargo test --locked --all-targets
 
 echo "==> benchmark smoke run (figures only, small sizes; the full run is bash scripts/bench.sh)"
-bash scripts/bench.sh --small 6 --large 12 --create-seconds 0.5 --profile-scale 0.002
+# The binary `cargo test` built: `cargo build` would compile the dependencies again without the
+# test build's features.
+emulator/.venv/bin/python -u scripts/bench.py "${CARGO_TARGET_DIR:-target}/debug/stackctl" \
+  --small 6 --large 12 --create-seconds 0.5 --profile-scale 0.002
 
 echo "==> fuzzing the stack file parser (bounded)"
 bash scripts/fuzz.sh "${STACKCTL_FUZZ_SECONDS:-60}"
