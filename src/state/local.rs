@@ -112,15 +112,11 @@ impl LocalFile {
             let _ = handle.sync_all();
         }
         // The document now holds every step: the journal's records are all at or below its
-        // serial, so one left behind by a failed removal is skipped when read.
+        // serial, so one left behind by a failed removal is harmless (skipped when read, and
+        // removed by the next rewrite).
         let mut journal = self.open_journal();
         *journal = None;
-        match std::fs::remove_file(&self.journal_path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                tracing::warn!(journal = %self.journal_path.display(), error = %e, "could not remove the state journal");
-            }
-            _ => {}
-        }
+        let _ = std::fs::remove_file(&self.journal_path);
         Ok(())
     }
 }
