@@ -91,8 +91,8 @@ pub async fn read(ctx: &Ctx, name: &str) -> Result<Option<Observed>, DriverError
         }
     };
     let Some(role) = role else { return Ok(None) };
-    let mut managed = managed?;
-    managed.sort();
+    // Sorted with the batch's roles, in `observed_of`.
+    let managed = managed?;
     let documents = inline_names?.into_iter().map(|policy_name| async move {
         let policy = iam
             .get_role_policy()
