@@ -2,15 +2,22 @@
 //! (the census), once to refresh what the state records — made once and shared by both.
 
 use super::{Aws, DriverError};
+use crate::resources::TAG_STACK;
 use aws_sdk_iam::types::{EntityType, RoleDetail};
+use aws_sdk_resourcegroupstagging::types::TagFilter;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
+use std::collections::{BTreeMap, HashMap};
 use tokio::sync::OnceCell;
+
+/// Tags by ARN.
+pub type TagsByArn = HashMap<String, BTreeMap<String, String>>;
 
 /// Lives for one plan: what it holds is what AWS said at the start of that plan.
 #[derive(Debug, Default)]
 pub struct AccountReads {
     secrets: OnceCell<Vec<SecretListEntry>>,
     roles: OnceCell<Vec<RoleDetail>>,
+    tagged: OnceCell<TagsByArn>,
 }
 
 impl AccountReads {
@@ -44,6 +51,38 @@ impl AccountReads {
             })
             .await?;
         Ok(found)
+    }
+
+    /// Every resource the Resource Groups Tagging API lists under the stack's tag, with all its
+    /// tags (GetResources, paginated).
+    pub async fn stack_tagged(&self, aws: &Aws, stack: &str) -> Result<&TagsByArn, DriverError> {
+        self.tagged
+            .get_or_try_init(|| async {
+                let mut pages = aws
+                    .tagging
+                    .get_resources()
+                    .tag_filters(TagFilter::builder().key(TAG_STACK).values(stack).build())
+                    .resources_per_page(100)
+                    .into_paginator()
+                    .send();
+                let mut found = TagsByArn::new();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| DriverError::from_sdk("GetResources", e))?;
+                    for mapping in page.resource_tag_mapping_list() {
+                        let Some(arn) = mapping.resource_arn() else {
+                            continue;
+                        };
+                        let tags = mapping
+                            .tags()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect();
+                        found.insert(arn.to_string(), tags);
+                    }
+                }
+                Ok::<_, DriverError>(found)
+            })
+            .await
     }
 
     /// Every role of the account with its policies, tags and instance profiles

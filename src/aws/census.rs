@@ -7,7 +7,6 @@
 use super::account_reads::AccountReads;
 use super::{Aws, DriverError};
 use crate::resources::{ResourceKind, TAG_LINEAGE, TAG_RESOURCE, TAG_STACK};
-use aws_sdk_resourcegroupstagging::types::TagFilter;
 use std::collections::BTreeMap;
 
 /// A resource AWS holds with the tag `stackctl:stack=<stack>`.
@@ -33,7 +32,7 @@ pub async fn census_sharing(
     reads: &AccountReads,
 ) -> Result<Vec<Tagged>, DriverError> {
     let (tagged, roles, secrets, instances) = tokio::join!(
-        tagged_resources(aws, stack),
+        tagged_resources(aws, stack, reads),
         tagged_roles(aws, stack, reads),
         tagged_secrets(aws, stack, reads),
         tagged_instances(aws, stack)
@@ -61,30 +60,20 @@ fn tagged_from(kind: ResourceKind, id: String, tags: &BTreeMap<String, String>) 
     }
 }
 
-async fn tagged_resources(aws: &Aws, stack: &str) -> Result<Vec<Tagged>, DriverError> {
-    let mut pages = aws
-        .tagging
-        .get_resources()
-        .tag_filters(TagFilter::builder().key(TAG_STACK).values(stack).build())
-        .resources_per_page(100)
-        .into_paginator()
-        .send();
-    let mut found = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| DriverError::from_sdk("GetResources", e))?;
-        for mapping in page.resource_tag_mapping_list() {
-            let Some((kind, id)) = mapping.resource_arn().and_then(classify) else {
-                continue;
-            };
-            let tags: BTreeMap<String, String> = mapping
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
-            found.push(tagged_from(kind, id, &tags));
-        }
-    }
-    Ok(found)
+async fn tagged_resources(
+    aws: &Aws,
+    stack: &str,
+    reads: &AccountReads,
+) -> Result<Vec<Tagged>, DriverError> {
+    Ok(reads
+        .stack_tagged(aws, stack)
+        .await?
+        .iter()
+        .filter_map(|(arn, tags)| {
+            let (kind, id) = classify(arn)?;
+            Some(tagged_from(kind, id, tags))
+        })
+        .collect())
 }
 
 async fn tagged_roles(

@@ -15,6 +15,13 @@ fn config_of(value: &Json) -> Result<ElasticacheClusterConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<CacheCluster>, DriverError> {
+    if let Some(cluster) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.cache_clusters.get(&id.to_lowercase()))
+    {
+        return Ok(Some(cluster.clone()).filter(|c| c.cache_cluster_status() != Some("deleted")));
+    }
     match ctx
         .aws
         .elasticache

@@ -34,6 +34,13 @@ fn password_mode(password: String) -> AuthenticationMode {
 // Users.
 
 async fn describe_user(ctx: &Ctx, name: &str) -> Result<Option<User>, DriverError> {
+    if let Some(user) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.memorydb_users.get(name))
+    {
+        return Ok(Some(user.clone()));
+    }
     match ctx
         .aws
         .memorydb
@@ -185,6 +192,13 @@ pub async fn delete_user(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
 // ACLs.
 
 async fn describe_acl(ctx: &Ctx, name: &str) -> Result<Option<Acl>, DriverError> {
+    if let Some(acl) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.memorydb_acls.get(name))
+    {
+        return Ok(Some(acl.clone()));
+    }
     match ctx.aws.memorydb.describe_acls().acl_name(name).send().await {
         Ok(out) => Ok(out.acls().first().cloned()),
         Err(e) => {
@@ -331,6 +345,13 @@ pub async fn delete_acl(ctx: &Ctx, name: &str) -> Result<(), DriverError> {
 // Clusters.
 
 async fn describe_cluster(ctx: &Ctx, name: &str) -> Result<Option<Cluster>, DriverError> {
+    if let Some(cluster) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.memorydb_clusters.get(name))
+    {
+        return Ok(Some(cluster.clone()));
+    }
     match ctx
         .aws
         .memorydb

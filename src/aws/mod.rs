@@ -151,6 +151,8 @@ pub struct Ctx {
     progress: Option<UnboundedSender<(String, Progress)>>,
     /// What refresh already described in batches; read before asking AWS again.
     pub prefetch: Option<std::sync::Arc<prefetch::Prefetch>>,
+    /// The account-wide reads of the plan this call is part of (tags from the census among them).
+    pub reads: Option<std::sync::Arc<account_reads::AccountReads>>,
 }
 
 impl Ctx {
@@ -169,11 +171,17 @@ impl Ctx {
             timeout,
             progress,
             prefetch: None,
+            reads: None,
         }
     }
 
     pub fn with_prefetch(mut self, prefetch: std::sync::Arc<prefetch::Prefetch>) -> Ctx {
         self.prefetch = Some(prefetch);
+        self
+    }
+
+    pub fn with_account_reads(mut self, reads: std::sync::Arc<account_reads::AccountReads>) -> Ctx {
+        self.reads = Some(reads);
         self
     }
 
@@ -290,6 +298,16 @@ macro_rules! define_drivers {
     };
 }
 crate::resources::with_kinds!(define_drivers);
+
+/// An EC2 describe filter: `name` matching any of `values`.
+pub(crate) fn ec2_filter(name: &str, values: &[impl AsRef<str>]) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .set_values(Some(
+            values.iter().map(|v| v.as_ref().to_string()).collect(),
+        ))
+        .build()
+}
 
 pub(crate) fn outputs(pairs: &[(&str, Json)]) -> Map<String, Json> {
     pairs

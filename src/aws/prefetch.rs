@@ -7,138 +7,267 @@
 
 use super::account_reads::AccountReads;
 use super::iam_role::{self, RoleRead};
-use super::{Aws, DriverError};
+use super::{Aws, ec2_filter};
 use crate::resources::{ResourceKind, TAG_STACK};
-use aws_sdk_ec2::types::{Filter, Instance, SecurityGroup};
+use aws_sdk_ec2::types::{Instance, SecurityGroup};
+use aws_sdk_elasticache::types::{CacheCluster, ReplicationGroup};
+use aws_sdk_memorydb::types::{Acl, Cluster, User};
+use aws_sdk_rds::types::{DbInstance, Filter as RdsFilter};
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use std::collections::HashMap;
 
 /// EC2 accepts at most 200 values in one filter.
-const FILTER_VALUES: usize = 200;
+const EC2_FILTER_VALUES: usize = 200;
+/// RDS accepts at most 100 values in one filter.
+const RDS_FILTER_VALUES: usize = 100;
 
 /// What the state records, by kind.
 #[derive(Debug, Default)]
 pub struct Wanted {
     pub stack: String,
-    pub groups: Vec<String>,
-    pub instances: Vec<String>,
-    pub secrets: usize,
-    pub roles: usize,
+    /// The ids the state records.
+    pub ids: HashMap<ResourceKind, Vec<String>>,
+    /// How many resources the state records, whether their id is known or not.
+    pub counts: HashMap<ResourceKind, usize>,
 }
 
+/// Batched reads, by the id stackctl records (ElastiCache's in lower case, as it reports them).
 #[derive(Debug, Default)]
 pub struct Prefetch {
     pub groups: HashMap<String, SecurityGroup>,
     pub instances: HashMap<String, Instance>,
     pub secrets: HashMap<String, SecretListEntry>,
     pub roles: HashMap<String, RoleRead>,
+    pub databases: HashMap<String, DbInstance>,
+    pub cache_clusters: HashMap<String, CacheCluster>,
+    pub replication_groups: HashMap<String, ReplicationGroup>,
+    pub memorydb_clusters: HashMap<String, Cluster>,
+    pub memorydb_users: HashMap<String, User>,
+    pub memorydb_acls: HashMap<String, Acl>,
 }
 
 impl Wanted {
+    fn ids(&self, kind: ResourceKind) -> &[String] {
+        self.ids.get(&kind).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn count(&self, kind: ResourceKind) -> usize {
+        self.counts.get(&kind).copied().unwrap_or_default()
+    }
+
     /// Whether resources of `kind` are read in a batch: only then does reading one wait for it.
     pub fn batches(&self, kind: ResourceKind) -> bool {
         match kind {
-            ResourceKind::SecurityGroup => self.groups.len() >= 2,
-            ResourceKind::Ec2Instance => self.instances.len() >= 2,
+            // Asked for by id: a batch is never more calls than one read each.
+            ResourceKind::SecurityGroup | ResourceKind::Ec2Instance | ResourceKind::RdsInstance => {
+                self.ids(kind).len() >= 2
+            }
+            // No id filter: the whole region is listed, 100 a page (50 for MemoryDB clusters), so a
+            // single resource is cheaper to read by name.
+            ResourceKind::ElasticacheCluster
+            | ResourceKind::ElasticacheReplicationGroup
+            | ResourceKind::MemorydbCluster
+            | ResourceKind::MemorydbUser
+            | ResourceKind::MemorydbAcl => self.count(kind) >= 2,
             // Read for the census anyway: a role costs one ListRoles more (not five calls), and
             // secrets nothing.
-            ResourceKind::Secret => self.secrets >= 1,
-            ResourceKind::IamRole => self.roles >= 1,
-            _ => false,
+            ResourceKind::Secret | ResourceKind::IamRole => self.count(kind) >= 1,
+            ResourceKind::Vpc
+            | ResourceKind::ElasticacheSubnetGroup
+            | ResourceKind::RdsSubnetGroup
+            | ResourceKind::MemorydbSubnetGroup => false,
         }
     }
 }
 
 impl Prefetch {
     pub async fn load(aws: &Aws, wanted: &Wanted, reads: &AccountReads) -> Prefetch {
-        let batches = |kind| wanted.batches(kind);
+        let when = |kind| wanted.batches(kind);
         let (groups, instances, secrets, roles) = tokio::join!(
-            async {
-                match batches(ResourceKind::SecurityGroup) {
-                    true => groups(aws, &wanted.groups).await,
-                    false => HashMap::new(),
-                }
-            },
-            async {
-                match batches(ResourceKind::Ec2Instance) {
-                    true => instances(aws, &wanted.instances).await,
-                    false => HashMap::new(),
-                }
-            },
-            async {
-                match batches(ResourceKind::Secret) {
-                    true => secrets(aws, &wanted.stack, reads).await,
-                    false => HashMap::new(),
-                }
-            },
-            async {
-                match batches(ResourceKind::IamRole) {
-                    true => iam_role::read_all(aws, reads).await.unwrap_or_default(),
-                    false => HashMap::new(),
-                }
-            }
+            batch(when(ResourceKind::SecurityGroup), || groups(
+                aws,
+                wanted.ids(ResourceKind::SecurityGroup)
+            )),
+            batch(when(ResourceKind::Ec2Instance), || instances(
+                aws,
+                wanted.ids(ResourceKind::Ec2Instance)
+            )),
+            batch(when(ResourceKind::Secret), || secrets(
+                aws,
+                &wanted.stack,
+                reads
+            )),
+            batch(when(ResourceKind::IamRole), || async {
+                iam_role::read_all(aws, reads).await.unwrap_or_default()
+            }),
+        );
+        let (databases, cache_clusters, replication_groups) = tokio::join!(
+            batch(when(ResourceKind::RdsInstance), || databases(
+                aws,
+                wanted.ids(ResourceKind::RdsInstance)
+            )),
+            // A replication group is read with its first member cluster.
+            batch(
+                when(ResourceKind::ElasticacheCluster)
+                    || when(ResourceKind::ElasticacheReplicationGroup),
+                || cache_clusters(aws)
+            ),
+            batch(when(ResourceKind::ElasticacheReplicationGroup), || {
+                replication_groups(aws)
+            }),
+        );
+        let (memorydb_clusters, memorydb_users, memorydb_acls) = tokio::join!(
+            batch(when(ResourceKind::MemorydbCluster), || memorydb_clusters(
+                aws
+            )),
+            batch(when(ResourceKind::MemorydbUser), || memorydb_users(aws)),
+            batch(when(ResourceKind::MemorydbAcl), || memorydb_acls(aws)),
         );
         Prefetch {
             groups,
             instances,
             secrets,
             roles,
+            databases,
+            cache_clusters,
+            replication_groups,
+            memorydb_clusters,
+            memorydb_users,
+            memorydb_acls,
         }
     }
 }
 
-fn filter(name: &str, values: &[String]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.to_vec()))
-        .build()
+/// Runs `read` only for a kind that is batched.
+async fn batch<T: Default, F: Future<Output = T>>(wanted: bool, read: impl FnOnce() -> F) -> T {
+    match wanted {
+        true => read().await,
+        false => T::default(),
+    }
+}
+
+/// The items of every page of a paginated request, by key. A failed page ends the batch with what
+/// it has: whatever is missing is read one resource at a time.
+macro_rules! keyed_pages {
+    ($pages:expr, |$page:ident| $items:expr) => {{
+        let mut pages = $pages;
+        let mut found = HashMap::new();
+        while let Some(Ok($page)) = pages.next().await {
+            found.extend($items);
+        }
+        found
+    }};
 }
 
 async fn groups(aws: &Aws, ids: &[String]) -> HashMap<String, SecurityGroup> {
     let mut found = HashMap::new();
-    for chunk in ids.chunks(FILTER_VALUES) {
-        let mut pages = aws
+    for chunk in ids.chunks(EC2_FILTER_VALUES) {
+        let pages = aws
             .ec2
             .describe_security_groups()
-            .filters(filter("group-id", chunk))
+            .filters(ec2_filter("group-id", chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let Ok(page) = page.map_err(|e| DriverError::from_sdk("DescribeSecurityGroups", e))
-            else {
-                return found;
-            };
-            for group in page.security_groups() {
-                if let Some(id) = group.group_id() {
-                    found.insert(id.to_string(), group.clone());
-                }
-            }
-        }
+        found.extend(keyed_pages!(pages, |page| page
+            .security_groups()
+            .iter()
+            .filter_map(|g| Some((g.group_id()?.to_string(), g.clone())))));
     }
     found
 }
 
 async fn instances(aws: &Aws, ids: &[String]) -> HashMap<String, Instance> {
     let mut found = HashMap::new();
-    for chunk in ids.chunks(FILTER_VALUES) {
-        let mut pages = aws
+    for chunk in ids.chunks(EC2_FILTER_VALUES) {
+        let pages = aws
             .ec2
             .describe_instances()
-            .filters(filter("instance-id", chunk))
+            .filters(ec2_filter("instance-id", chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let Ok(page) = page.map_err(|e| DriverError::from_sdk("DescribeInstances", e)) else {
-                return found;
-            };
-            for instance in page.reservations().iter().flat_map(|r| r.instances()) {
-                if let Some(id) = instance.instance_id() {
-                    found.insert(id.to_string(), instance.clone());
-                }
-            }
-        }
+        found.extend(keyed_pages!(pages, |page| page
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| Some((i.instance_id()?.to_string(), i.clone())))));
     }
     found
+}
+
+async fn databases(aws: &Aws, ids: &[String]) -> HashMap<String, DbInstance> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(RDS_FILTER_VALUES) {
+        let filter = RdsFilter::builder()
+            .name("db-instance-id")
+            .set_values(Some(chunk.to_vec()))
+            .build();
+        let pages = aws
+            .rds
+            .describe_db_instances()
+            .filters(filter)
+            .into_paginator()
+            .send();
+        found.extend(keyed_pages!(pages, |page| page
+            .db_instances()
+            .iter()
+            .filter_map(|d| Some((
+                d.db_instance_identifier()?.to_string(),
+                d.clone()
+            )))));
+    }
+    found
+}
+
+async fn cache_clusters(aws: &Aws) -> HashMap<String, CacheCluster> {
+    let pages = aws
+        .elasticache
+        .describe_cache_clusters()
+        .show_cache_node_info(true)
+        .into_paginator()
+        .send();
+    keyed_pages!(pages, |page| page.cache_clusters().iter().filter_map(|c| {
+        Some((c.cache_cluster_id()?.to_lowercase(), c.clone()))
+    }))
+}
+
+async fn replication_groups(aws: &Aws) -> HashMap<String, ReplicationGroup> {
+    let pages = aws
+        .elasticache
+        .describe_replication_groups()
+        .into_paginator()
+        .send();
+    keyed_pages!(pages, |page| page.replication_groups().iter().filter_map(
+        |g| Some((g.replication_group_id()?.to_lowercase(), g.clone()))
+    ))
+}
+
+async fn memorydb_clusters(aws: &Aws) -> HashMap<String, Cluster> {
+    let pages = aws
+        .memorydb
+        .describe_clusters()
+        .show_shard_details(true)
+        .into_paginator()
+        .send();
+    keyed_pages!(pages, |page| page
+        .clusters()
+        .iter()
+        .filter_map(|c| Some((c.name()?.to_string(), c.clone()))))
+}
+
+async fn memorydb_users(aws: &Aws) -> HashMap<String, User> {
+    let pages = aws.memorydb.describe_users().into_paginator().send();
+    keyed_pages!(pages, |page| page
+        .users()
+        .iter()
+        .filter_map(|u| Some((u.name()?.to_string(), u.clone()))))
+}
+
+async fn memorydb_acls(aws: &Aws) -> HashMap<String, Acl> {
+    let pages = aws.memorydb.describe_acls().into_paginator().send();
+    keyed_pages!(pages, |page| page
+        .acls()
+        .iter()
+        .filter_map(|a| Some((a.name()?.to_string(), a.clone()))))
 }
 
 /// The secrets tagged with this stack's name (any lineage: ownership is judged later).

@@ -19,6 +19,9 @@ fn config_of(value: &Json) -> Result<RdsInstanceConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<DbInstance>, DriverError> {
+    if let Some(instance) = ctx.prefetch.as_ref().and_then(|p| p.databases.get(id)) {
+        return Ok(Some(instance.clone()));
+    }
     match ctx
         .aws
         .rds

@@ -18,6 +18,13 @@ fn config_of(value: &Json) -> Result<ReplicationGroupConfig, DriverError> {
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<ReplicationGroup>, DriverError> {
+    if let Some(group) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.replication_groups.get(&id.to_lowercase()))
+    {
+        return Ok(Some(group.clone()).filter(|g| g.status() != Some("deleted")));
+    }
     match ctx
         .aws
         .elasticache
@@ -49,6 +56,13 @@ async fn first_member(
     let Some(member) = group.member_clusters().first() else {
         return Ok(None);
     };
+    if let Some(cluster) = ctx
+        .prefetch
+        .as_ref()
+        .and_then(|p| p.cache_clusters.get(&member.to_lowercase()))
+    {
+        return Ok(Some(cluster.clone()));
+    }
     let out = ctx
         .aws
         .elasticache

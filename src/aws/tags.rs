@@ -105,12 +105,20 @@ pub fn secrets(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_secretsmanager::t
         .collect()
 }
 
-/// The tags on an ElastiCache, RDS or MemoryDB resource, by ARN.
+/// The tags on an ElastiCache, RDS or MemoryDB resource, by ARN. Within a plan, they are taken from
+/// the census's GetResources when it lists the resource with this state's lineage; anything else
+/// (an imported resource, one the tagging API has not indexed yet) is asked for by ARN.
 pub async fn list(
     ctx: &Ctx,
     api: TagApi,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, DriverError> {
+    if let Some(reads) = &ctx.reads
+        && let Ok(tagged) = reads.stack_tagged(&ctx.aws, &ctx.stack).await
+        && let Some(tags) = tagged.get(arn).filter(|tags| ctx.owns(tags))
+    {
+        return Ok(tags.clone());
+    }
     let pairs: Vec<(String, String)> = match api {
         TagApi::ElastiCache => ctx
             .aws

@@ -2,16 +2,12 @@
 //! internet gateway) or private. Subnets with no explicit association use the VPC's main route table.
 
 use super::driver::Driver;
-use super::{Ctx, DriverError, Observed, outputs};
+use super::{Ctx, DriverError, Observed, ec2_filter, outputs};
 use crate::resources::vpc::{VpcConfig, VpcSelector};
 use crate::resources::{ResourceKind, decode};
-use aws_sdk_ec2::types::{Filter, RouteTable};
+use aws_sdk_ec2::types::RouteTable;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeSet, HashMap};
-
-fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build()
-}
 
 pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
     let selector: VpcConfig = decode(ResourceKind::Vpc, config).map_err(DriverError::Invalid)?;
@@ -19,11 +15,11 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
     let (request, description) = match &selector.select {
         VpcSelector::Id(id) => (request.vpc_ids(id), format!("id {id}")),
         VpcSelector::Name(name) => (
-            request.filters(filter("tag:Name", name)),
+            request.filters(ec2_filter("tag:Name", &[name])),
             format!("Name tag `{name}`"),
         ),
         VpcSelector::Default => (
-            request.filters(filter("is-default", "true")),
+            request.filters(ec2_filter("is-default", &["true"])),
             "default: true".to_string(),
         ),
     };
@@ -56,12 +52,12 @@ pub async fn lookup(ctx: &Ctx, config: &Json) -> Result<Observed, DriverError> {
         ctx.aws
             .ec2
             .describe_subnets()
-            .filters(filter("vpc-id", &vpc_id))
+            .filters(ec2_filter("vpc-id", &[&vpc_id]))
             .send(),
         ctx.aws
             .ec2
             .describe_route_tables()
-            .filters(filter("vpc-id", &vpc_id))
+            .filters(ec2_filter("vpc-id", &[&vpc_id]))
             .send()
     );
     let subnets = subnets

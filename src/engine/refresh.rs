@@ -5,7 +5,6 @@ use super::ownership::{self, Foreign, Known, Verdict};
 use crate::aws::account_reads::AccountReads;
 use crate::aws::prefetch::{Prefetch, Wanted};
 use crate::aws::{self, Aws, Ctx, DriverError, Observed};
-use crate::resources::ResourceKind;
 use crate::state::{ResourceState, State, Status};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -59,21 +58,20 @@ pub async fn refresh(
     reads: Arc<AccountReads>,
 ) -> Result<Refreshed, RefreshError> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let ids_of = |kind: ResourceKind| -> Vec<String> {
-        state
-            .managed()
-            .filter(|(_, r)| r.kind == kind)
-            .filter_map(|(_, r)| r.id.clone())
-            .collect()
-    };
-    let count_of = |kind: ResourceKind| state.managed().filter(|(_, r)| r.kind == kind).count();
-    let wanted = Wanted {
+    let mut wanted = Wanted {
         stack: state.stack.clone(),
-        groups: ids_of(ResourceKind::SecurityGroup),
-        instances: ids_of(ResourceKind::Ec2Instance),
-        secrets: count_of(ResourceKind::Secret),
-        roles: count_of(ResourceKind::IamRole),
+        ..Wanted::default()
     };
+    for (_, resource) in state.managed() {
+        *wanted.counts.entry(resource.kind).or_default() += 1;
+        if let Some(id) = &resource.id {
+            wanted
+                .ids
+                .entry(resource.kind)
+                .or_default()
+                .push(id.clone());
+        }
+    }
     // Loaded by the first resource of a batched kind that needs it, while resources of other
     // kinds are read at the same time: a plan waits for one round trip less.
     let prefetch = Arc::new(tokio::sync::OnceCell::<Arc<Prefetch>>::new());
@@ -81,7 +79,8 @@ pub async fn refresh(
     let owner = state.owner();
     let mut tasks = tokio::task::JoinSet::new();
     for (name, resource) in state.managed() {
-        let mut ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None);
+        let mut ctx = Ctx::new(aws.clone(), &owner, name, Duration::from_secs(60), None)
+            .with_account_reads(reads.clone());
         let (name, resource, semaphore) = (name.clone(), resource.clone(), semaphore.clone());
         let (prefetch, wanted, aws) = (prefetch.clone(), wanted.clone(), aws.clone());
         let reads = reads.clone();

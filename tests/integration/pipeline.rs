@@ -559,6 +559,99 @@ async fn refresh_reads_many_resources_in_a_few_batched_calls() {
     assert_eq!(left, "NoSuchEntity");
 }
 
+/// Issue #12: RDS instances, cache clusters, replication groups and MemoryDB clusters, users and
+/// ACLs are refreshed with one describe per kind, and their tags come from the census's
+/// GetResources: no tag call per resource.
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_reads_databases_and_caches_one_describe_per_kind() {
+    let emulator = Emulator::start();
+    let aws = emulator.aws().await;
+    let ws = Workspace::new();
+    let mut stack = String::from(
+        "stack: stores\nregion: us-east-1\nresources:\n  vpc: { type: vpc, name: demo-vpc }\n  cache_subnets: { type: elasticache-subnet-group }\n  db_subnets: { type: rds-subnet-group }\n  mdb_subnets: { type: memorydb-subnet-group }\n  password: { type: secret, generate: { length: 24, exclude_punctuation: true }, recovery_window_days: 0 }\n",
+    );
+    for n in 0..3 {
+        stack.push_str(&format!(
+            "  cache{n}: {{ type: elasticache-cluster, engine: redis, node_type: cache.t3.small, nodes: 1, subnet_group: \"${{cache_subnets.name}}\" }}\n  db{n}: {{ type: rds-instance, engine: mysql, instance_class: db.t3.micro, master_username: admin, manage_master_password: true, subnet_group: \"${{db_subnets.name}}\", removal_policy: destroy }}\n  user{n}: {{ type: memorydb-user, access_string: \"on ~* +@all\", password_secret: \"${{password.arn}}\" }}\n"
+        ));
+    }
+    for n in 0..2 {
+        stack.push_str(&format!(
+            "  group{n}: {{ type: elasticache-replication-group, node_type: cache.t3.small, subnet_group: \"${{cache_subnets.name}}\" }}\n  acl{n}: {{ type: memorydb-acl, users: [\"${{user{n}.name}}\"] }}\n  mdb{n}: {{ type: memorydb-cluster, node_type: db.t4g.small, shards: 1, replicas_per_shard: 0, acl: \"${{acl{n}.name}}\", subnet_group: \"${{mdb_subnets.name}}\" }}\n"
+        ));
+    }
+    ws.write("stores.yaml", &stack);
+    let ctl = || stackctl(&emulator.endpoint, ws.dir.path());
+    let created = run(ctl().args(["up", "-f", "stores.yaml", "--yes"]));
+    assert_eq!(created.code, 0, "{}{}", created.stdout, created.stderr);
+    emulator.reset_requests();
+    let plan = run(ctl().args(["plan", "-f", "stores.yaml", "--detailed-exitcode"]));
+    assert_eq!(plan.code, 0, "no drift: {}{}", plan.stdout, plan.stderr);
+    let requests = emulator.requests();
+    let count = |action: &str| requests.iter().filter(|r| r.ends_with(action)).count();
+    for action in [
+        ".DescribeDBInstances",
+        ".DescribeCacheClusters",
+        ".DescribeReplicationGroups",
+        ".DescribeClusters",
+        ".DescribeUsers",
+        ".DescribeACLs",
+    ] {
+        assert_eq!(count(action), 1, "{action}: {requests:?}");
+    }
+    assert_eq!(
+        count(".ListTagsForResource") + count(".ListTags"),
+        0,
+        "{requests:?}"
+    );
+    println!("plan of 23 deployed stores: {} AWS calls", requests.len());
+    // Tag drift on a batched resource is still seen: the census reads every tag.
+    let cache = aws
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id("stores-cache1")
+        .send()
+        .await
+        .unwrap()
+        .cache_clusters()[0]
+        .arn()
+        .unwrap()
+        .to_string();
+    aws.elasticache
+        .add_tags_to_resource()
+        .resource_name(&cache)
+        .tags(
+            aws_sdk_elasticache::types::Tag::builder()
+                .key("added-by-hand")
+                .value("yes")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drift = run(ctl().args(["plan", "-f", "stores.yaml", "--detailed-exitcode"]));
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    assert!(drift.stdout.contains("cache1"), "{}", drift.stdout);
+    let removed = run(ctl().args(["down", "-f", "stores.yaml", "--yes"]));
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    let left = code_of(
+        aws.elasticache
+            .describe_cache_clusters()
+            .cache_cluster_id("stores-cache1")
+            .send()
+            .await,
+    );
+    assert_eq!(left, "CacheClusterNotFound");
+    let left = code_of(
+        aws.memorydb
+            .describe_clusters()
+            .cluster_name("stores-mdb1")
+            .send()
+            .await,
+    );
+    assert_eq!(left, "ClusterNotFoundFault");
+}
+
 /// Issue #5: snapshots of what people read — the plan and the progress of `up` and `down` — for both
 /// seed stacks, with ids, addresses, digests and times redacted (one step at a time, so the order of
 /// lines is fixed).
