@@ -203,18 +203,17 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         .map_err(|e| DriverError::from_sdk("CreateSecurityGroup", e))?;
     let id = created.group_id().unwrap_or_default().to_string();
     ctx.created(&id);
-    let group = describe(ctx, &id).await?.ok_or_else(|| {
+    // A new group has no inbound rules (only one allowing all outbound traffic): the inbound rules
+    // are authorized while the group is described for its outbound ones, one round trip sooner.
+    let (group, ingress) = tokio::join!(
+        describe(ctx, &id),
+        sync_rules(ctx, &id, Direction::Ingress, &[], &config.ingress)
+    );
+    ingress?;
+    let group = group?.ok_or_else(|| {
         DriverError::Invalid(format!("security group {id} vanished right after creation"))
     })?;
     let observed = observed_of(&group);
-    sync_rules(
-        ctx,
-        &id,
-        Direction::Ingress,
-        &observed.ingress,
-        &config.ingress,
-    )
-    .await?;
     sync_rules(
         ctx,
         &id,

@@ -44,6 +44,53 @@ struct Found {
     arn: String,
 }
 
+impl Found {
+    fn of_elasticache(g: &aws_sdk_elasticache::types::CacheSubnetGroup) -> Found {
+        Found {
+            name: g.cache_subnet_group_name().unwrap_or_default().to_string(),
+            description: g
+                .cache_subnet_group_description()
+                .unwrap_or_default()
+                .to_string(),
+            subnets: g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect(),
+            arn: g.arn().unwrap_or_default().to_string(),
+        }
+    }
+
+    fn of_rds(g: &aws_sdk_rds::types::DbSubnetGroup) -> Found {
+        Found {
+            name: g.db_subnet_group_name().unwrap_or_default().to_string(),
+            description: g
+                .db_subnet_group_description()
+                .unwrap_or_default()
+                .to_string(),
+            subnets: g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_string))
+                .collect(),
+            arn: g.db_subnet_group_arn().unwrap_or_default().to_string(),
+        }
+    }
+
+    fn of_memorydb(g: &aws_sdk_memorydb::types::SubnetGroup) -> Found {
+        Found {
+            name: g.name().unwrap_or_default().to_string(),
+            description: g.description().unwrap_or_default().to_string(),
+            subnets: g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.identifier().map(str::to_string))
+                .collect(),
+            arn: g.arn().unwrap_or_default().to_string(),
+        }
+    }
+}
+
 fn not_found_code(service: Service) -> &'static str {
     match service {
         Service::ElastiCache => "CacheSubnetGroupNotFoundFault",
@@ -62,21 +109,7 @@ async fn describe(service: Service, ctx: &Ctx, name: &str) -> Result<Option<Foun
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("DescribeCacheSubnetGroups", e))
-            .map(|out| {
-                out.cache_subnet_groups().first().map(|g| Found {
-                    name: g.cache_subnet_group_name().unwrap_or_default().to_string(),
-                    description: g
-                        .cache_subnet_group_description()
-                        .unwrap_or_default()
-                        .to_string(),
-                    subnets: g
-                        .subnets()
-                        .iter()
-                        .filter_map(|s| s.subnet_identifier().map(str::to_string))
-                        .collect(),
-                    arn: g.arn().unwrap_or_default().to_string(),
-                })
-            }),
+            .map(|out| out.cache_subnet_groups().first().map(Found::of_elasticache)),
         Service::Rds => ctx
             .aws
             .rds
@@ -85,21 +118,7 @@ async fn describe(service: Service, ctx: &Ctx, name: &str) -> Result<Option<Foun
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("DescribeDBSubnetGroups", e))
-            .map(|out| {
-                out.db_subnet_groups().first().map(|g| Found {
-                    name: g.db_subnet_group_name().unwrap_or_default().to_string(),
-                    description: g
-                        .db_subnet_group_description()
-                        .unwrap_or_default()
-                        .to_string(),
-                    subnets: g
-                        .subnets()
-                        .iter()
-                        .filter_map(|s| s.subnet_identifier().map(str::to_string))
-                        .collect(),
-                    arn: g.db_subnet_group_arn().unwrap_or_default().to_string(),
-                })
-            }),
+            .map(|out| out.db_subnet_groups().first().map(Found::of_rds)),
         Service::MemoryDb => ctx
             .aws
             .memorydb
@@ -108,18 +127,7 @@ async fn describe(service: Service, ctx: &Ctx, name: &str) -> Result<Option<Foun
             .send()
             .await
             .map_err(|e| DriverError::from_sdk("DescribeSubnetGroups", e))
-            .map(|out| {
-                out.subnet_groups().first().map(|g| Found {
-                    name: g.name().unwrap_or_default().to_string(),
-                    description: g.description().unwrap_or_default().to_string(),
-                    subnets: g
-                        .subnets()
-                        .iter()
-                        .filter_map(|s| s.identifier().map(str::to_string))
-                        .collect(),
-                    arn: g.arn().unwrap_or_default().to_string(),
-                })
-            }),
+            .map(|out| out.subnet_groups().first().map(Found::of_memorydb)),
     };
     match result {
         Err(e) if e.is_code(&[not_found_code(service)]) => Ok(None),
@@ -159,48 +167,56 @@ fn group_outputs(found: &Found) -> Map<String, Json> {
 
 pub async fn create(service: Service, ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
     let c = config_of(service, desired)?;
-    match service {
-        Service::ElastiCache => {
-            ctx.aws
-                .elasticache
-                .create_cache_subnet_group()
-                .cache_subnet_group_name(&c.name)
-                .cache_subnet_group_description(&c.description)
-                .set_subnet_ids(Some(c.subnets.clone()))
-                .set_tags(Some(super::tags::elasticache(&c.tags)))
-                .send()
-                .await
-                .map_err(|e| DriverError::from_sdk("CreateCacheSubnetGroup", e))?;
-        }
-        Service::Rds => {
-            ctx.aws
-                .rds
-                .create_db_subnet_group()
-                .db_subnet_group_name(&c.name)
-                .db_subnet_group_description(&c.description)
-                .set_subnet_ids(Some(c.subnets.clone()))
-                .set_tags(Some(super::tags::rds(&c.tags)))
-                .send()
-                .await
-                .map_err(|e| DriverError::from_sdk("CreateDBSubnetGroup", e))?;
-        }
-        Service::MemoryDb => {
-            ctx.aws
-                .memorydb
-                .create_subnet_group()
-                .subnet_group_name(&c.name)
-                .description(&c.description)
-                .set_subnet_ids(Some(c.subnets.clone()))
-                .set_tags(Some(super::tags::memorydb(&c.tags)))
-                .send()
-                .await
-                .map_err(|e| DriverError::from_sdk("CreateSubnetGroup", e))?;
-        }
-    }
+    // Each create answers with the group, so what the resources waiting for it need is known
+    // without another round trip.
+    let created = match service {
+        Service::ElastiCache => ctx
+            .aws
+            .elasticache
+            .create_cache_subnet_group()
+            .cache_subnet_group_name(&c.name)
+            .cache_subnet_group_description(&c.description)
+            .set_subnet_ids(Some(c.subnets.clone()))
+            .set_tags(Some(super::tags::elasticache(&c.tags)))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("CreateCacheSubnetGroup", e))?
+            .cache_subnet_group()
+            .map(Found::of_elasticache),
+        Service::Rds => ctx
+            .aws
+            .rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(&c.name)
+            .db_subnet_group_description(&c.description)
+            .set_subnet_ids(Some(c.subnets.clone()))
+            .set_tags(Some(super::tags::rds(&c.tags)))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("CreateDBSubnetGroup", e))?
+            .db_subnet_group()
+            .map(Found::of_rds),
+        Service::MemoryDb => ctx
+            .aws
+            .memorydb
+            .create_subnet_group()
+            .subnet_group_name(&c.name)
+            .description(&c.description)
+            .set_subnet_ids(Some(c.subnets.clone()))
+            .set_tags(Some(super::tags::memorydb(&c.tags)))
+            .send()
+            .await
+            .map_err(|e| DriverError::from_sdk("CreateSubnetGroup", e))?
+            .subnet_group()
+            .map(Found::of_memorydb),
+    };
     ctx.created(&c.name);
-    let found = describe(service, ctx, &c.name).await?.ok_or_else(|| {
-        DriverError::Invalid(format!("subnet group {} vanished after creation", c.name))
-    })?;
+    let found = match created.filter(|f| !f.arn.is_empty()) {
+        Some(found) => found,
+        None => describe(service, ctx, &c.name).await?.ok_or_else(|| {
+            DriverError::Invalid(format!("subnet group {} vanished after creation", c.name))
+        })?,
+    };
     Ok(Created {
         id: c.name.clone(),
         outputs: group_outputs(&found),
