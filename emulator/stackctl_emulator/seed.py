@@ -102,6 +102,8 @@ def seed_region(endpoint: str, region: str) -> dict[str, Any]:
         ("memorydb", lambda c: c.describe_subnet_groups()),
         ("resourcegroupstaggingapi", lambda c: c.get_resources()),
         ("secretsmanager", lambda c: c.list_secrets()),
+        # S3 also answers `HEAD /`, which stackctl sends first to see that the endpoint is up.
+        ("s3", lambda c: c.list_buckets()),
     ):
         warm(
             boto3.client(

@@ -317,12 +317,18 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
         instance_profile: false,
         ..config.clone()
     };
-    sync_policies(ctx, &config.name, &empty, &config).await?;
-    let profile_arn = if config.instance_profile {
-        Some(ensure_instance_profile(ctx, &config).await?)
-    } else {
-        None
-    };
+    // The instance profile does not touch the role's policies: both are made at once. A role's
+    // policies are changed one call at a time, as IAM refuses concurrent changes to one role
+    // (ConcurrentModification).
+    let (policies, profile_arn) =
+        tokio::join!(sync_policies(ctx, &config.name, &empty, &config), async {
+            match config.instance_profile {
+                true => ensure_instance_profile(ctx, &config).await.map(Some),
+                false => Ok(None),
+            }
+        });
+    policies?;
+    let profile_arn = profile_arn?;
     Ok(Created {
         id: config.name.clone(),
         outputs: role_outputs(
@@ -336,33 +342,38 @@ pub async fn create(ctx: &Ctx, desired: &Json) -> Result<Created, DriverError> {
 
 async fn ensure_instance_profile(ctx: &Ctx, config: &IamRoleConfig) -> Result<String, DriverError> {
     let iam = &ctx.aws.iam;
-    let arn = match iam
+    // A profile made now has no role yet; one found (an interrupted create) is asked.
+    let (arn, made_now) = match iam
         .create_instance_profile()
         .instance_profile_name(&config.name)
         .set_tags(Some(iam_tags(&config.tags)?))
         .send()
         .await
     {
-        Ok(out) => out
-            .instance_profile
-            .map(|p| p.arn().to_string())
-            .unwrap_or_default(),
+        Ok(out) => (
+            out.instance_profile
+                .map(|p| p.arn().to_string())
+                .unwrap_or_default(),
+            true,
+        ),
         Err(e) => {
             let error = DriverError::from_sdk("CreateInstanceProfile", e);
             if !error.is_code(&["EntityAlreadyExists"]) {
                 return Err(error);
             }
-            iam.get_instance_profile()
+            let arn = iam
+                .get_instance_profile()
                 .instance_profile_name(&config.name)
                 .send()
                 .await
                 .map_err(|e| DriverError::from_sdk("GetInstanceProfile", e))?
                 .instance_profile
                 .map(|p| p.arn().to_string())
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (arn, false)
         }
     };
-    if instance_profile(ctx, &config.name).await?.is_none() {
+    if made_now || instance_profile(ctx, &config.name).await?.is_none() {
         iam.add_role_to_instance_profile()
             .instance_profile_name(&config.name)
             .role_name(&config.name)

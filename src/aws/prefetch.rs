@@ -29,6 +29,8 @@ pub struct Wanted {
     pub ids: HashMap<ResourceKind, Vec<String>>,
     /// How many resources the state records, whether their id is known or not.
     pub counts: HashMap<ResourceKind, usize>,
+    /// The secrets whose value stackctl composes: refresh compares their value's digest.
+    pub composed_secrets: Vec<String>,
 }
 
 /// Batched reads, by the id stackctl records (ElastiCache's in lower case, as it reports them).
@@ -37,6 +39,8 @@ pub struct Prefetch {
     pub groups: HashMap<String, SecurityGroup>,
     pub instances: HashMap<String, Instance>,
     pub secrets: HashMap<String, SecretListEntry>,
+    /// The digest of each composed secret's value, by name: never the value itself.
+    pub secret_digests: HashMap<String, String>,
     pub roles: HashMap<String, RoleRead>,
     pub databases: HashMap<String, DbInstance>,
     pub cache_clusters: HashMap<String, CacheCluster>,
@@ -92,11 +96,16 @@ impl Prefetch {
                 aws,
                 wanted.ids(ResourceKind::Ec2Instance)
             )),
-            batch(when(ResourceKind::Secret), || secrets(
-                aws,
-                &wanted.stack,
-                reads
-            )),
+            batch(when(ResourceKind::Secret), || async {
+                // Both in one round: the list for descriptions and tags, the values for digests.
+                tokio::join!(
+                    secrets(aws, &wanted.stack, reads),
+                    batch(wanted.composed_secrets.len() >= 2, || secret_digests(
+                        aws,
+                        &wanted.composed_secrets
+                    ))
+                )
+            }),
             batch(when(ResourceKind::IamRole), || async {
                 iam_role::read_all(aws, reads).await.unwrap_or_default()
             }),
@@ -123,10 +132,12 @@ impl Prefetch {
             batch(when(ResourceKind::MemorydbUser), || memorydb_users(aws)),
             batch(when(ResourceKind::MemorydbAcl), || memorydb_acls(aws)),
         );
+        let (secrets, secret_digests) = secrets;
         Prefetch {
             groups,
             instances,
             secrets,
+            secret_digests,
             roles,
             databases,
             cache_clusters,
@@ -268,6 +279,31 @@ async fn memorydb_acls(aws: &Aws) -> HashMap<String, Acl> {
         .acls()
         .iter()
         .filter_map(|a| Some((a.name()?.to_string(), a.clone()))))
+}
+
+/// BatchGetSecretValue takes at most 20 secrets a call.
+const SECRETS_PER_BATCH: usize = 20;
+
+async fn secret_digests(aws: &Aws, names: &[String]) -> HashMap<String, String> {
+    let mut found = HashMap::new();
+    for chunk in names.chunks(SECRETS_PER_BATCH) {
+        let pages = aws
+            .secrets
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(chunk.to_vec()))
+            .into_paginator()
+            .send();
+        // A secret the batch could not read (gone, no permission) is in the answer's errors: it
+        // is read on its own.
+        found.extend(keyed_pages!(pages, |page| page
+            .secret_values()
+            .iter()
+            .filter_map(|v| Some((
+                v.name()?.to_string(),
+                crate::userdata::digest(v.secret_string()?)
+            )))));
+    }
+    found
 }
 
 /// The secrets tagged with this stack's name (any lineage: ownership is judged later).

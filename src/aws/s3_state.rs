@@ -3,6 +3,12 @@
 //! so a run that lost its lock can never overwrite a newer state. Every version written stays
 //! readable: S3 keeps it where the bucket versions objects, and `KEY.history/<serial>.json` does
 //! where it does not.
+//!
+//! A step is saved as one small object, `KEY.journal/<serial>`, created only if absent, so a step
+//! costs the same whatever the size of the stack. Two runs that both believe they hold the state
+//! cannot both write the same serial; and a step written after another run rewrote the document is
+//! caught by reading the document's ETag right after. The document is rewritten at the end of a
+//! run and the journal objects it covers are deleted.
 
 use super::error::DriverError;
 use super::{Connection, sdk_config};
@@ -140,10 +146,170 @@ impl S3State {
             }
         };
         self.remember(Seen::Version(etag));
-        if !self.versioned().await {
-            self.keep_in_history(document, serial).await;
-        }
+        let history = async {
+            if !self.versioned().await {
+                self.keep_in_history(document, serial).await;
+            }
+        };
+        tokio::join!(history, self.drop_journal_through(serial));
         Ok(())
+    }
+
+    async fn append_now(&self, record: Vec<u8>, serial: u64) -> Result<(), StateError> {
+        let key = self.object.journal_key(serial);
+        let stale = || StateError::Stale {
+            location: self.describe(),
+            rescued: None,
+        };
+        let written = self
+            .client
+            .put_object()
+            .bucket(&self.object.bucket)
+            .key(&key)
+            .content_type("application/x-ndjson")
+            .if_none_match("*")
+            .body(ByteStream::from(record))
+            .send()
+            .await;
+        if let Err(e) = written {
+            let error = DriverError::from_sdk("PutObject", e);
+            return Err(match error.code() {
+                // Another run recorded this serial: the state moved on without this run.
+                Some("PreconditionFailed" | "ConditionalRequestConflict") => stale(),
+                _ => StateError::Write {
+                    location: format!("{} (its journal)", self.describe()),
+                    message: explain(&error),
+                },
+            });
+        }
+        // A document rewritten by another run since this one read it makes this record one the
+        // next reader skips: said now, like a refused write of the document.
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.object.bucket)
+            .key(&self.object.key)
+            .send()
+            .await;
+        let current = match head {
+            Ok(out) => Some(out.e_tag().unwrap_or_default().to_string()),
+            Err(e) => {
+                let error = DriverError::from_sdk("HeadObject", e);
+                match error.code() {
+                    Some("NotFound" | "NoSuchKey") => None,
+                    _ => {
+                        return Err(StateError::Read {
+                            location: self.describe(),
+                            message: explain(&error),
+                        });
+                    }
+                }
+            }
+        };
+        match (self.seen(), current) {
+            (Seen::Version(seen), Some(current)) if seen == current => Ok(()),
+            (Seen::Nothing, None) => Ok(()),
+            _ => Err(stale()),
+        }
+    }
+
+    /// The journal's records, in serial order, as one journal; `None` when there are none. A record
+    /// deleted between the listing and its read was folded into the document by then.
+    async fn read_journal_now(&self) -> Result<Option<Vec<u8>>, StateError> {
+        let read_error = |error: DriverError| StateError::Read {
+            location: format!("{} (its journal)", self.describe()),
+            message: explain(&error),
+        };
+        let keys = self.journal_keys().await.map_err(read_error)?;
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let reads = keys
+            .iter()
+            .map(|(_, key)| get_object(&self.client, &self.object.bucket, key));
+        let mut journal = Vec::new();
+        for found in futures_util::future::join_all(reads).await {
+            if let Some((bytes, _)) = found.map_err(read_error)? {
+                journal.extend_from_slice(&bytes);
+            }
+        }
+        Ok(Some(journal))
+    }
+
+    /// The journal's objects, with the serial each brings the state to, in serial order.
+    async fn journal_keys(&self) -> Result<Vec<(u64, String)>, DriverError> {
+        let prefix = self.object.journal_prefix();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.object.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| DriverError::from_sdk("ListObjectsV2", e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                // Anything else under the prefix is not stackctl's: left alone.
+                if let Ok(serial) = key[prefix.len()..].parse::<u64>() {
+                    keys.push((serial, key.to_string()));
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Deletes the journal records the document of `serial` holds. The document is written, so
+    /// records left behind are only skipped by readers: a warning, not a failed step.
+    async fn drop_journal_through(&self, serial: u64) {
+        let keys = match self.journal_keys().await {
+            Ok(keys) => keys,
+            Err(error) => {
+                tracing::warn!("cannot list the journal of {}: {error}", self.describe());
+                return;
+            }
+        };
+        let covered: Vec<String> = keys
+            .into_iter()
+            .filter(|(recorded, _)| *recorded <= serial)
+            .map(|(_, key)| key)
+            .collect();
+        // DeleteObjects takes at most 1,000 keys a call.
+        for chunk in covered.chunks(1000) {
+            let objects: Vec<aws_sdk_s3::types::ObjectIdentifier> = chunk
+                .iter()
+                .filter_map(|key| {
+                    aws_sdk_s3::types::ObjectIdentifier::builder()
+                        .key(key)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let Ok(delete) = aws_sdk_s3::types::Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+            else {
+                return;
+            };
+            let deleted = self
+                .client
+                .delete_objects()
+                .bucket(&self.object.bucket)
+                .delete(delete)
+                .send()
+                .await;
+            if let Err(e) = deleted {
+                tracing::warn!(
+                    "cannot delete the journal records of {} it now holds: {}",
+                    self.describe(),
+                    DriverError::from_sdk("DeleteObjects", e)
+                );
+                return;
+            }
+        }
     }
 
     /// Whether the bucket keeps every version of an object itself. Asked once per run; a bucket
@@ -200,6 +366,18 @@ impl Backend for S3State {
 
     fn write(&self, document: Vec<u8>, serial: u64) -> BoxFuture<'_, Result<(), StateError>> {
         Box::pin(self.write_now(document, serial))
+    }
+
+    fn keeps_journal(&self) -> bool {
+        true
+    }
+
+    fn append(&self, record: Vec<u8>, serial: u64) -> BoxFuture<'_, Result<(), StateError>> {
+        Box::pin(self.append_now(record, serial))
+    }
+
+    fn read_journal(&self) -> BoxFuture<'_, Result<Option<Vec<u8>>, StateError>> {
+        Box::pin(self.read_journal_now())
     }
 }
 

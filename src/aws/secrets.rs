@@ -292,7 +292,14 @@ pub async fn read(
     let prior_config: Option<SecretConfig> = serde_json::from_value(prior.config.clone()).ok();
     // A composed value is compared by digest, so a change made outside stackctl shows up as drift.
     let value = match prior_config.as_ref().and_then(|c| c.value.as_ref()) {
-        Some(_) => Some(crate::userdata::digest(&value(ctx, name).await?)),
+        Some(_) => match ctx
+            .prefetch
+            .as_ref()
+            .and_then(|p| p.secret_digests.get(name))
+        {
+            Some(digest) => Some(digest.clone()),
+            None => Some(crate::userdata::digest(&value(ctx, name).await?)),
+        },
         None => None,
     };
     let observed = SecretConfig {

@@ -64,6 +64,12 @@ pub async fn refresh(
     };
     for (_, resource) in state.managed() {
         *wanted.counts.entry(resource.kind).or_default() += 1;
+        if resource.kind == crate::resources::ResourceKind::Secret
+            && resource.config.get("value").is_some()
+            && let Some(id) = &resource.id
+        {
+            wanted.composed_secrets.push(id.clone());
+        }
         if let Some(id) = &resource.id {
             wanted
                 .ids

@@ -138,7 +138,7 @@ impl Backend for LocalFile {
         true
     }
 
-    fn append(&self, record: Vec<u8>) -> BoxFuture<'_, Result<(), StateError>> {
+    fn append(&self, record: Vec<u8>, _serial: u64) -> BoxFuture<'_, Result<(), StateError>> {
         Box::pin(std::future::ready(self.append_now(&record)))
     }
 

@@ -127,6 +127,16 @@ impl S3Object {
         format!("{}.lock", self.key)
     }
 
+    /// Where the journal's records are kept, one object per step.
+    pub fn journal_prefix(&self) -> String {
+        format!("{}.journal/", self.key)
+    }
+
+    /// The journal record that brings the state to `serial`.
+    pub fn journal_key(&self, serial: u64) -> String {
+        format!("{}{serial:010}", self.journal_prefix())
+    }
+
     /// Where the document of `serial` is kept when the bucket does not version objects.
     pub fn history_key(&self, serial: u64) -> String {
         format!("{}.history/{serial:010}.json", self.key)
@@ -229,6 +239,7 @@ mod tests {
             object.history_key(7),
             "stacks/web.json.history/0000000007.json"
         );
+        assert_eq!(object.journal_key(12), "stacks/web.json.journal/0000000012");
         assert_eq!(
             object.to_string(),
             "s3://team-state/stacks/web.json?region=eu-west-1"

@@ -105,8 +105,10 @@ pub trait Backend: Send + Sync {
     fn keeps_journal(&self) -> bool {
         false
     }
-    /// Appends one record to the journal, durably, before it returns.
-    fn append(&self, _record: Vec<u8>) -> BoxFuture<'_, Result<(), StateError>> {
+    /// Appends one record, which brings the state to `serial`, to the journal, durably, before it
+    /// returns. A backend that other runs can write refuses it as [`StateError::Stale`] when the
+    /// state moved on since this run last read or wrote it.
+    fn append(&self, _record: Vec<u8>, _serial: u64) -> BoxFuture<'_, Result<(), StateError>> {
         let location = describe(self.location());
         Box::pin(std::future::ready(Err(StateError::Write {
             location,
@@ -177,10 +179,13 @@ impl StateStore {
     /// The stored document, with the journal of an unfinished run replayed over it, for
     /// fingerprints and `state pull`: the same bytes the run would have written at its end.
     pub async fn read_bytes(&self) -> Result<Option<Vec<u8>>, StateError> {
+        // The journal first: a run that compacts in between leaves a newer document whose serial
+        // covers the records read, never an older one missing them.
+        let journal = self.backend.read_journal().await?;
         let Some(bytes) = self.backend.read().await? else {
             return Ok(None);
         };
-        let Some(journal) = self.backend.read_journal().await? else {
+        let Some(journal) = journal else {
             return Ok(Some(bytes));
         };
         // A document that is not a state is reported as such by whoever decodes it.
@@ -203,11 +208,13 @@ impl StateStore {
 
     /// The state, or `None` when the stack has never been applied.
     pub async fn load(&self, expected_stack: Option<&str>) -> Result<Option<State>, StateError> {
+        // The journal first, as in `read_bytes`.
+        let journal = self.backend.read_journal().await?;
         let Some(bytes) = self.backend.read().await? else {
             return Ok(None);
         };
         let mut state = decode(&self.describe(), &bytes, expected_stack)?;
-        let journal_records = match self.backend.read_journal().await? {
+        let journal_records = match journal {
             Some(journal) => self.replay(&mut state, &journal)?,
             None => 0,
         };
@@ -242,7 +249,14 @@ impl StateStore {
         let journal = self.backend.keeps_journal()
             && last.journal_records < COMPACT_AFTER_AT_LEAST.max(last.state.resources.len());
         let written = if journal {
-            self.backend.append(record.encode()).await
+            match self.backend.append(record.encode(), record.serial).await {
+                Err(StateError::Stale { location, .. }) => {
+                    state.serial = record.serial;
+                    let rescued = rescue(state, &encode(state));
+                    Err(StateError::Stale { location, rescued })
+                }
+                other => other,
+            }
         } else {
             state.serial = record.serial;
             self.write_whole(state).await

@@ -505,6 +505,12 @@ async fn refresh_reads_many_resources_in_a_few_batched_calls() {
             "  sg{n}:\n    type: security-group\n    vpc: ${{vpc.id}}\n    ingress: [ {{ port: {}, from: 10.0.0.0/8 }} ]\n",
             2000 + n
         ));
+        if n < 5 {
+            // A composed value: refresh compares its digest, read in batches of 20.
+            stack.push_str(&format!(
+                "  composed{n}:\n    type: secret\n    recovery_window_days: 0\n    value: {{ group: \"${{sg{n}.id}}\" }}\n"
+            ));
+        }
         stack.push_str(&format!(
             "  secret{n}:\n    type: secret\n    generate: {{ length: 20 }}\n    recovery_window_days: 0\n"
         ));
@@ -521,14 +527,17 @@ async fn refresh_reads_many_resources_in_a_few_batched_calls() {
     assert_eq!(plan.code, 0, "no drift: {}", plan.stdout);
     let requests = emulator.requests();
     println!(
-        "plan of 90 deployed resources: {} AWS calls",
+        "plan of 95 deployed resources: {} AWS calls",
         requests.len()
     );
     assert!(
         requests.len() <= 15,
-        "{} calls to refresh 90 resources: {requests:?}",
+        "{} calls to refresh 95 resources: {requests:?}",
         requests.len()
     );
+    let values_read = |action: &str| requests.iter().filter(|r| r.ends_with(action)).count();
+    assert_eq!(values_read(".GetSecretValue"), 0, "{requests:?}");
+    assert_eq!(values_read(".BatchGetSecretValue"), 1, "{requests:?}");
     // Drift is still seen through the batches: a rule removed outside stackctl.
     let group = aws
         .ec2

@@ -185,13 +185,22 @@ async fn the_pipeline_runs_from_separate_directories_sharing_only_s3() {
         !stored.contains(&format!("{KEY}.lock")),
         "the lock was released: {stored:?}"
     );
-    for version in 1..=serial {
-        let history = format!("{KEY}.history/{version:010}.json");
-        assert!(
-            stored.contains(&history),
-            "{history} missing from {stored:?}"
-        );
-    }
+    // Each document written is kept in the history; the steps between went to the journal,
+    // folded into the document at the end of the run and then removed.
+    let history = format!("{KEY}.history/{serial:010}.json");
+    assert!(
+        stored.contains(&history),
+        "{history} missing from {stored:?}"
+    );
+    let kept = stored.iter().filter(|k| k.contains(".history/")).count();
+    assert!(
+        kept < serial as usize,
+        "{kept} documents written for {serial} steps: {stored:?}"
+    );
+    assert!(
+        stored.iter().all(|k| !k.contains(".journal/")),
+        "the journal is gone after the run: {stored:?}"
+    );
 
     // Nightly drift check from a third runner: nothing to do.
     let drift = run(ctl(&nightly).args(["plan", "-f", FILE, "--detailed-exitcode"]));
@@ -348,7 +357,17 @@ async fn a_versioned_bucket_keeps_the_versions_itself() {
         .iter()
         .filter(|v| v.key() == Some(KEY))
         .count();
-    assert_eq!(of_state as u64, serial, "one version per write");
+    // The first save and the end of the run write the document; the steps between are journal
+    // records (KEY.journal/<serial>), removed once the document holds them.
+    assert_eq!(
+        of_state, 2,
+        "the document is written twice, not once per step"
+    );
+    assert!(serial > 2, "the run saved {serial} steps");
+    assert!(
+        keys(&s3).await.iter().all(|k| !k.contains(".journal/")),
+        "the journal is gone after the run"
+    );
     assert!(
         keys(&s3).await.iter().all(|k| !k.contains(".history/")),
         "no history objects in a versioned bucket"
@@ -465,6 +484,28 @@ async fn a_killed_holders_lock_is_taken_over_and_the_run_converges() {
         object(&s3, &format!("{KEY}.lock")).await.is_some(),
         "SIGKILL leaves the lock"
     );
+    let journal: Vec<String> = keys(&s3)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with(&format!("{KEY}.journal/")))
+        .collect();
+    assert!(
+        !journal.is_empty(),
+        "the killed run's steps are in its journal"
+    );
+    // What the next run reads: the document with the journal replayed over it.
+    let pulled =
+        run(stackctl(&emulator.endpoint, ws.dir.path()).args(["state", "pull", "-f", FILE]));
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    let pulled: serde_json::Value = serde_json::from_str(&pulled.stdout).unwrap();
+    assert!(
+        pulled["serial"].as_u64() > state_json(&s3).await["serial"].as_u64(),
+        "the journal's steps come after the stored document"
+    );
+    assert!(
+        pulled["resources"]["web_sg"]["id"].is_string(),
+        "the group the killed run created is recorded: {pulled}"
+    );
 
     let started = Instant::now();
     let resumed =
@@ -494,6 +535,10 @@ async fn a_killed_holders_lock_is_taken_over_and_the_run_converges() {
     ]));
     assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
     assert!(object(&s3, &format!("{KEY}.lock")).await.is_none());
+    assert!(
+        keys(&s3).await.iter().all(|k| !k.contains(".journal/")),
+        "the converged run folded the journal into the document"
+    );
     no_local_state(&ws);
 }
 
