@@ -242,7 +242,8 @@ async fn s3_client(
 
 /// The state store of a run that changes infrastructure, with its lock held.
 pub struct LockedState {
-    pub store: StateStore,
+    /// Shared with what an interrupt runs before the process exits.
+    pub store: std::sync::Arc<StateStore>,
     lock: HeldLock,
 }
 
@@ -265,16 +266,22 @@ impl LockedState {
 
     /// Releases the lock; a lease that cannot be released is said, and ends by itself.
     pub async fn release(self, printer: &Printer) {
+        interrupts::forget_release();
         match self.lock {
             HeldLock::Local(lock) => drop(lock),
             HeldLock::Leased(lock) => {
-                interrupts::forget_release();
                 if let Some(warning) = lock.release().await {
                     printer.warning(&warning);
                 }
             }
         }
     }
+}
+
+/// Before an interrupt ends the process: the journal is folded into the document, so whoever reads
+/// the document alone (not the next stackctl run, which replays the journal) sees every step.
+async fn fold_journal(store: std::sync::Arc<StateStore>) {
+    let _ = store.compact().await;
 }
 
 /// How long an S3 lock's lease lasts unless renewed: STACKCTL_LOCK_LEASE_SECONDS, or 120 s.
@@ -316,8 +323,10 @@ async fn lock_state(
     match state_location(global, printer)? {
         StateLocation::Local(path) => {
             let lock = Lock::acquire(&path, operation).map_err(lock_failure)?;
+            let store = std::sync::Arc::new(StateStore::local(path));
+            interrupts::release_on_exit(fold_journal(store.clone()));
             Ok(LockedState {
-                store: StateStore::local(path),
+                store,
                 lock: HeldLock::Local(lock),
             })
         }
@@ -338,9 +347,16 @@ async fn lock_state(
                 };
                 printer.warning(&format!("took over the lock of {object}, {why}: {ended}"));
             }
-            interrupts::release_on_exit(lock.releaser());
+            let store =
+                std::sync::Arc::new(StateStore::new(Box::new(S3State::new(client, object))));
+            let release = lock.releaser();
+            let folded = fold_journal(store.clone());
+            interrupts::release_on_exit(async move {
+                folded.await;
+                release.await;
+            });
             Ok(LockedState {
-                store: StateStore::new(Box::new(S3State::new(client, object))),
+                store,
                 lock: HeldLock::Leased(lock),
             })
         }
