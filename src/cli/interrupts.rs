@@ -45,7 +45,7 @@ pub fn install() {
             let _ = requests.send(count);
             if count >= 2 {
                 exit_now(
-                    "interrupted again: exiting now; the state records everything created so far",
+                    "interrupted again: exiting now; the state records everything created so far, and running the same command again finishes the work",
                 )
                 .await;
             }
