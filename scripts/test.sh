@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test on a fresh machine: installs the emulator's Python packages, then
-# formatting, lints, unit tests and the integration tests that run stackctl against the emulator.
+# formatting, lints, unit tests, the integration tests that run stackctl against the emulator, and
+# the tests of the applications the web servers run (which install redis-server and mariadb-server).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,6 +19,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --locked --all-targets
+
+echo "==> the seed stacks' applications against MariaDB, Redis and a TLS Redis Cluster"
+bash tests/apps/run.sh
 
 echo "==> benchmark smoke run (figures only, small sizes; the full run is bash scripts/bench.sh)"
 # The binary `cargo test` built: `cargo build` would compile the dependencies again without the
