@@ -11,6 +11,9 @@ bash emulator/setup.sh
 echo "==> emulator: self-check"
 emulator/.venv/bin/python emulator/test_emulator.py >/dev/null
 
+echo "==> Debian packages the application and boot script tests need"
+bash tests/apps/install.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -26,8 +26,10 @@ pub enum UserDataError {
         range: Option<std::ops::Range<usize>>,
         message: String,
     },
-    #[error("rendered user data is {size} bytes; AWS accepts at most {USER_DATA_LIMIT} bytes")]
-    TooLarge { size: usize },
+    #[error(
+        "rendered user data is {size} bytes ({compressed} gzip-compressed); AWS accepts at most {USER_DATA_LIMIT} bytes"
+    )]
+    TooLarge { size: usize, compressed: usize },
 }
 
 /// The user data block of an instance, with references already resolved.
@@ -72,10 +74,47 @@ pub fn render(dir: &Path, spec: &UserDataSpec) -> Result<String, UserDataError> 
     }
     let (path, text) = read(&spec.file)?;
     let script = render_one(&path, &text, &spec.vars, &rendered_templates)?;
-    if script.len() > USER_DATA_LIMIT {
-        return Err(UserDataError::TooLarge { size: script.len() });
+    let sent = for_ec2(&script);
+    if sent.len() > USER_DATA_LIMIT {
+        return Err(UserDataError::TooLarge {
+            size: script.len(),
+            compressed: gzip(&script).len(),
+        });
     }
     Ok(script)
+}
+
+/// What is sent to EC2: the script itself, or, when it is larger than AWS accepts, the script
+/// compressed with gzip, which cloud-init recognizes and expands before running it.
+pub fn for_ec2(script: &str) -> Vec<u8> {
+    match script.len() > USER_DATA_LIMIT {
+        true => gzip(script),
+        false => script.as_bytes().to_vec(),
+    }
+}
+
+/// The script that EC2 holds, expanded when it was sent compressed.
+pub fn from_ec2(bytes: &[u8]) -> String {
+    const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+    if bytes.starts_with(&GZIP_MAGIC) {
+        use std::io::Read;
+        let mut script = String::new();
+        if flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut script)
+            .is_ok()
+        {
+            return script;
+        }
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn gzip(script: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to memory cannot fail.
+    let _ = encoder.write_all(script.as_bytes());
+    encoder.finish().unwrap_or_default()
 }
 
 fn render_one(
@@ -248,7 +287,11 @@ mod tests {
             render(dir.path(), &spec),
             Err(UserDataError::Render { line: Some(1), .. })
         ));
-        std::fs::write(dir.path().join("big.sh"), "x".repeat(USER_DATA_LIMIT + 1)).unwrap();
+        // Larger than the limit even compressed: digests of counters do not compress.
+        let noise: String = (0..1200)
+            .map(|n| digest(&n.to_string())[7..].to_string())
+            .collect();
+        std::fs::write(dir.path().join("big.sh"), &noise).unwrap();
         let spec = UserDataSpec {
             file: "big.sh".into(),
             ..Default::default()
@@ -257,5 +300,24 @@ mod tests {
             render(dir.path(), &spec),
             Err(UserDataError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn a_script_over_the_limit_is_sent_compressed_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = format!("#!/bin/bash\n{}", "echo a line that repeats\n".repeat(2000));
+        assert!(script.len() > USER_DATA_LIMIT);
+        std::fs::write(dir.path().join("long.sh"), &script).unwrap();
+        let spec = UserDataSpec {
+            file: "long.sh".into(),
+            ..Default::default()
+        };
+        let rendered = render(dir.path(), &spec).unwrap();
+        let sent = for_ec2(&rendered);
+        assert!(sent.len() <= USER_DATA_LIMIT && sent.starts_with(&[0x1f, 0x8b]));
+        assert_eq!(from_ec2(&sent), script);
+        // A small script goes as it is.
+        assert_eq!(for_ec2("echo hi\n"), b"echo hi\n");
+        assert_eq!(from_ec2(b"echo hi\n"), "echo hi\n");
     }
 }

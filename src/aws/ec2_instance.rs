@@ -120,7 +120,7 @@ pub async fn read(
         .user_data
         .and_then(|v| v.value)
         .and_then(|encoded| aws_smithy_types::base64::decode(encoded).ok())
-        .map(|bytes| crate::userdata::digest(&String::from_utf8_lossy(&bytes)));
+        .map(|bytes| crate::userdata::digest(&crate::userdata::from_ec2(&bytes)));
     let image_id = instance.image_id().unwrap_or_default().to_string();
     let prior_config: Option<Ec2InstanceConfig> = serde_json::from_value(prior.config.clone()).ok();
     // The image is recorded as written (e.g. an SSM parameter): newer AMIs behind the parameter do not
@@ -250,32 +250,29 @@ pub async fn create(
     tags_with_name.insert("Name".into(), config.name.clone());
     let started = Instant::now();
     let reservation = loop {
-        let request = ctx
-            .aws
-            .ec2
-            .run_instances()
-            .image_id(&image_id)
-            .instance_type(InstanceType::from(config.instance_type.as_str()))
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(&config.subnet)
-            .set_security_group_ids(config.security_groups.clone())
-            .set_key_name(config.key_name.clone())
-            .set_iam_instance_profile(
-                config
-                    .instance_profile
-                    .as_ref()
-                    .map(|p| IamInstanceProfileSpecification::builder().name(p).build()),
-            )
-            .set_user_data(
-                payload
-                    .user_data
-                    .as_ref()
-                    .map(aws_smithy_types::base64::encode),
-            )
-            .client_token(token)
-            .tag_specifications(tags::specification(ResourceType::Instance, &tags_with_name))
-            .tag_specifications(tags::specification(ResourceType::Volume, &config.tags));
+        let request =
+            ctx.aws
+                .ec2
+                .run_instances()
+                .image_id(&image_id)
+                .instance_type(InstanceType::from(config.instance_type.as_str()))
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&config.subnet)
+                .set_security_group_ids(config.security_groups.clone())
+                .set_key_name(config.key_name.clone())
+                .set_iam_instance_profile(
+                    config
+                        .instance_profile
+                        .as_ref()
+                        .map(|p| IamInstanceProfileSpecification::builder().name(p).build()),
+                )
+                .set_user_data(payload.user_data.as_ref().map(|script| {
+                    aws_smithy_types::base64::encode(crate::userdata::for_ec2(script))
+                }))
+                .client_token(token)
+                .tag_specifications(tags::specification(ResourceType::Instance, &tags_with_name))
+                .tag_specifications(tags::specification(ResourceType::Volume, &config.tags));
         match request.send().await {
             Ok(out) => break out,
             Err(e) => {

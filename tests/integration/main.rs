@@ -1,6 +1,7 @@
 //! Runs the real `stackctl` binary against the local AWS emulator and checks results through the AWS API.
 
 mod bad_input;
+mod boot;
 mod common;
 mod crash;
 mod data_tier;
