@@ -89,7 +89,7 @@ async fn seed_web_servers_boot_their_applications_without_secrets_in_user_data()
             "cat > \"$app_dir/app.py\"".to_string(),
             format!("{app}-settings.service"),
             format!("Requires={app}-settings.service"),
-            format!("EnvironmentFile=$settings_file"),
+            "EnvironmentFile=$settings_file".to_string(),
             format!("--secret {secret_name} "),
             "DynamicUser=yes".to_string(),
             "systemctl start --no-block".to_string(),
