@@ -381,12 +381,104 @@ def check_customers_without_redis(procs: Processes, work: Path) -> None:
     assert status == 503, (status, body)
 
 
+# The boot script's settings step (templates/app_settings.py) against the emulator's Secrets Manager.
+
+class AwsEmulator:
+    def __init__(self, procs: Processes, work: Path) -> None:
+        python = ROOT / "emulator" / ".venv" / "bin" / "python"
+        assert python.exists(), "the emulator is not set up: run `bash emulator/setup.sh`"
+        self.process = subprocess.Popen(
+            [str(python), str(ROOT / "emulator" / "server.py"), "--port", "0", "--region", "us-east-1"],
+            stdout=subprocess.PIPE, stderr=open(work / "emulator.log", "ab"), stdin=subprocess.DEVNULL, text=True,
+        )
+        procs.children.append(self.process)
+        self.endpoint = self.process.stdout.readline().strip()
+        assert self.endpoint.startswith("http://127.0.0.1:"), self.endpoint
+        self.env = {**os.environ, "AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "test",
+                    "AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def secrets(self):
+        import boto3
+
+        return boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=self.endpoint,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def settings_command(secret: str, out: Path, kind: str, *extra: str) -> list[str]:
+    return [PYTHON, str(TEMPLATES / "app_settings.py"), "--secret", secret, "--region", "us-east-1",
+            "--out", str(out), "--kind", kind, *extra]
+
+
+def read_environment_file(path: Path) -> dict[str, str]:
+    """Reads NAME="value" lines as systemd's EnvironmentFile= does for the quoting they use."""
+    settings = {}
+    for line in path.read_text().splitlines():
+        name, _, quoted = line.partition("=")
+        assert quoted.startswith('"') and quoted.endswith('"'), line
+        value, escaped = [], False
+        for char in quoted[1:-1]:
+            if escaped:
+                value.append(char)
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            else:
+                assert char != '"', line
+                value.append(char)
+        settings[name] = "".join(value)
+    return settings
+
+
+def check_settings_from_secrets_manager(procs: Processes, work: Path) -> None:
+    aws = AwsEmulator(procs, work)
+    secrets = aws.secrets()
+    password = 'a "quoted" pass\\word $HOME'
+    # As stacks/elasticache-rds.yaml leaves it before RDS exists: the password, no address yet.
+    secrets.create_secret(Name="rds-secret-name", SecretString=json.dumps({"username": "admin", "password": password}))
+    out = work / "etc" / "articles" / "settings.env"
+    waiting = procs.start(
+        settings_command("rds-secret-name", out, "rds", "--set", "REDIS_HOST=cache.example", "--set", "PORT=8080"),
+        work / "settings.log", env=aws.env,
+    )
+    time.sleep(2)
+    assert waiting.poll() is None and not out.exists(), "it waits for the database's address"
+    # RDS is available: stackctl writes the connection details into the secret.
+    secrets.put_secret_value(SecretId="rds-secret-name", SecretString=json.dumps({
+        "username": "admin", "password": password, "host": "db.example", "port": 3306, "dbname": "covid",
+        "engine": "mysql",
+    }))
+    assert waiting.wait(timeout=20) == 0, tail(work / "settings.log")
+    assert (out.stat().st_mode & 0o777) == 0o600, oct(out.stat().st_mode)
+    assert read_environment_file(out) == {
+        "DB_HOST": "db.example", "DB_PORT": "3306", "DB_USER": "admin", "DB_PASSWORD": password,
+        "DB_NAME": "covid", "REDIS_HOST": "cache.example", "PORT": "8080",
+    }, out.read_text()
+    log = tail(work / "settings.log")
+    assert "does not hold the database's address yet" in log and password not in log, log
+
+    # The MemoryDB user's password: a plain secret.
+    secrets.create_secret(Name="memorydb-demo-app-password", SecretString="Plain0Password0Of0Thirty0Two00")
+    out = work / "etc" / "customers" / "settings.env"
+    done = subprocess.run(settings_command("memorydb-demo-app-password", out, "password", "--set", "DBUSERNAME=app"),
+                          env=aws.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert read_environment_file(out) == {"DBPASSWORD": "Plain0Password0Of0Thirty0Two00", "DBUSERNAME": "app"}
+    assert "Plain0Password" not in done.stdout + done.stderr
+
+    # A secret that never comes: retried, then given up with the reason, when a timeout is set.
+    done = subprocess.run(settings_command("no-such-secret", work / "never.env", "rds", "--timeout", "1"),
+                          env=aws.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "ResourceNotFoundException" in done.stderr, done.stderr
+    assert not (work / "never.env").exists()
+
+
 CHECKS = [
     ("articles: miss, hit, expiry, unknown place, MySQL down", check_articles),
     ("articles: serves before the database exists", check_articles_waits_for_the_database),
     ("customers: three-primary Redis Cluster, TLS, ACL user", check_customers_on_a_tls_cluster),
     ("customers: a single Redis node", check_customers_on_a_single_node),
     ("customers: Redis not there", check_customers_without_redis),
+    ("boot: settings from Secrets Manager, waiting for the database", check_settings_from_secrets_manager),
 ]
 
 
