@@ -28,22 +28,23 @@ RDS_FIELDS = {"host": "DB_HOST", "port": "DB_PORT", "username": "DB_USER", "pass
 
 
 def secret_settings(value, kind):
-    """The settings in a secret's value, or None when it does not hold them yet."""
-    if kind == "password":
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            return {"DBPASSWORD": value}
-        if isinstance(parsed, dict):
-            return {"DBPASSWORD": parsed["password"]} if "password" in parsed else None
-        return {"DBPASSWORD": value}
+    """(settings, None), or (None, why the secret does not hold them yet)."""
     try:
         parsed = json.loads(value)
     except json.JSONDecodeError:
-        return None
-    if not isinstance(parsed, dict) or not all(parsed.get(field) not in (None, "") for field in RDS_FIELDS):
-        return None
-    return {name: str(parsed[field]) for field, name in RDS_FIELDS.items()}
+        parsed = None
+    if kind == "password":
+        if isinstance(parsed, dict):
+            if "password" in parsed:
+                return {"DBPASSWORD": str(parsed["password"])}, None
+            return None, "the secret is JSON without a `password` key"
+        return {"DBPASSWORD": value}, None
+    if not isinstance(parsed, dict):
+        return None, "the secret is not the JSON object of the database's credentials"
+    missing = [field for field in RDS_FIELDS if parsed.get(field) in (None, "")]
+    if missing:
+        return None, "the secret does not hold the database's " + ", ".join(missing) + " yet"
+    return {name: str(parsed[field]) for field, name in RDS_FIELDS.items()}, None
 
 
 def quoted(value):
@@ -92,10 +93,9 @@ def main():
     while True:
         try:
             value = client.get_secret_value(SecretId=args.secret)["SecretString"]
-            found = secret_settings(value, args.kind)
+            found, waiting = secret_settings(value, args.kind)
             if found is not None:
                 break
-            waiting = "the secret does not hold the database's address yet"
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
             # Not there yet, or the role's permission not yet in effect: both pass.
             waiting = f"cannot read the secret yet ({type(error).__name__}: {getattr(error, 'response', {}).get('Error', {}).get('Code', error)})"

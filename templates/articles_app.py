@@ -126,9 +126,13 @@ class Articles:
                 log.info("loaded %d articles from %s", len(rows), self.config["dataset"])
 
     def by_place(self, place):
-        """(records_in_cache, rows)."""
+        """(records_in_cache, rows). Redis unavailable is a miss: MySQL answers."""
         key = "articles:place:" + place.casefold()
-        cached = self.cache.get(key)
+        try:
+            cached = self.cache.get(key)
+        except redis.RedisError as error:
+            log.warning("cache unavailable, reading MySQL: %s", error)
+            cached = None
         if cached is not None:
             return True, json.loads(cached)
         with self.connect() as connection, connection.cursor() as cursor:
@@ -136,22 +140,28 @@ class Articles:
             rows = cursor.fetchall()
         if rows:
             # An empty answer is not kept: the next article about the place shows at once.
-            self.cache.setex(key, self.config["cache_ttl"], json.dumps(rows))
+            try:
+                self.cache.setex(key, self.config["cache_ttl"], json.dumps(rows))
+            except redis.RedisError as error:
+                log.warning("cache unavailable, answer not kept: %s", error)
         return False, rows
 
     def health(self):
+        # Reasons go to the log, not to whoever asks from the internet.
         checks = {}
         try:
             self.cache.ping()
             checks["redis"] = "ok"
         except redis.RedisError as error:
-            checks["redis"] = f"unavailable: {error}"
+            log.error("health: redis: %s", error)
+            checks["redis"] = "unavailable"
         try:
             with self.connect() as connection, connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
             checks["mysql"] = "ok" if self.ready.is_set() else "preparing"
         except pymysql.MySQLError as error:
-            checks["mysql"] = f"unavailable: {error}"
+            log.error("health: mysql: %s", error)
+            checks["mysql"] = "unavailable"
         return all(v == "ok" for v in checks.values()), checks
 
 

@@ -4,14 +4,17 @@ with ElastiCache or any single Redis node (DBCLUSTER=false).
 
 Routes: GET /customers (all of them, by SCAN on every primary), POST /customers (201: the body
 plus a new `id`), GET /customers/<id> (404 when there is none), PUT /customers/<id> (204: fields
-merged into the hash), DELETE /customers/<id> (204), GET /health (200, or 503 while Redis does
-not answer). A body that is not a JSON object of strings, numbers or booleans is refused (400).
+merged into the hash; as in the original service, a PUT to an id that has no customer yet creates
+it), DELETE /customers/<id> (204), GET /health (200, or 503 while Redis does not answer). A body
+that is not a JSON object of strings, finite numbers or booleans is refused (400). A Redis hash
+holds strings: fields come back as strings (`"orders": "3"`, `"vip": "true"`).
 
 Settings, from the environment: HOST, PORT, DBHOST, DBPORT, DBUSERNAME, DBPASSWORD, DBTLS and
 DBCLUSTER (both true unless set to false).
 """
 
 import logging
+import math
 import os
 import threading
 import uuid
@@ -98,7 +101,8 @@ def customer_key(customer_id):
 
 def fields_of_body():
     """The request's JSON object as hash fields, or an error message."""
-    body = request.get_json(silent=True)
+    # A JSON body is read as such whatever its Content-Type says.
+    body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict) or not body:
         return None, "the body must be a JSON object with at least one field"
     fields = {}
@@ -107,8 +111,8 @@ def fields_of_body():
             continue  # the id is the key, not a field
         if isinstance(value, bool):
             value = "true" if value else "false"
-        elif not isinstance(value, (str, int, float)):
-            return None, f"field {name!r} must be a string, a number or a boolean"
+        elif not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+            return None, f"field {name!r} must be a string, a finite number or a boolean"
         fields[name] = value
     if not fields:
         return None, "the body must have a field besides `id`"
@@ -129,8 +133,10 @@ def create_app(store):
         try:
             store.get().ping()
         except redis.RedisError as error:
+            # The reason goes to the log, not to whoever asks from the internet.
+            log.error("health: redis: %s", error)
             store.forget()
-            return jsonify({"redis": f"unavailable: {error}"}), 503
+            return jsonify({"redis": "unavailable"}), 503
         return jsonify({"redis": "ok"}), 200
 
     @app.get("/customers")

@@ -21,6 +21,8 @@ else
 fi
 
 install -d -m 0755 "$app_dir"
+# The service's own unprivileged user (systemd 219 on Amazon Linux 2 has no DynamicUser=).
+id -u {{ app }} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin {{ app }}
 install -d -m 0700 "$(dirname "$settings_file")"
 cat > "$app_dir/app.py" <<'STACKCTL_APP'
 {{ templates.app }}
@@ -64,7 +66,8 @@ EnvironmentFile=$settings_file
 ExecStart=$app_dir/venv/bin/python $app_dir/app.py
 Restart=always
 RestartSec=2
-DynamicUser=yes
+User={{ app }}
+Group={{ app }}
 
 [Install]
 WantedBy=multi-user.target

@@ -49,7 +49,7 @@ pub const SPEC: KindSpec = KindSpec {
         Field::optional("security_groups", Ty::List(&Ty::Str(Check::Any)), "Security group ids, such as `${web_sg.id}`."),
         Field::optional("instance_profile", Ty::Str(Check::Any), "Instance profile name, usually `${role.instance_profile}`."),
         Field::optional("key_name", Ty::Str(Check::Any), "An EC2 key pair name for SSH.").forces_replacement(),
-        Field::optional("user_data", Ty::Obj(USER_DATA), "A boot script, rendered with stack values (16 KB at most).")
+        Field::optional("user_data", Ty::Obj(USER_DATA), "A boot script, rendered with stack values (16 KB at most, gzip-compressed when larger).")
             .forces_replacement(),
     ],
     outputs: &[

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 bash tests/apps/install.sh
+# The boot script's settings step is tested against the emulator's Secrets Manager.
+bash emulator/setup.sh
 
 venv=tests/apps/.venv
 if [ ! -x "$venv/bin/python" ]; then

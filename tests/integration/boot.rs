@@ -91,7 +91,8 @@ async fn seed_web_servers_boot_their_applications_without_secrets_in_user_data()
             format!("Requires={app}-settings.service"),
             "EnvironmentFile=$settings_file".to_string(),
             format!("--secret {secret_name} "),
-            "DynamicUser=yes".to_string(),
+            format!("User={app}\n"),
+            format!("useradd --system --no-create-home --shell /sbin/nologin {app}"),
             "systemctl start --no-block".to_string(),
         ] {
             assert!(
