@@ -303,6 +303,17 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_length_expansion_is_written_as_the_readme_says() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("len.sh"), "n=\"${{ '{#' }}names[@]}\"\n").unwrap();
+        let spec = UserDataSpec {
+            file: "len.sh".into(),
+            ..Default::default()
+        };
+        assert_eq!(render(dir.path(), &spec).unwrap(), "n=\"${#names[@]}\"\n");
+    }
+
+    #[test]
     fn a_script_over_the_limit_is_sent_compressed_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let script = format!("#!/bin/bash\n{}", "echo a line that repeats\n".repeat(2000));
