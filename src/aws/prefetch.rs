@@ -87,7 +87,19 @@ impl Wanted {
 impl Prefetch {
     pub async fn load(aws: &Aws, wanted: &Wanted, reads: &AccountReads) -> Prefetch {
         let when = |kind| wanted.batches(kind);
-        let (groups, instances, secrets, roles) = tokio::join!(
+        // All at once: each batch is a round trip (or a few pages) of its own.
+        let (
+            groups,
+            instances,
+            secrets,
+            roles,
+            databases,
+            cache_clusters,
+            replication_groups,
+            memorydb_clusters,
+            memorydb_users,
+            memorydb_acls,
+        ) = tokio::join!(
             batch(when(ResourceKind::SecurityGroup), || groups(
                 aws,
                 wanted.ids(ResourceKind::SecurityGroup)
@@ -109,8 +121,6 @@ impl Prefetch {
             batch(when(ResourceKind::IamRole), || async {
                 iam_role::read_all(aws, reads).await.unwrap_or_default()
             }),
-        );
-        let (databases, cache_clusters, replication_groups) = tokio::join!(
             batch(when(ResourceKind::RdsInstance), || databases(
                 aws,
                 wanted.ids(ResourceKind::RdsInstance)
@@ -124,8 +134,6 @@ impl Prefetch {
             batch(when(ResourceKind::ElasticacheReplicationGroup), || {
                 replication_groups(aws)
             }),
-        );
-        let (memorydb_clusters, memorydb_users, memorydb_acls) = tokio::join!(
             batch(when(ResourceKind::MemorydbCluster), || memorydb_clusters(
                 aws
             )),
