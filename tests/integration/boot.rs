@@ -3,7 +3,7 @@
 //! script that installs the application, its settings step and its systemd units, and that never
 //! carries the secret it reads at boot.
 
-use crate::common::{Emulator, Workspace, run, stackctl};
+use crate::common::{Emulator, Workspace, code_of, run, stackctl};
 use aws_sdk_ec2::types::InstanceAttributeName;
 
 async fn user_data_of(aws: &crate::common::Clients, name: &str) -> String {
@@ -126,5 +126,9 @@ async fn seed_web_servers_boot_their_applications_without_secrets_in_user_data()
         );
         let down = run(ctl().args(["down", "-f", file, "--yes"]));
         assert_eq!(down.code, 0, "{}", down.stderr);
+        let stack = name.trim_end_matches("-web");
+        let role = format!("{stack}-web-role");
+        let left = code_of(aws.iam.get_role().role_name(&role).send().await);
+        assert_eq!(left, "NoSuchEntity", "{file}: {role}");
     }
 }
