@@ -11,6 +11,7 @@ once the server is up, seeded and patched. Everything else goes to stderr.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -91,6 +92,12 @@ def main(argv: list[str]) -> int:
 
     for region in args.regions:
         seed_region(endpoint, region)
+    # moto's start leaves millions of long-lived objects (service models, managed policies, AMI
+    # and instance type catalogues). Python's full collections walk them all, pausing every
+    # request for about half a second now and then, a stall AWS does not have: they are moved
+    # out of the collector's reach. Objects made from here on are collected as usual.
+    gc.collect()
+    gc.freeze()
     # Seeding is not the tool's doing: start the log empty, and only fault
     # the tool's requests.
     request_log.clear()

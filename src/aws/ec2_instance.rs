@@ -221,21 +221,10 @@ pub async fn find(ctx: &Ctx, prior: &ResourceState) -> Result<Option<String>, Dr
 
 /// The AMI an image stands for: an `ssm:` parameter's current value, or the AMI id itself.
 pub async fn resolve_image(ctx: &Ctx, image: &str) -> Result<String, DriverError> {
-    let Some(parameter) = image.strip_prefix("ssm:") else {
-        return Ok(image.to_string());
-    };
-    let out = ctx
-        .aws
-        .ssm
-        .get_parameter()
-        .name(parameter)
-        .send()
-        .await
-        .map_err(|e| DriverError::from_sdk("GetParameter", e))?;
-    out.parameter()
-        .and_then(|p| p.value())
-        .map(str::to_string)
-        .ok_or_else(|| DriverError::Invalid(format!("SSM parameter {parameter} holds no AMI id")))
+    match image.strip_prefix("ssm:") {
+        Some(parameter) => ctx.aws.images.resolve(&ctx.aws.ssm, parameter).await,
+        None => Ok(image.to_string()),
+    }
 }
 
 pub async fn create(

@@ -11,6 +11,7 @@ pub mod elasticache_cluster;
 pub mod engine_versions;
 pub mod error;
 pub mod iam_role;
+pub mod images;
 pub mod memorydb;
 pub mod prefetch;
 pub mod rds_instance;
@@ -56,6 +57,8 @@ pub struct Aws {
     pub region: String,
     /// Requests sent by all of these clients.
     pub calls: calls::CallCounter,
+    /// The AMI ids `ssm:` images stand for, read once per run.
+    pub images: std::sync::Arc<images::Images>,
 }
 
 /// The SDK configuration every client of a run is made from: region, profile, endpoint, timeouts
@@ -113,6 +116,7 @@ impl Aws {
             sts: client!(aws_sdk_sts),
             region: connection.region.clone(),
             calls,
+            images: Default::default(),
         }
     }
 
