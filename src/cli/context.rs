@@ -56,13 +56,16 @@ pub async fn region(global: &GlobalArgs, stack_region: Option<&str>) -> Result<S
 }
 
 pub async fn connect(global: &GlobalArgs, region: &str) -> Result<Aws, Failure> {
-    check_endpoint(global).await?;
-    Ok(Aws::connect(&Connection {
+    // Building the clients (configuration files, credentials, root certificates) sends nothing,
+    // so it is done while the endpoint is probed.
+    let connection = Connection {
         region: region.to_string(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
-    })
-    .await)
+    };
+    let (answered, aws) = tokio::join!(check_endpoint(global), Aws::connect(&connection));
+    answered?;
+    Ok(aws)
 }
 
 /// How long an explicit endpoint may take to accept a connection.
