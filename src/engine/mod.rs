@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod desired;
 pub mod events;
 pub mod executor;
+pub mod images;
 pub mod import;
 pub mod ownership;
 pub mod planner;

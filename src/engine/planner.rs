@@ -44,8 +44,8 @@ pub async fn plan_up(
     // the plan is known), the account id, and the lookups the file alone defines.
     let owner = state.owner();
     let reads = std::sync::Arc::new(crate::aws::account_reads::AccountReads::default());
-    let images_to_launch = images_to_launch(stack, &aws.region, &state.resources);
-    let (refreshed, tagged, offered, account_id, mut early, ()) = tokio::join!(
+    let images_to_launch = super::images::to_launch(stack, &aws.region, &state.resources);
+    let (refreshed, tagged, offered, account_id, mut early, images) = tokio::join!(
         refresh(aws, &mut state, parallelism, reads.clone()),
         crate::aws::census::census_sharing(aws, &stack.name, &reads),
         super::versions::fetch(aws, super::versions::engines(stack)),
@@ -56,7 +56,7 @@ pub async fn plan_up(
             }
         },
         early_lookups(aws, stack, &owner),
-        read_images(aws, &images_to_launch),
+        super::images::read(aws, &images_to_launch),
     );
     let mut observed = refreshed.map_err(driver_error(&state))?;
     let tagged = tagged.map_err(|error| EngineError::Driver {
@@ -299,6 +299,7 @@ pub async fn plan_up(
     }
     let plan = Plan::new(&stack.name, &aws.region, false, resources);
     super::versions::check(stack, &plan, &offered)?;
+    super::images::check(stack, &plan, &images)?;
     Ok(Planned {
         plan,
         state,
@@ -716,44 +717,6 @@ async fn early_lookups(
         }
     }
     found
-}
-
-/// The SSM parameters naming the images of instances the state does not hold yet: a plan reads
-/// them with its first reads (see [`read_images`]).
-fn images_to_launch(
-    stack: &Stack,
-    region: &str,
-    recorded: &crate::state::Resources,
-) -> std::collections::BTreeSet<String> {
-    let nothing_known = Known::default();
-    let mut parameters = std::collections::BTreeSet::new();
-    for (name, decl) in stack.resources.iter() {
-        if decl.kind != crate::resources::ResourceKind::Ec2Instance || recorded.contains_key(name) {
-            continue;
-        }
-        let Ok(wanted) = desired::compute(stack, region, decl, &nothing_known, None) else {
-            continue;
-        };
-        if let Some(parameter) = wanted
-            .config
-            .get("image")
-            .and_then(|image| image.as_str())
-            .and_then(|image| image.strip_prefix("ssm:"))
-        {
-            parameters.insert(parameter.to_string());
-        }
-    }
-    parameters
-}
-
-/// Reads the AMI ids the parameters hold into the run's [`crate::aws::images::Images`], so the
-/// creates find them instead of reading them on the critical path. A failed read is left for the
-/// create to make again and report.
-async fn read_images(aws: &Aws, parameters: &std::collections::BTreeSet<String>) {
-    let reads = parameters
-        .iter()
-        .map(|parameter| aws.images.resolve(&aws.ssm, parameter));
-    futures_util::future::join_all(reads).await;
 }
 
 /// Managed resources in the state, dependents before what they depend on.

@@ -6,6 +6,7 @@ mod common;
 mod crash;
 mod data_tier;
 mod engine_versions;
+mod images;
 mod in_place;
 mod interrupt;
 mod ownership;
