@@ -26,6 +26,15 @@ pub fn next_poll_gap(waited: Duration) -> Duration {
     (waited / 20).clamp(MIN_POLL_GAP, MAX_POLL_GAP)
 }
 
+/// How often a status that has not changed is reported again: where progress is printed as lines
+/// (CI logs), a 20-minute create would otherwise show one line and then nothing until it ends.
+const STATUS_REPEAT: Duration = Duration::from_secs(30);
+
+/// Whether a poll's status is worth reporting: it changed, or it was last reported a while ago.
+fn worth_reporting(status: &str, last: &str, since_reported: Duration) -> bool {
+    status != last || since_reported >= STATUS_REPEAT
+}
+
 /// Polls `check` until it is done or `ctx.timeout` passes, at the gaps [`next_poll_gap`] gives.
 pub async fn until<T, F, Fut>(ctx: &Ctx, what: &str, mut check: F) -> Result<T, DriverError>
 where
@@ -34,13 +43,15 @@ where
 {
     let started = Instant::now();
     let mut last = String::from("unknown");
+    let mut reported = started;
     loop {
         match check().await? {
             Poll::Done(value) => return Ok(value),
             Poll::Pending(status) => {
-                if status != last {
+                if worth_reporting(&status, &last, reported.elapsed()) {
                     ctx.status(status.clone());
                     last = status;
+                    reported = Instant::now();
                 }
             }
         }
@@ -195,6 +206,15 @@ mod tests {
                 "a change after {takes:?} noticed {late:?} late"
             );
         }
+    }
+
+    #[test]
+    fn a_status_is_reported_when_it_changes_and_every_half_minute() {
+        let second = Duration::from_secs(1);
+        assert!(worth_reporting("creating", "unknown", Duration::ZERO));
+        assert!(!worth_reporting("creating", "creating", 29 * second));
+        assert!(worth_reporting("creating", "creating", 30 * second));
+        assert!(worth_reporting("backing-up", "creating", second));
     }
 
     #[test]
