@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What each parameter read answered: the AMI id, or why not.
 pub type ImageReads = BTreeMap<String, Result<String, DriverError>>;
 
-/// The SSM parameters naming the images of instances the state does not hold yet.
+/// The SSM parameters naming the images of instances the plan may launch: those the state does not
+/// hold yet, and those whose image the file changed (a replacement launches the new one).
 pub fn to_launch(
     stack: &Stack,
     region: &str,
@@ -25,18 +26,22 @@ pub fn to_launch(
     let nothing_known = Known::default();
     let mut parameters = BTreeSet::new();
     for (name, decl) in stack.resources.iter() {
-        if decl.kind != ResourceKind::Ec2Instance || recorded.contains_key(name) {
+        if decl.kind != ResourceKind::Ec2Instance {
             continue;
         }
         let Ok(wanted) = desired::compute(stack, region, decl, &nothing_known, None) else {
             continue;
         };
-        if let Some(parameter) = wanted
-            .config
-            .get("image")
-            .and_then(|image| image.as_str())
-            .and_then(|image| image.strip_prefix("ssm:"))
-        {
+        let Some(image) = wanted.config.get("image") else {
+            continue;
+        };
+        let launched = recorded
+            .get(name)
+            .and_then(|resource| resource.config.get("image"));
+        if launched == Some(image) {
+            continue;
+        }
+        if let Some(parameter) = image.as_str().and_then(|image| image.strip_prefix("ssm:")) {
             parameters.insert(parameter.to_string());
         }
     }
@@ -56,13 +61,13 @@ pub async fn read(aws: &Aws, parameters: &BTreeSet<String>) -> ImageReads {
         .collect()
 }
 
-/// Every instance the plan creates whose image names an SSM parameter AWS does not have, located
+/// Every instance the plan creates or replaces whose image names an SSM parameter AWS does not have, located
 /// in the file. Other failed reads (throttling, a network error) are left for the create to make
 /// again and report.
 pub fn check(stack: &Stack, plan: &Plan, reads: &ImageReads) -> Result<(), EngineError> {
     let mut diagnostics = Vec::new();
     for resource in &plan.resources {
-        if resource.action != Action::Create {
+        if !matches!(resource.action, Action::Create | Action::Replace) {
             continue;
         }
         let Some(decl) = stack.resources.get(&resource.name) else {
@@ -96,12 +101,5 @@ pub fn check(stack: &Stack, plan: &Plan, reads: &ImageReads) -> Result<(), Engin
             ),
         );
     }
-    if diagnostics.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Invalid {
-            diagnostics,
-            sources: stack.sources.clone(),
-        })
-    }
+    EngineError::invalid_unless_empty(diagnostics, stack)
 }

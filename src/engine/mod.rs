@@ -42,7 +42,8 @@ pub enum EngineError {
         stack: String,
         resources: Vec<ownership::Foreign>,
     },
-    /// The stack file asks for what AWS does not offer (an engine version), found at plan time.
+    /// The stack file asks for what AWS does not offer (an engine version, an image), found at plan
+    /// time.
     #[error("the stack file asks for what AWS does not offer; nothing was changed")]
     Invalid {
         diagnostics: Vec<crate::diagnostics::Diagnostic>,
@@ -60,6 +61,24 @@ pub enum EngineError {
         stack: String,
         resources: Vec<String>,
     },
+}
+
+impl EngineError {
+    /// A plan-time check's result: fine when it found nothing, else its diagnostics located in
+    /// the stack's files.
+    pub fn invalid_unless_empty(
+        diagnostics: Vec<crate::diagnostics::Diagnostic>,
+        stack: &crate::spec::Stack,
+    ) -> Result<(), EngineError> {
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Invalid {
+                diagnostics,
+                sources: stack.sources.clone(),
+            })
+        }
+    }
 }
 
 fn count(n: usize) -> String {

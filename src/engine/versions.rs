@@ -112,14 +112,7 @@ pub fn check(stack: &Stack, plan: &Plan, offered: &Offered) -> Result<(), Engine
             ),
         );
     }
-    if diagnostics.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Invalid {
-            diagnostics,
-            sources: stack.sources.clone(),
-        })
-    }
+    EngineError::invalid_unless_empty(diagnostics, stack)
 }
 
 /// The versions AWS lists of the family `version` belongs to (`8.0.99` → the `8.0.x` offered), when

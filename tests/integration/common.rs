@@ -211,6 +211,41 @@ pub async fn instances_of(aws: &Clients, stack: &str) -> Vec<aws_sdk_ec2::types:
         .collect()
 }
 
+/// The AMI id the public SSM parameter `name` holds.
+pub async fn ami_of_parameter(aws: &Clients, name: &str) -> String {
+    aws.ssm
+        .get_parameter()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .parameter()
+        .and_then(|p| p.value())
+        .unwrap()
+        .to_string()
+}
+
+/// The public SSM parameter the `al2023` image alias stands for.
+pub const AL2023_PARAMETER: &str =
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/// The security groups named `name`.
+pub async fn groups_named(aws: &Clients, name: &str) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
+    aws.ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values(name)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+        .to_vec()
+}
+
 /// The ids of [`instances_of`] `stack`.
 pub async fn live_instances(aws: &Clients, stack: &str) -> Vec<String> {
     instances_of(aws, stack)

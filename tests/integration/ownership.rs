@@ -1310,17 +1310,7 @@ async fn state_rm_forgets_and_import_shows_a_different_image() {
     );
 
     // An instance running another image than the file's.
-    let al2023 = aws
-        .ssm
-        .get_parameter()
-        .name("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
-        .send()
-        .await
-        .unwrap()
-        .parameter()
-        .and_then(|p| p.value())
-        .unwrap()
-        .to_string();
+    let al2023 = crate::common::ami_of_parameter(&aws, crate::common::AL2023_PARAMETER).await;
     let subnet = aws
         .ec2
         .describe_subnets()

@@ -539,20 +539,7 @@ async fn refresh_reads_many_resources_in_a_few_batched_calls() {
     assert_eq!(values_read(".GetSecretValue"), 0, "{requests:?}");
     assert_eq!(values_read(".BatchGetSecretValue"), 1, "{requests:?}");
     // Drift is still seen through the batches: a rule removed outside stackctl.
-    let group = aws
-        .ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values("many-sg7")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .security_groups()[0]
-        .clone();
+    let group = crate::common::groups_named(&aws, "many-sg7").await[0].clone();
     aws.ec2
         .revoke_security_group_ingress()
         .group_id(group.group_id().unwrap())
