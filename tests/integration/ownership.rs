@@ -51,13 +51,8 @@ async fn group_code(aws: &Clients, id: &str) -> String {
 }
 
 async fn group_id(aws: &Clients, name: &str) -> Option<String> {
-    aws.ec2
-        .describe_security_groups()
-        .filters(Filter::builder().name("group-name").values(name).build())
-        .send()
+    crate::common::groups_named(aws, name)
         .await
-        .unwrap()
-        .security_groups()
         .first()
         .and_then(|g| g.group_id())
         .map(str::to_string)
@@ -1049,16 +1044,11 @@ async fn make_like_the_cdk(aws: &Clients) -> Vec<(&'static str, String)> {
 
 /// The AMI `amazon-linux-2` stands for, read the way the CDK's `MachineImage.latestAmazonLinux` does.
 async fn aws_sdk_ssm_parameter(aws: &Clients) -> String {
-    aws.ssm
-        .get_parameter()
-        .name("/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2")
-        .send()
-        .await
-        .unwrap()
-        .parameter()
-        .and_then(|p| p.value())
-        .unwrap()
-        .to_string()
+    crate::common::ami_of_parameter(
+        aws,
+        "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
+    )
+    .await
 }
 
 /// Issue #8, point 4: seed 000 made through the AWS API as the CDK would (no stackctl tags) is

@@ -89,19 +89,8 @@ async fn wait_for_lock(s3: &aws_sdk_s3::Client) -> serde_json::Value {
 }
 
 async fn groups_named(emulator: &Emulator, name: &str) -> usize {
-    let aws = emulator.aws().await;
-    aws.ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values(name)
-                .build(),
-        )
-        .send()
+    crate::common::groups_named(&emulator.aws().await, name)
         .await
-        .unwrap()
-        .security_groups()
         .len()
 }
 
