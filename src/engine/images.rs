@@ -10,11 +10,17 @@ use crate::diagnostics::Diagnostic;
 use crate::plan::{Action, Plan};
 use crate::resolve::Known;
 use crate::resources::ResourceKind;
-use crate::spec::Stack;
+use crate::spec::{ResourceDecl, Stack};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What each parameter read answered: the AMI id, or why not.
 pub type ImageReads = BTreeMap<String, Result<String, DriverError>>;
+
+/// The image `decl` asks for, as the plan sends it (`al2023` expanded to its `ssm:` parameter).
+fn wanted_image(stack: &Stack, region: &str, decl: &ResourceDecl) -> Option<String> {
+    let wanted = desired::compute(stack, region, decl, &Known::default(), None).ok()?;
+    wanted.config.get("image")?.as_str().map(str::to_string)
+}
 
 /// The SSM parameters naming the images of instances the plan may launch: those the state does not
 /// hold yet, and those whose image the file changed (a replacement launches the new one).
@@ -23,25 +29,22 @@ pub fn to_launch(
     region: &str,
     recorded: &crate::state::Resources,
 ) -> BTreeSet<String> {
-    let nothing_known = Known::default();
     let mut parameters = BTreeSet::new();
     for (name, decl) in stack.resources.iter() {
         if decl.kind != ResourceKind::Ec2Instance {
             continue;
         }
-        let Ok(wanted) = desired::compute(stack, region, decl, &nothing_known, None) else {
-            continue;
-        };
-        let Some(image) = wanted.config.get("image") else {
+        let Some(image) = wanted_image(stack, region, decl) else {
             continue;
         };
         let launched = recorded
             .get(name)
-            .and_then(|resource| resource.config.get("image"));
-        if launched == Some(image) {
+            .and_then(|resource| resource.config.get("image"))
+            .and_then(|image| image.as_str());
+        if launched == Some(image.as_str()) {
             continue;
         }
-        if let Some(parameter) = image.as_str().and_then(|image| image.strip_prefix("ssm:")) {
+        if let Some(parameter) = image.strip_prefix("ssm:") {
             parameters.insert(parameter.to_string());
         }
     }
@@ -61,9 +64,9 @@ pub async fn read(aws: &Aws, parameters: &BTreeSet<String>) -> ImageReads {
         .collect()
 }
 
-/// Every instance the plan creates or replaces whose image names an SSM parameter AWS does not have, located
-/// in the file. Other failed reads (throttling, a network error) are left for the create to make
-/// again and report.
+/// Every instance the plan creates or replaces whose image names an SSM parameter AWS does not
+/// have, located in the file. Other failed reads (throttling, a network error) are left for the
+/// create to make again and report.
 pub fn check(stack: &Stack, plan: &Plan, reads: &ImageReads) -> Result<(), EngineError> {
     let mut diagnostics = Vec::new();
     for resource in &plan.resources {
@@ -73,13 +76,12 @@ pub fn check(stack: &Stack, plan: &Plan, reads: &ImageReads) -> Result<(), Engin
         let Some(decl) = stack.resources.get(&resource.name) else {
             continue;
         };
-        let Some(node) = decl.config.get("image") else {
+        let (Some(node), Some(image)) = (
+            decl.config.get("image"),
+            wanted_image(stack, &plan.region, decl),
+        ) else {
             continue;
         };
-        let Some(written) = node.as_literal_str() else {
-            continue;
-        };
-        let image = crate::resources::ec2_instance::expand_image(&written);
         let Some(parameter) = image.strip_prefix("ssm:") else {
             continue;
         };

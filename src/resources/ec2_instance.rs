@@ -102,7 +102,7 @@ pub struct Ec2InstanceConfig {
 }
 
 /// `amazon-linux-2` → `ssm:/aws/service/...`; `ssm:` paths and AMI ids pass through.
-pub fn expand_image(image: &str) -> String {
+fn expand_image(image: &str) -> String {
     IMAGE_ALIASES
         .iter()
         .find(|(alias, _)| *alias == image)
